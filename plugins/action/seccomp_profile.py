@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller half of confine.hardening.seccomp_profile: merge the spec, render the
+Jinja template, hand the rendered profile to the module on the target."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
+
+MODULE = 'confine.hardening.seccomp_profile'
+DEFAULT_TEMPLATE = os.path.join(os.path.dirname(__file__), '..', '..', 'templates', 'seccomp', 'oci.json.j2')
+HOST_FACT_KEYS = ('architecture', 'kernel')
+
+
+def trust(text):
+    """Mark template text as trusted (ansible-core 2.19 data tagging); a no-op before."""
+    try:
+        from ansible.template import trust_as_template  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return text
+    return trust_as_template(text)
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def _host_facts(self, task_vars):
+        """Architecture and kernel of the target, from facts or a minimal gather."""
+        facts = dict(task_vars.get('ansible_facts') or {})
+        new_facts = {}
+        if not all(facts.get(k) for k in HOST_FACT_KEYS):
+            gathered = self._execute_module(module_name='ansible.legacy.setup',
+                                            module_args={'gather_subset': ['!all', '!min', 'platform']},
+                                            task_vars=task_vars)
+            if gathered.get('failed'):
+                raise AnsibleError('gathering the target architecture failed: %s' % gathered.get('msg'))
+            # setup returns its facts prefixed (ansible_architecture); task_vars hold them bare.
+            got = dict((k[len('ansible_'):] if k.startswith('ansible_') else k, v)
+                       for k, v in (gathered.get('ansible_facts') or {}).items())
+            facts.update(got)
+            new_facts = dict((k, got.get(k)) for k in HOST_FACT_KEYS if got.get(k))
+        return {'machine': facts.get('architecture'), 'kernel': facts.get('kernel')}, new_facts
+
+    def _render(self, template, variables):
+        if template:
+            path = self._find_needed('templates', template)
+        else:
+            path = os.path.abspath(DEFAULT_TEMPLATE)
+        try:
+            with open(path, 'rb') as fh:
+                source = to_text(fh.read(), errors='surrogate_or_strict')
+        except (IOError, OSError) as exc:
+            raise AnsibleError('template: cannot read %s: %s' % (path, exc))
+        templar = self._templar.copy_with_new_env(available_variables=variables)
+        return to_text(templar.template(trust(source), escape_backslashes=False))
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        args = dict(self._task.args)
+        if args.get('content') is not None:
+            result.update(failed=True, msg='content: is set by the action plugin from the template; '
+                                           'use template or the spec options instead')
+            return result
+        name = args.get('name')
+        if args.get('state', 'present') != 'absent':
+            spec = dict((k, args[k]) for k in spec_mod.SPEC_KEYS if args.get(k) not in (None, [], {}))
+            try:
+                host, new_facts = self._host_facts(task_vars)
+                profile, info = spec_mod.build_profile(spec, host)
+                variables = dict(task_vars)
+                variables.update(profile=profile, spec=spec, seccomp=info)
+                args['content'] = self._render(args.get('template'), variables)
+            except spec_mod.SpecError as exc:
+                result.update(failed=True, msg='seccomp profile %r: %s' % (name, exc), field=exc.field)
+                return result
+            except AnsibleError as exc:
+                result.update(failed=True, msg='seccomp profile %r: %s' % (name, to_text(exc)))
+                return result
+            if new_facts:
+                result['ansible_facts'] = new_facts
+        result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
+        return result

@@ -1,0 +1,615 @@
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Seccomp profile specs: presets, merging, resolving and canonical OCI JSON.
+
+Pure Python, no Ansible imports, so the controller (action plugin), the target
+(module) and the unit tests share one implementation.
+
+A *spec* is the user's mapping (name, preset or base, syscalls, remove, ...).
+A *profile* is the resolved, plain OCI ``LinuxSeccomp`` mapping that Docker,
+containerd and the kubelet load.  ``build_profile(spec, host)`` turns the first
+into the second; ``canonical_json(profile)`` gives the bytes that are written.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import re
+
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_docker_default as docker_default
+
+
+class SpecError(ValueError):
+    """A spec is invalid.  ``str(err)`` is one sentence naming the field."""
+
+    def __init__(self, field, message):
+        self.field = field
+        super(SpecError, self).__init__('%s: %s' % (field, message))
+
+
+ACTIONS = (
+    'SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS',
+    'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE',
+    'SCMP_ACT_TRAP',
+)
+# Actions that stop a call; ``mode: log`` turns each of them into SCMP_ACT_LOG.
+DENYING_ACTIONS = (
+    'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD',
+    'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP',
+)
+OPS = (
+    'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE',
+    'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ',
+)
+ARCHES = (
+    'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
+    'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL',
+    'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64',
+    'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC',
+    'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_LOONGARCH64',
+)
+PRESETS = ('runtime-default', 'hardened', 'no-exec', 'allowlist')
+MODES = ('enforce', 'log')
+TARGETS = ('docker', 'kubelet', 'containerd', 'bwrap')
+
+# Host machine names (``uname -m`` / ansible_facts.architecture) -> native SCMP arch.
+MACHINE_TO_ARCH = {
+    'x86_64': 'SCMP_ARCH_X86_64', 'amd64': 'SCMP_ARCH_X86_64',
+    'i386': 'SCMP_ARCH_X86', 'i486': 'SCMP_ARCH_X86', 'i586': 'SCMP_ARCH_X86', 'i686': 'SCMP_ARCH_X86',
+    'aarch64': 'SCMP_ARCH_AARCH64', 'arm64': 'SCMP_ARCH_AARCH64',
+    'armv6l': 'SCMP_ARCH_ARM', 'armv7l': 'SCMP_ARCH_ARM', 'armv8l': 'SCMP_ARCH_ARM', 'arm': 'SCMP_ARCH_ARM',
+    'ppc64le': 'SCMP_ARCH_PPC64LE', 'ppc64': 'SCMP_ARCH_PPC64', 'ppc': 'SCMP_ARCH_PPC',
+    's390x': 'SCMP_ARCH_S390X', 's390': 'SCMP_ARCH_S390',
+    'mips': 'SCMP_ARCH_MIPS', 'mipsel': 'SCMP_ARCH_MIPSEL', 'mips64': 'SCMP_ARCH_MIPS64',
+    'mips64el': 'SCMP_ARCH_MIPSEL64', 'riscv64': 'SCMP_ARCH_RISCV64',
+    'loongarch64': 'SCMP_ARCH_LOONGARCH64', 'parisc': 'SCMP_ARCH_PARISC', 'parisc64': 'SCMP_ARCH_PARISC64',
+}
+
+# Linux errno values by name (fixed by the Linux ABI on the architectures we support,
+# independent of the controller's own platform).
+ERRNO_NAMES = {
+    'EPERM': 1, 'ENOENT': 2, 'ESRCH': 3, 'EINTR': 4, 'EIO': 5, 'ENXIO': 6, 'E2BIG': 7,
+    'ENOEXEC': 8, 'EBADF': 9, 'ECHILD': 10, 'EAGAIN': 11, 'ENOMEM': 12, 'EACCES': 13,
+    'EFAULT': 14, 'EBUSY': 16, 'EEXIST': 17, 'EXDEV': 18, 'ENODEV': 19, 'ENOTDIR': 20,
+    'EISDIR': 21, 'EINVAL': 22, 'ENFILE': 23, 'EMFILE': 24, 'ENOTTY': 25, 'EFBIG': 27,
+    'ENOSPC': 28, 'ESPIPE': 29, 'EROFS': 30, 'EMLINK': 31, 'EPIPE': 32, 'ERANGE': 34,
+    'ENOSYS': 38, 'ENOTSUP': 95, 'EOPNOTSUPP': 95, 'EAFNOSUPPORT': 97, 'EADDRINUSE': 98,
+    'ECONNREFUSED': 111,
+}
+MAX_ERRNO = 4095
+MAX_U64 = (1 << 64) - 1
+
+# clone(2) namespace flags.  CLONE_NEWTIME (0x80) overlaps the exit-signal byte of
+# clone(2) and exists only for clone3(2) and unshare(2), which the presets deny whole.
+CLONE_NS_FLAGS = (
+    ('CLONE_NEWNS', 0x00020000),
+    ('CLONE_NEWCGROUP', 0x02000000),
+    ('CLONE_NEWUTS', 0x04000000),
+    ('CLONE_NEWIPC', 0x08000000),
+    ('CLONE_NEWUSER', 0x10000000),
+    ('CLONE_NEWPID', 0x20000000),
+    ('CLONE_NEWNET', 0x40000000),
+)
+CLONE_NS_MASK = 0x7E020000
+EPERM = 1
+ENOSYS = 38
+AF_ALG = 38
+AF_VSOCK = 40
+
+# The hardened deny list: (names, errno, why).  docs/seccomp-presets.md explains each.
+HARDENED_DENY = (
+    (('ptrace', 'process_vm_readv', 'process_vm_writev', 'kcmp', 'pidfd_getfd', 'process_madvise'),
+     EPERM, 'inspect or alter another process'),
+    (('keyctl', 'add_key', 'request_key'), EPERM, 'kernel keyrings are not namespaced'),
+    (('bpf', 'perf_event_open', 'userfaultfd', 'io_uring_setup', 'io_uring_enter',
+      'io_uring_register', 'lookup_dcookie'), EPERM, 'large kernel attack surfaces used by exploits'),
+    (('mount', 'umount', 'umount2', 'pivot_root', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
+      'move_mount', 'open_tree', 'mount_setattr'), EPERM, 'mount table changes and the new mount API'),
+    (('unshare', 'setns'), EPERM, 'new or foreign namespaces'),
+    (('open_by_handle_at',), EPERM, 'file handles bypass the container root (the "shocker" escape)'),
+    (('create_module', 'init_module', 'finit_module', 'delete_module', 'get_kernel_syms',
+      'query_module'), EPERM, 'kernel modules'),
+    (('kexec_load', 'kexec_file_load', 'reboot'), EPERM, 'replacing or stopping the kernel'),
+    (('iopl', 'ioperm', 'modify_ldt', 'vm86', 'vm86old'), EPERM, 'raw port I/O and legacy x86 surfaces'),
+    (('swapon', 'swapoff', 'acct', 'quotactl', 'quotactl_fd', 'syslog', 'vhangup', 'nfsservctl',
+      'settimeofday', 'clock_settime', 'stime', 'fanotify_init', 'move_pages', 'migrate_pages'),
+     EPERM, 'host-wide state: swap, accounting, quotas, kernel log, clocks, other processes\' memory'),
+)
+NO_EXEC_DENY = ('execve', 'execveat')
+NO_EXEC_FORK = ('fork', 'vfork', 'clone', 'clone3')
+NO_EXEC_PERSONALITY = ('uselib', 'personality')
+
+SPEC_KEYS = (
+    'name', 'preset', 'preset_options', 'base', 'syscalls', 'remove', 'default_action',
+    'default_errno', 'architectures', 'mode',
+)
+RULE_KEYS = ('names', 'action', 'errno', 'args')
+ARG_KEYS = ('index', 'value', 'value_two', 'op')
+PRESET_OPTION_KEYS = ('deny_fork', 'deny_personality')
+NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$')
+SYSCALL_RE = re.compile(r'^[a-z_][a-z0-9_]{0,63}$')
+
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def as_int(field, value, low, high):
+    """Accept ints and decimal/hex strings; range-check; name the field on error."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise SpecError(field, '%r is not an integer' % (text,))
+    if not is_int(value):
+        raise SpecError(field, '%r is not an integer' % (value,))
+    if value < low or value > high:
+        raise SpecError(field, '%d is out of range (%d-%d)' % (value, low, high))
+    return value
+
+
+def parse_errno(field, value):
+    if isinstance(value, str) and value.strip().upper() in ERRNO_NAMES:
+        return ERRNO_NAMES[value.strip().upper()]
+    if isinstance(value, str) and value.strip().upper().startswith('E') and not value.strip()[1:].isdigit():
+        raise SpecError(field, '%r is not a known errno name; give the number instead' % (value,))
+    return as_int(field, value, 1, MAX_ERRNO)
+
+
+def parse_arch(field, value):
+    if not isinstance(value, str):
+        raise SpecError(field, '%r is not an architecture name' % (value,))
+    text = value.strip()
+    upper = text.upper()
+    if upper in ARCHES:
+        return upper
+    if 'SCMP_ARCH_' + upper in ARCHES:
+        return 'SCMP_ARCH_' + upper
+    if text.lower() in MACHINE_TO_ARCH:
+        return MACHINE_TO_ARCH[text.lower()]
+    raise SpecError(field, 'unknown architecture %r (expected one of %s)' % (text, ', '.join(ARCHES)))
+
+
+def arch_family(native):
+    """The native arch and its compat arches, as Docker's archMap pairs them."""
+    return [native] + [a for a in docker_default.ARCH_MAP.get(native, []) if a != native]
+
+
+def default_architectures(machine):
+    native = MACHINE_TO_ARCH.get((machine or '').lower())
+    if native is None:
+        raise SpecError('architectures', 'no default for host architecture %r; list the architectures explicitly' % (machine,))
+    return arch_family(native)
+
+
+# ---------------------------------------------------------------------------
+# Spec validation (structure only; libseccomp checks names on the target)
+# ---------------------------------------------------------------------------
+
+def _check_keys(field, mapping, allowed):
+    if not isinstance(mapping, dict):
+        raise SpecError(field, 'must be a mapping, got %s' % type(mapping).__name__)
+    for key in mapping:
+        if key not in allowed:
+            raise SpecError('%s.%s' % (field, key) if field else key,
+                            'unknown key (expected one of %s)' % ', '.join(allowed))
+
+
+def _normalise_action(field, value):
+    if not isinstance(value, str):
+        raise SpecError(field, '%r is not an action' % (value,))
+    upper = value.strip().upper()
+    if not upper.startswith('SCMP_ACT_'):
+        upper = 'SCMP_ACT_' + upper
+    if upper not in ACTIONS:
+        raise SpecError(field, 'unknown action %r (expected one of %s)' % (value, ', '.join(ACTIONS)))
+    return upper
+
+
+def _normalise_op(field, value):
+    if not isinstance(value, str):
+        raise SpecError(field, '%r is not a comparison op' % (value,))
+    upper = value.strip().upper()
+    if not upper.startswith('SCMP_CMP_'):
+        upper = 'SCMP_CMP_' + upper
+    if upper not in OPS:
+        raise SpecError(field, 'unknown comparison op %r (expected one of %s)' % (value, ', '.join(OPS)))
+    return upper
+
+
+def normalise_rule(field, rule, default_errno=EPERM):
+    """Validate one user rule and return it in internal form.
+
+    Internal form: {'names': [...], 'action': 'SCMP_ACT_*', 'errno': int|None,
+    'args': [{'index', 'value', 'value_two', 'op'}]}.
+    """
+    _check_keys(field, rule, RULE_KEYS)
+    names = rule.get('names')
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not names:
+        raise SpecError('%s.names' % field, 'must be a non-empty list of syscall names')
+    clean = []
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not SYSCALL_RE.match(name.strip()):
+            raise SpecError('%s.names[%d]' % (field, i), '%r is not a syscall name' % (name,))
+        clean.append(name.strip())
+    action = _normalise_action('%s.action' % field, rule.get('action') or 'SCMP_ACT_ERRNO')
+    errno = rule.get('errno')
+    if errno is not None:
+        if action not in ('SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE'):
+            raise SpecError('%s.errno' % field, 'only applies to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not %s' % action)
+        errno = parse_errno('%s.errno' % field, errno)
+    elif action == 'SCMP_ACT_ERRNO':
+        errno = default_errno
+    args = rule.get('args') or []
+    if not isinstance(args, list):
+        raise SpecError('%s.args' % field, 'must be a list of argument conditions')
+    clean_args = []
+    for j, arg in enumerate(args):
+        afield = '%s.args[%d]' % (field, j)
+        _check_keys(afield, arg, ARG_KEYS + ('valueTwo',))
+        if 'index' not in arg:
+            raise SpecError('%s.index' % afield, 'is required (0-5)')
+        if 'op' not in arg:
+            raise SpecError('%s.op' % afield, 'is required (one of %s)' % ', '.join(OPS))
+        two = arg.get('value_two', arg.get('valueTwo', 0))
+        clean_args.append({
+            'index': as_int('%s.index' % afield, arg['index'], 0, 5),
+            'value': as_int('%s.value' % afield, arg.get('value', 0), 0, MAX_U64),
+            'value_two': as_int('%s.value_two' % afield, two if two is not None else 0, 0, MAX_U64),
+            'op': _normalise_op('%s.op' % afield, arg['op']),
+        })
+    return {'names': clean, 'action': action, 'errno': errno, 'args': clean_args}
+
+
+def validate_spec(spec, field=''):
+    """Structural checks of a spec (recursing into ``base``).  Returns nothing."""
+    prefix = (field + '.') if field else ''
+    _check_keys(field, spec, SPEC_KEYS)
+    if spec.get('preset') is not None and spec.get('base') is not None:
+        raise SpecError(prefix + 'base', 'give either preset or base, not both')
+    if spec.get('preset') is not None and spec['preset'] not in PRESETS:
+        raise SpecError(prefix + 'preset', 'unknown preset %r (expected one of %s)' % (spec['preset'], ', '.join(PRESETS)))
+    if spec.get('base') is not None:
+        validate_spec(spec['base'], prefix + 'base')
+    if spec.get('preset_options') is not None:
+        _check_keys(prefix + 'preset_options', spec['preset_options'], PRESET_OPTION_KEYS)
+        if spec.get('preset') != 'no-exec' and any(spec['preset_options'].values()):
+            raise SpecError(prefix + 'preset_options', 'deny_fork and deny_personality apply to the no-exec preset only')
+    if spec.get('mode') is not None and spec['mode'] not in MODES:
+        raise SpecError(prefix + 'mode', 'unknown mode %r (expected enforce or log)' % (spec['mode'],))
+    if spec.get('default_action') is not None:
+        action = _normalise_action(prefix + 'default_action', spec['default_action'])
+        if action == 'SCMP_ACT_NOTIFY':
+            raise SpecError(prefix + 'default_action', 'SCMP_ACT_NOTIFY cannot be the default action')
+    if spec.get('default_errno') is not None:
+        parse_errno(prefix + 'default_errno', spec['default_errno'])
+    for i, rule in enumerate(spec.get('syscalls') or []):
+        normalise_rule('%ssyscalls[%d]' % (prefix, i), rule)
+    remove = spec.get('remove') or []
+    if not isinstance(remove, list):
+        raise SpecError(prefix + 'remove', 'must be a list of syscall names')
+    for i, name in enumerate(remove):
+        if not isinstance(name, str) or not SYSCALL_RE.match(name):
+            raise SpecError('%sremove[%d]' % (prefix, i), '%r is not a syscall name' % (name,))
+    archs = spec.get('architectures')
+    if archs is not None:
+        if not isinstance(archs, list) or not archs:
+            raise SpecError(prefix + 'architectures', 'must be a non-empty list')
+        for i, arch in enumerate(archs):
+            parse_arch('%sarchitectures[%d]' % (prefix, i), arch)
+
+
+# ---------------------------------------------------------------------------
+# Presets
+# ---------------------------------------------------------------------------
+
+def _rule(names, action, errno=None, args=None):
+    return {'names': list(names), 'action': action, 'errno': errno, 'args': list(args or [])}
+
+
+def _clone_flag_index(arches):
+    s390 = set(a for a in arches if a in ('SCMP_ARCH_S390', 'SCMP_ARCH_S390X'))
+    if s390 and len(s390) != len(arches):
+        raise SpecError('architectures', 'clone argument rules cannot mix s390/s390x (flags in argument 1) '
+                                         'with other architectures (flags in argument 0); render one profile per family')
+    return 1 if s390 else 0
+
+
+def _hardened_rules(arches):
+    rules = [_rule(names, 'SCMP_ACT_ERRNO', errno) for names, errno, _why in HARDENED_DENY]
+    index = _clone_flag_index(arches)
+    # One rule per namespace flag: deny when (flags & FLAG) == FLAG.  The rules are
+    # ORed, so any namespace flag is denied while plain fork() and threads pass.
+    for _name, flag in CLONE_NS_FLAGS:
+        rules.append(_rule(['clone'], 'SCMP_ACT_ERRNO', EPERM,
+                           [{'index': index, 'value': flag, 'value_two': flag, 'op': 'SCMP_CMP_MASKED_EQ'}]))
+    # clone3 passes its flags in memory, out of seccomp's reach: ENOSYS makes libc
+    # fall back to clone(2), where the rules above apply.
+    rules.append(_rule(['clone3'], 'SCMP_ACT_ERRNO', ENOSYS))
+    for family in (AF_ALG, AF_VSOCK):
+        rules.append(_rule(['socket'], 'SCMP_ACT_ERRNO', EPERM,
+                           [{'index': 0, 'value': family, 'value_two': 0, 'op': 'SCMP_CMP_EQ'}]))
+    return rules
+
+
+def _kernel_tuple(text):
+    parts = re.findall(r'\d+', text or '')[:2]
+    return tuple(int(p) for p in parts) if parts else None
+
+
+def _runtime_default_rules(native, kernel):
+    """Resolve Docker's includes/excludes for a container with Docker's default caps."""
+    caps = set(docker_default.DEFAULT_CAPS)
+    running = _kernel_tuple(kernel)
+    rules = []
+    for group in docker_default.GROUPS:
+        if group['caps_include'] and not all(c in caps for c in group['caps_include']):
+            continue
+        if group['caps_exclude'] and any(c in caps for c in group['caps_exclude']):
+            continue
+        if group['arches_include'] and native not in group['arches_include']:
+            continue
+        if group['arches_exclude'] and native in group['arches_exclude']:
+            continue
+        if group['min_kernel']:
+            wanted = _kernel_tuple(group['min_kernel'])
+            # Unknown kernel: be strict and leave the gated allowance out.
+            if running is None or running < wanted:
+                continue
+        rules.append(_rule(group['names'], group['action'], group['errno'],
+                           [dict(a) for a in group['args']]))
+    return rules
+
+
+def preset_profile(preset, options, arches, native, kernel):
+    """Return (default_action, default_errno, rules) for a preset."""
+    options = options or {}
+    if preset == 'runtime-default':
+        return docker_default.DEFAULT_ACTION, docker_default.DEFAULT_ERRNO, _runtime_default_rules(native, kernel)
+    if preset == 'hardened':
+        return 'SCMP_ACT_ALLOW', None, _hardened_rules(arches)
+    if preset == 'no-exec':
+        rules = _hardened_rules(arches) + [_rule(NO_EXEC_DENY, 'SCMP_ACT_ERRNO', EPERM)]
+        if options.get('deny_fork'):
+            rules = [r for r in rules if not (set(r['names']) & set(NO_EXEC_FORK))]
+            rules.append(_rule(NO_EXEC_FORK, 'SCMP_ACT_ERRNO', EPERM))
+        if options.get('deny_personality'):
+            rules.append(_rule(NO_EXEC_PERSONALITY, 'SCMP_ACT_ERRNO', EPERM))
+        return 'SCMP_ACT_ALLOW', None, rules
+    if preset == 'allowlist':
+        return 'SCMP_ACT_ERRNO', EPERM, []
+    raise SpecError('preset', 'unknown preset %r' % (preset,))
+
+
+# ---------------------------------------------------------------------------
+# Merging
+# ---------------------------------------------------------------------------
+
+def _unconditional(rule):
+    return not rule['args']
+
+
+def _drop_names(rules, names):
+    out = []
+    for rule in rules:
+        kept = [n for n in rule['names'] if n not in names]
+        if kept:
+            rule = dict(rule, names=kept)
+            out.append(rule)
+    return out
+
+
+def _merge(spec, host, prefix):
+    """Return a dict: default_action, default_errno, architectures, mode, rules, user_names."""
+    if spec.get('base') is not None:
+        state = _merge(spec['base'], host, prefix + 'base.')
+    else:
+        state = {'default_action': 'SCMP_ACT_ALLOW', 'default_errno': None, 'architectures': None,
+                 'mode': 'enforce', 'rules': [], 'user_names': set(), 'preset': None,
+                 'preset_options': {}}
+    if spec.get('architectures'):
+        state['architectures'] = [parse_arch('%sarchitectures[%d]' % (prefix, i), a)
+                                  for i, a in enumerate(spec['architectures'])]
+    if state['architectures'] is None:
+        state['architectures'] = default_architectures(host.get('machine'))
+    arches = state['architectures']
+    native = MACHINE_TO_ARCH.get((host.get('machine') or '').lower()) or arches[0]
+    if spec.get('preset') is not None:
+        action, errno, rules = preset_profile(spec['preset'], spec.get('preset_options'), arches, native,
+                                              host.get('kernel'))
+        state.update(default_action=action, default_errno=errno, rules=rules, preset=spec['preset'],
+                     preset_options=dict(spec.get('preset_options') or {}))
+    if spec.get('default_action') is not None:
+        state['default_action'] = _normalise_action(prefix + 'default_action', spec['default_action'])
+        if state['default_action'] != 'SCMP_ACT_ERRNO':
+            state['default_errno'] = None
+    if spec.get('default_errno') is not None:
+        state['default_errno'] = parse_errno(prefix + 'default_errno', spec['default_errno'])
+    if state['default_action'] == 'SCMP_ACT_ERRNO' and state['default_errno'] is None:
+        state['default_errno'] = EPERM
+    if spec.get('mode') is not None:
+        state['mode'] = spec['mode']
+    remove = list(spec.get('remove') or [])
+    if remove:
+        present = set(n for r in state['rules'] for n in r['names'])
+        for i, name in enumerate(remove):
+            if name not in present:
+                raise SpecError('%sremove[%d]' % (prefix, i),
+                                '%r is not named by any rule of the preset or base' % (name,))
+        state['rules'] = _drop_names(state['rules'], set(remove))
+    for i, raw in enumerate(spec.get('syscalls') or []):
+        rule = normalise_rule('%ssyscalls[%d]' % (prefix, i), raw, state['default_errno'] or EPERM)
+        if _unconditional(rule):
+            # The user's word wins: every earlier rule for these names goes, conditional
+            # ones included, so one syscall never carries two contradicting rules.
+            state['rules'] = _drop_names(state['rules'], set(rule['names']))
+        state['rules'].append(rule)
+        state['user_names'].update(rule['names'])
+    return state
+
+
+def apply_log_mode(default_action, default_errno, rules):
+    """Every denying action, the default included, becomes SCMP_ACT_LOG."""
+    if default_action in DENYING_ACTIONS:
+        default_action, default_errno = 'SCMP_ACT_LOG', None
+    out = []
+    for rule in rules:
+        if rule['action'] in DENYING_ACTIONS:
+            rule = dict(rule, action='SCMP_ACT_LOG', errno=None)
+        out.append(rule)
+    return default_action, default_errno, out
+
+
+def _rule_key(rule):
+    args = tuple((a['index'], a['value'], a['value_two'], a['op']) for a in rule['args'])
+    return (rule['action'], rule['errno'] if rule['errno'] is not None else -1, args)
+
+
+def to_oci(default_action, default_errno, arches, rules):
+    """Canonical plain-OCI mapping: rules grouped by (action, errno, args), names sorted,
+    rules equal to the default dropped (runc skips them, libseccomp refuses them)."""
+    groups = {}
+    for rule in rules:
+        if not rule['args'] and rule['action'] == default_action and \
+                (rule['errno'] if rule['action'] == 'SCMP_ACT_ERRNO' else None) == default_errno:
+            continue
+        groups.setdefault(_rule_key(rule), set()).update(rule['names'])
+    syscalls = []
+    for key in sorted(groups, key=lambda k: (ACTIONS.index(k[0]), k[1], k[2])):
+        action, errno, args = key
+        entry = {'names': sorted(groups[key]), 'action': action}
+        if errno >= 0:
+            entry['errnoRet'] = errno
+        if args:
+            entry['args'] = [{'index': a[0], 'value': a[1], 'valueTwo': a[2], 'op': a[3]} for a in args]
+        syscalls.append(entry)
+    profile = {'defaultAction': default_action, 'architectures': list(arches), 'syscalls': syscalls}
+    if default_action == 'SCMP_ACT_ERRNO' and default_errno is not None:
+        profile['defaultErrnoRet'] = default_errno
+    return profile
+
+
+def build_profile(spec, host):
+    """Resolve a spec into (profile, info).
+
+    ``host``: {'machine': 'x86_64', 'kernel': '6.1.0-...'} from the target's facts.
+    ``info``: preset, mode, user_names (names the user wrote, for arch warnings).
+    """
+    spec = copy.deepcopy(spec)
+    validate_spec(spec)
+    state = _merge(spec, host, '')
+    action, errno, rules = state['default_action'], state['default_errno'], state['rules']
+    if state['mode'] == 'log':
+        action, errno, rules = apply_log_mode(action, errno, rules)
+    if action == 'SCMP_ACT_NOTIFY':
+        raise SpecError('default_action', 'SCMP_ACT_NOTIFY cannot be the default action')
+    profile = to_oci(action, errno, state['architectures'], rules)
+    info = {'preset': state['preset'], 'mode': state['mode'], 'user_names': sorted(state['user_names'])}
+    return profile, info
+
+
+# ---------------------------------------------------------------------------
+# Rendered profiles (what a template produced): parse and check as plain OCI
+# ---------------------------------------------------------------------------
+
+DOCKER_ONLY_KEYS = ('archMap', 'includes', 'excludes', 'comment', 'name')
+PROFILE_KEYS = ('defaultAction', 'defaultErrnoRet', 'architectures', 'flags', 'listenerPath',
+                'listenerMetadata', 'syscalls')
+FLAGS = ('SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
+         'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV')
+
+
+def _oci_keys(field, mapping, allowed):
+    if not isinstance(mapping, dict):
+        raise SpecError(field, 'must be a JSON object')
+    for key in mapping:
+        if key in DOCKER_ONLY_KEYS:
+            raise SpecError('%s.%s' % (field, key),
+                            'is a Docker-only key that containerd and the kubelet ignore silently; '
+                            'express it in the spec so it is resolved at render time')
+        if key not in allowed:
+            raise SpecError('%s.%s' % (field, key), 'is not an OCI LinuxSeccomp key')
+
+
+def parse_rendered(text):
+    """Parse a rendered profile and return it in canonical form (raises SpecError)."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise SpecError('template', 'the rendered profile is not valid JSON (%s)' % exc)
+    _oci_keys('profile', data, PROFILE_KEYS)
+    default_action = _normalise_action('profile.defaultAction', data.get('defaultAction', ''))
+    if default_action == 'SCMP_ACT_NOTIFY':
+        raise SpecError('profile.defaultAction', 'SCMP_ACT_NOTIFY cannot be the default action')
+    default_errno = None
+    if 'defaultErrnoRet' in data:
+        default_errno = as_int('profile.defaultErrnoRet', data['defaultErrnoRet'], 1, MAX_ERRNO)
+    elif default_action == 'SCMP_ACT_ERRNO':
+        default_errno = EPERM
+    arches = data.get('architectures')
+    if not isinstance(arches, list) or not arches:
+        raise SpecError('profile.architectures', 'must be a non-empty list')
+    arches = [parse_arch('profile.architectures[%d]' % i, a) for i, a in enumerate(arches)]
+    for i, flag in enumerate(data.get('flags') or []):
+        if flag not in FLAGS:
+            raise SpecError('profile.flags[%d]' % i, 'unknown flag %r' % (flag,))
+    rules = []
+    for i, entry in enumerate(data.get('syscalls') or []):
+        field = 'profile.syscalls[%d]' % i
+        _oci_keys(field, entry, ('names', 'action', 'errnoRet', 'args'))
+        if 'action' not in entry:
+            raise SpecError(field + '.action', 'is required')
+        rule = {'names': entry.get('names'), 'action': entry['action'], 'args': entry.get('args') or []}
+        if 'errnoRet' in entry:
+            rule['errno'] = entry['errnoRet']
+        rules.append(normalise_rule(field, rule, default_errno or EPERM))
+    profile = to_oci(default_action, default_errno, arches, rules)
+    for key in ('flags', 'listenerPath', 'listenerMetadata'):
+        if data.get(key):
+            profile[key] = data[key]
+    return profile
+
+
+def canonical_json(profile):
+    """Stable order, 2-space indent, trailing newline."""
+    return json.dumps(profile, indent=2, sort_keys=True, separators=(',', ': ')) + '\n'
+
+
+def profile_rules(profile):
+    """The profile's rules in internal form (for the libseccomp compiler)."""
+    out = []
+    for entry in profile.get('syscalls', []):
+        out.append({
+            'names': list(entry['names']),
+            'action': entry['action'],
+            'errno': entry.get('errnoRet'),
+            'args': [{'index': a['index'], 'value': a['value'], 'value_two': a.get('valueTwo', 0), 'op': a['op']}
+                     for a in entry.get('args', [])],
+        })
+    return out
+
+
+def profile_names(profile):
+    return sorted(set(n for entry in profile.get('syscalls', []) for n in entry['names']))
+
+
+def bpf_groups(arches):
+    """Split declared arches into native families: one BPF program per native arch,
+    each covering the compat arches declared beside it (x86_64 with x86 and x32)."""
+    remaining = list(arches)
+    groups = []
+    for arch in arches:
+        if arch not in remaining:
+            continue
+        family = [a for a in arch_family(arch) if a in remaining]
+        for a in family:
+            remaining.remove(a)
+        groups.append(family)
+    return groups

@@ -1,0 +1,626 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: seccomp_profile
+short_description: Render, validate and install a seccomp profile for Docker, containerd, the kubelet and bwrap
+version_added: 0.1.0
+description:
+  - Builds a seccomp profile from a O(preset) or a O(base) spec plus the user's rules, renders it with a
+    Jinja template on the controller, and installs it where each runtime in O(targets) looks for it.
+  - The output is plain OCI C(LinuxSeccomp) JSON for every runtime. Docker-only keys (C(archMap),
+    C(includes), C(excludes)) are resolved at render time, because containerd and the kubelet ignore them
+    silently.
+  - Before anything is written, every syscall name is resolved with the target's own libseccomp on the
+    declared architectures, and the whole filter is compiled with libseccomp. A name that exists on no
+    declared architecture fails the task; a name you wrote that is missing on only some of them is a warning.
+  - For O(targets=bwrap) a classic-BPF program is written per native architecture, compiled by libseccomp
+    with the binary-tree optimisation, ready for C(bwrap --seccomp FD).
+  - Files are written only when their content or mode differs, atomically, root-owned C(0644). A failure
+    while writing puts every file of the profile back as it was.
+  - The target half needs only the Python standard library and libseccomp (the official C(seccomp)
+    binding when it imports, else ctypes on C(libseccomp.so.2)).
+author:
+  - confine.hardening contributors
+options:
+  name:
+    description:
+      - Profile name. Files are named after it (C(NAME.json), C(NAME.<arch>.bpf)).
+      - Letters, digits, C(.), C(_) and C(-); it must start with a letter or digit.
+    type: str
+    required: true
+  preset:
+    description:
+      - Start from a shipped preset. See C(docs/seccomp-presets.md) for what each blocks and what breaks.
+      - V(runtime-default) is Docker's built-in default for a container with no added capabilities, resolved
+        for the target's architecture and kernel.
+      - V(hardened) allows by default and denies container-escape and kernel-exploitation surfaces
+        (ptrace, keyrings, bpf, mount, namespaces, clone with namespace flags, modules, kexec, io_uring, ...).
+      - V(no-exec) is V(hardened) plus C(execve) and C(execveat) denied.
+      - V(allowlist) denies everything (EPERM) and allows exactly the rules in O(syscalls).
+      - Mutually exclusive with O(base).
+    type: str
+    choices: [runtime-default, hardened, no-exec, allowlist]
+  preset_options:
+    description: Options of the V(no-exec) preset.
+    type: dict
+    suboptions:
+      deny_fork:
+        description: Also deny C(fork), C(vfork), C(clone) and C(clone3). Threads and worker processes break.
+        type: bool
+        default: false
+      deny_personality:
+        description: Also deny C(uselib) and C(personality).
+        type: bool
+        default: false
+  base:
+    description:
+      - A spec to extend, with the same keys as this module's spec options (O(preset), O(syscalls), O(remove),
+        O(default_action), ...). Its rules come first; this task's O(remove) and O(syscalls) apply on top.
+      - Mutually exclusive with O(preset).
+    type: dict
+  syscalls:
+    description:
+      - Rules added after the preset or base. A rule without O(syscalls[].args) replaces every earlier rule for
+        its names, so the user's word wins.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      names:
+        description: Syscall names.
+        type: list
+        elements: str
+        required: true
+      action:
+        description: What the kernel does on a match.
+        type: str
+        default: SCMP_ACT_ERRNO
+        choices: [SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD,
+                  SCMP_ACT_LOG, SCMP_ACT_NOTIFY, SCMP_ACT_TRACE, SCMP_ACT_TRAP]
+      errno:
+        description:
+          - Errno returned for V(SCMP_ACT_ERRNO) (and the trace value for V(SCMP_ACT_TRACE)), as a number
+            (1-4095) or a name such as V(EPERM) or V(ENOSYS). Defaults to O(default_errno), else V(EPERM).
+        type: raw
+      args:
+        description: Argument conditions, all of which must hold (ANDed).
+        type: list
+        elements: dict
+        suboptions:
+          index:
+            description: Argument index, 0-5.
+            type: int
+            required: true
+          value:
+            description: Value to compare with (for V(SCMP_CMP_MASKED_EQ), the mask). Integer or C(0x) string.
+            type: raw
+            default: 0
+          value_two:
+            description: Second value (for V(SCMP_CMP_MASKED_EQ), what the masked argument must equal).
+            type: raw
+            default: 0
+          op:
+            description: Comparison.
+            type: str
+            required: true
+            choices: [SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ]
+  remove:
+    description: Syscall names dropped from every rule of the preset or base (a name no rule has is an error).
+    type: list
+    elements: str
+    default: []
+  default_action:
+    description: Action for syscalls no rule matches. Defaults to the preset's.
+    type: str
+    choices: [SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD,
+              SCMP_ACT_LOG, SCMP_ACT_TRACE, SCMP_ACT_TRAP]
+  default_errno:
+    description: Errno for O(default_action=SCMP_ACT_ERRNO) (number or name). Defaults to V(EPERM).
+    type: raw
+  architectures:
+    description:
+      - SCMP architecture names (V(SCMP_ARCH_X86_64)) or machine names (V(x86_64)).
+      - Default, the target's native architecture plus its compat architectures (x86_64 with x86 and x32,
+        aarch64 with arm, s390x with s390).
+    type: list
+    elements: str
+  mode:
+    description:
+      - V(enforce) loads the rules as written.
+      - V(log) turns every denying action, the default action included, into V(SCMP_ACT_LOG), so the workload
+        runs unhindered and the kernel logs (audit type 1326) each call V(enforce) would block.
+    type: str
+    choices: [enforce, log]
+    default: enforce
+  targets:
+    description: Runtimes to install for.
+    type: list
+    elements: str
+    choices: [docker, kubelet, containerd, bwrap]
+    default: [docker]
+  docker_dir:
+    description: Directory for Docker profiles (C(--security-opt seccomp=DIR/NAME.json)).
+    type: path
+    default: /etc/docker/seccomp
+  kubelet_root:
+    description: The kubelet's root directory; the profile goes to C(KUBELET_ROOT/seccomp/profiles/NAME.json).
+    type: path
+    default: /var/lib/kubelet
+  containerd_dir:
+    description: Directory for containerd profiles (C(ctr run --seccomp-profile DIR/NAME.json)).
+    type: path
+    default: /etc/containerd/seccomp
+  bwrap_dir:
+    description: Directory for the compiled BPF programs (C(DIR/NAME.<arch>.bpf)).
+    type: path
+    default: /etc/confine/seccomp
+  state_dir:
+    description:
+      - Where the module records which files each profile installed, so O(state=absent) and a change of
+        O(targets) remove exactly those files.
+    type: path
+    default: /var/lib/confine/seccomp
+  state:
+    description: V(absent) removes every file the profile installed, whatever the current O(targets).
+    type: str
+    choices: [present, absent]
+    default: present
+  backup:
+    description: Keep a time-stamped copy (C(FILE.<time>~)) of every file replaced or removed.
+    type: bool
+    default: false
+  owner:
+    description: Who owns the profile (team or person); recorded and returned.
+    type: str
+  source:
+    description: Where the profile comes from (repository, ticket); recorded and returned.
+    type: str
+  template:
+    description:
+      - A Jinja template on the controller (searched like M(ansible.builtin.template) sources) that renders the
+        profile JSON. It sees the task's variables plus C(profile) (the resolved OCI mapping), C(spec) (the
+        merged spec) and C(seccomp) (preset, mode). The result must be plain OCI JSON; it is canonicalised.
+      - Default, the collection's C(templates/seccomp/oci.json.j2).
+    type: path
+  content:
+    description:
+      - The rendered profile JSON. Set by the action plugin from the template; not meant to be set by hand.
+        When it is missing, the module builds the profile from the spec itself.
+    type: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+  platform:
+    platforms: posix
+  action:
+    support: full
+notes:
+  - Docker reads C(--security-opt seccomp=FILE) when a container is created; containerd's CRI reads the
+    kubelet path when a pod's container is created. Running containers keep the filter they started with.
+  - A V(no-exec) profile blocks the C(execve) with which runc and bwrap start the workload itself. Load its
+    compiled program from inside the workload after start (see C(docs/seccomp-presets.md)).
+requirements:
+  - libseccomp 2.5 or later on the target (C(libseccomp2)); optionally its Python binding (C(python3-seccomp)).
+seealso:
+  - name: OCI runtime spec, seccomp
+    description: The LinuxSeccomp format the profiles are written in.
+    link: https://github.com/opencontainers/runtime-spec/blob/main/config-linux.md#seccomp
+"""
+
+EXAMPLES = r"""
+- name: Hardened profile for Docker and the kubelet
+  confine.hardening.seccomp_profile:
+    name: web
+    preset: hardened
+    targets: [docker, kubelet]
+    owner: platform-team
+    source: https://git.example.com/platform/profiles
+
+- name: Observe first - log what the profile would block
+  confine.hardening.seccomp_profile:
+    name: web
+    preset: hardened
+    mode: log
+    targets: [docker]
+
+- name: Allow ptrace again for a debugging image, deny chmod with EACCES
+  confine.hardening.seccomp_profile:
+    name: debug
+    preset: hardened
+    remove: [ptrace]
+    syscalls:
+      - names: [chmod, fchmod, fchmodat]
+        action: SCMP_ACT_ERRNO
+        errno: EACCES
+
+- name: Deny-by-default allowlist, compiled for bwrap too
+  confine.hardening.seccomp_profile:
+    name: tiny
+    preset: allowlist
+    targets: [bwrap, containerd]
+    syscalls:
+      - names: [read, write, exit_group, rt_sigreturn, brk, mmap, munmap, execve, arch_prctl]
+        action: SCMP_ACT_ALLOW
+
+- name: Only AF_UNIX sockets
+  confine.hardening.seccomp_profile:
+    name: unix-only
+    preset: hardened
+    syscalls:
+      - names: [socket]
+        action: SCMP_ACT_ERRNO
+        args:
+          - {index: 0, value: 1, op: SCMP_CMP_NE}
+
+- name: Remove the profile everywhere it was installed
+  confine.hardening.seccomp_profile:
+    name: web
+    state: absent
+"""
+
+RETURN = r"""
+name:
+  description: The profile name.
+  returned: always
+  type: str
+  sample: web
+state:
+  description: The requested state.
+  returned: always
+  type: str
+  sample: present
+mode:
+  description: The profile mode.
+  returned: when O(state=present)
+  type: str
+  sample: enforce
+preset:
+  description: The preset the profile starts from, if any.
+  returned: when O(state=present)
+  type: str
+  sample: hardened
+files:
+  description: Every file the profile has installed, with its target and sha256.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {path: /etc/docker/seccomp/web.json, target: docker, sha256: 3f1c...}
+    - {path: /etc/confine/seccomp/web.x86_64.bpf, target: bwrap, sha256: 9ab0..., architectures: [SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32]}
+paths:
+  description: The installed paths (or, for O(state=absent), the removed ones).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/docker/seccomp/web.json]
+sha256:
+  description: sha256 of each installed file, by path.
+  returned: when O(state=present)
+  type: dict
+  sample: {/etc/docker/seccomp/web.json: 3f1c...}
+architectures:
+  description: The architectures the profile covers.
+  returned: when O(state=present)
+  type: list
+  elements: str
+  sample: [SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32]
+syscall_count:
+  description: Number of distinct syscall names the profile's rules name.
+  returned: when O(state=present)
+  type: int
+  sample: 68
+missing_on_arch:
+  description: Names the profile's rules use that do not exist on some declared architectures (skipped there).
+  returned: when O(state=present)
+  type: dict
+  sample: {SCMP_ARCH_X86_64: [vm86, vm86old]}
+backup_files:
+  description: Backups made by O(backup=true).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/docker/seccomp/web.json.2026-11-23@12:00:00~]
+libseccomp:
+  description: The libseccomp backend used on the target.
+  returned: when O(state=present)
+  type: dict
+  sample: {backend: binding, version: 2.5.4}
+owner:
+  description: O(owner) as given.
+  returned: always
+  type: str
+source:
+  description: O(source) as given.
+  returned: always
+  type: str
+profile:
+  description: The installed profile (plain OCI JSON) as a mapping.
+  returned: when O(state=present)
+  type: dict
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
+
+ACTION_CHOICES = list(spec_mod.ACTIONS)
+DEFAULT_ACTION_CHOICES = [a for a in spec_mod.ACTIONS if a != 'SCMP_ACT_NOTIFY']
+
+
+def argument_spec():
+    return dict(
+        name=dict(type='str', required=True),
+        preset=dict(type='str', choices=list(spec_mod.PRESETS)),
+        preset_options=dict(type='dict', options=dict(
+            deny_fork=dict(type='bool', default=False),
+            deny_personality=dict(type='bool', default=False),
+        )),
+        base=dict(type='dict'),
+        syscalls=dict(type='list', elements='dict', default=[], options=dict(
+            names=dict(type='list', elements='str', required=True),
+            action=dict(type='str', default='SCMP_ACT_ERRNO', choices=ACTION_CHOICES),
+            errno=dict(type='raw'),
+            args=dict(type='list', elements='dict', options=dict(
+                index=dict(type='int', required=True),
+                value=dict(type='raw', default=0),
+                value_two=dict(type='raw', default=0),
+                op=dict(type='str', required=True, choices=list(spec_mod.OPS)),
+            )),
+        )),
+        remove=dict(type='list', elements='str', default=[]),
+        default_action=dict(type='str', choices=DEFAULT_ACTION_CHOICES),
+        default_errno=dict(type='raw'),
+        architectures=dict(type='list', elements='str'),
+        mode=dict(type='str', default='enforce', choices=list(spec_mod.MODES)),
+        targets=dict(type='list', elements='str', default=['docker'], choices=list(spec_mod.TARGETS)),
+        docker_dir=dict(type='path', default='/etc/docker/seccomp'),
+        kubelet_root=dict(type='path', default='/var/lib/kubelet'),
+        containerd_dir=dict(type='path', default='/etc/containerd/seccomp'),
+        bwrap_dir=dict(type='path', default='/etc/confine/seccomp'),
+        state_dir=dict(type='path', default='/var/lib/confine/seccomp'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        backup=dict(type='bool', default=False),
+        owner=dict(type='str'),
+        source=dict(type='str'),
+        template=dict(type='path'),
+        content=dict(type='str'),
+    )
+
+
+def spec_from_params(params):
+    """The user's spec: the spec keys the task set (None and empty defaults dropped)."""
+    spec = {}
+    for key in spec_mod.SPEC_KEYS:
+        value = params.get(key)
+        if value in (None, [], {}):
+            continue
+        if key == 'syscalls':
+            value = [dict((k, v) for k, v in rule.items() if v is not None) for rule in value]
+            for rule in value:
+                if rule.get('args'):
+                    rule['args'] = [dict((k, v) for k, v in a.items() if v is not None) for a in rule['args']]
+        if key == 'preset_options':
+            value = dict((k, v) for k, v in value.items() if v is not None)
+        spec[key] = value
+    return spec
+
+
+def user_name_fields(spec, prefix=''):
+    """{syscall name: first spec field naming it} for every name the user wrote."""
+    fields = {}
+    if isinstance(spec.get('base'), dict):
+        fields.update(user_name_fields(spec['base'], prefix + 'base.'))
+    for i, rule in enumerate(spec.get('syscalls') or []):
+        names = rule.get('names') or []
+        for j, name in enumerate(names if isinstance(names, list) else [names]):
+            fields.setdefault(name, '%ssyscalls[%d].names[%d]' % (prefix, i, j))
+    return fields
+
+
+def target_paths(params, name):
+    """{target: path} for the JSON targets."""
+    return {
+        'docker': os.path.join(params['docker_dir'], name + '.json'),
+        'kubelet': os.path.join(params['kubelet_root'], 'seccomp', 'profiles', name + '.json'),
+        'containerd': os.path.join(params['containerd_dir'], name + '.json'),
+    }
+
+
+def manifest_path(params, name):
+    return os.path.join(params['state_dir'], name + '.json')
+
+
+def read_manifest(path):
+    data = fileio.read_bytes(path)
+    if data is None:
+        return None
+    try:
+        manifest = json.loads(data.decode('utf-8'))
+    except ValueError:
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+class ProfileError(Exception):
+    pass
+
+
+def check_with_libseccomp(backend, profile, user_fields):
+    """Resolve every name on every declared arch; compile each BPF program.
+
+    Returns (missing_on_arch, warnings, programs) where programs is a list of
+    (family arches, bytes).  Raises ProfileError naming the field.
+    """
+    arches = profile['architectures']
+    for i, arch in enumerate(arches):
+        if not backend.arch_known(arch):
+            raise ProfileError('architectures[%d]: %s is not supported by this host\'s libseccomp' % (i, arch))
+    missing = {}
+    for name in spec_mod.profile_names(profile):
+        absent = [a for a in arches if backend.resolve(a, name) < 0]
+        if len(absent) == len(arches):
+            field = user_fields.get(name, 'syscalls')
+            raise ProfileError('%s: %r is not a syscall on any declared architecture (%s) according to this '
+                               'host\'s libseccomp' % (field, name, ', '.join(arches)))
+        for arch in absent:
+            missing.setdefault(arch, []).append(name)
+    warnings = []
+    for arch in sorted(missing):
+        mine = sorted(n for n in missing[arch] if n in user_fields)
+        if mine:
+            warnings.append('%s: %s not on %s; the rule is skipped there' % (
+                ', '.join(user_fields[n] for n in mine), ', '.join(repr(n) for n in mine), arch))
+    programs = []
+    rules = spec_mod.profile_rules(profile)
+    default_errno = profile.get('defaultErrnoRet')
+    if profile['defaultAction'] == 'SCMP_ACT_ERRNO' and default_errno is None:
+        default_errno = spec_mod.EPERM
+    for family in spec_mod.bpf_groups(arches):
+        try:
+            data = backend.compile_bpf(profile['defaultAction'], default_errno, family, rules)
+        except libseccomp.LibseccompError as exc:
+            raise ProfileError('syscalls: %s' % exc)
+        programs.append((family, data))
+    return missing, warnings, programs
+
+
+def host_facts():
+    uname = os.uname()
+    return {'machine': uname[4], 'kernel': uname[2]}
+
+
+def desired_files(params, name, text, programs):
+    """[(target, path, bytes, extra)]"""
+    out = []
+    paths = target_paths(params, name)
+    for target in params['targets']:
+        if target == 'bwrap':
+            for family, data in programs:
+                path = os.path.join(params['bwrap_dir'], '%s.%s.bpf' % (name, libseccomp.lib_arch_name(family[0])))
+                out.append((target, path, data, {'architectures': family}))
+        else:
+            out.append((target, paths[target], text.encode('utf-8'), {}))
+    return out
+
+
+def diff_entry(path, before, after):
+    def show(data):
+        if data is None:
+            return ''
+        if path.endswith('.bpf'):
+            return '<classic BPF, %d bytes, sha256 %s>\n' % (len(data), fileio.sha256(data))
+        return data.decode('utf-8', 'replace')
+    return {'before_header': path, 'after_header': path, 'before': show(before), 'after': show(after)}
+
+
+def run(module):
+    params = module.params
+    name = params['name']
+    result = dict(changed=False, name=name, state=params['state'], files=[], paths=[], backup_files=[],
+                  owner=params['owner'], source=params['source'])
+    if not spec_mod.NAME_RE.match(name):
+        raise ProfileError('name: %r is not a valid profile name (letters, digits, ".", "_", "-")' % (name,))
+    mpath = manifest_path(params, name)
+    manifest = read_manifest(mpath) or {}
+    previous = sorted((manifest.get('files') or {}).keys())
+    fs = fileio.FileSet()
+    diffs = []
+
+    if params['state'] == 'absent':
+        # The record says what this profile installed; without one, the files at
+        # the current targets' paths are the profile's.
+        for path in previous or [target_paths(params, name)[t] for t in params['targets'] if t != 'bwrap']:
+            fs.drop(path)
+        fs.drop(mpath)
+        steps = fs.plan()
+        result['paths'] = [p for _a, p in steps if p != mpath]
+        for _action, path in steps:
+            diffs.append(diff_entry(path, fileio.read_bytes(path), None))
+    else:
+        spec = spec_from_params(params)
+        try:
+            if params.get('content') is not None:
+                profile = spec_mod.parse_rendered(params['content'])
+                info = {'preset': spec.get('preset'), 'mode': params['mode']}
+            else:
+                profile, info = spec_mod.build_profile(spec, host_facts())
+        except spec_mod.SpecError as exc:
+            raise ProfileError(str(exc))
+        try:
+            backend = libseccomp.load()
+        except libseccomp.LibseccompError as exc:
+            raise ProfileError(str(exc))
+        missing, warnings, programs = check_with_libseccomp(backend, profile, user_name_fields(spec))
+        for warning in warnings:
+            module.warn(warning)
+        text = spec_mod.canonical_json(profile)
+        files = desired_files(params, name, text, programs)
+        for _target, path, data, _extra in files:
+            fs.want(path, data)
+        for path in previous:
+            fs.drop(path)      # files of targets no longer wanted
+        steps = fs.plan()
+        for _action, path in steps:
+            diffs.append(diff_entry(path, fileio.read_bytes(path),
+                                    fs.wanted.get(path)))
+        new_manifest = {
+            'name': name, 'kind': 'seccomp', 'preset': info.get('preset'), 'mode': info.get('mode'),
+            'targets': params['targets'], 'owner': params['owner'], 'source': params['source'],
+            'files': dict((path, fileio.sha256(data)) for _t, path, data, _e in files),
+        }
+        manifest_bytes = (json.dumps(new_manifest, indent=2, sort_keys=True) + '\n').encode('utf-8')
+        if steps or fileio.read_bytes(mpath) != manifest_bytes:
+            fs.want(mpath, manifest_bytes)
+        steps = fs.plan()
+        result.update(
+            mode=info.get('mode'), preset=info.get('preset'), architectures=profile['architectures'],
+            syscall_count=len(spec_mod.profile_names(profile)), missing_on_arch=missing, profile=profile,
+            libseccomp={'backend': backend.name, 'version': backend.version()},
+            files=[dict(extra, path=path, target=target, sha256=fileio.sha256(data))
+                   for target, path, data, extra in files],
+            paths=[path for _t, path, _d, _e in files],
+            sha256=dict((path, fileio.sha256(data)) for _t, path, data, _e in files),
+        )
+
+    result['changed'] = bool(steps)
+    if module._diff and diffs:
+        result['diff'] = diffs
+    if steps and not module.check_mode:
+        try:
+            result['backup_files'] = fs.apply(backup=params['backup'])
+        except (IOError, OSError) as exc:
+            raise ProfileError('writing the profile failed and every file was put back as it was: %s' % exc)
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[('preset', 'base')],
+        supports_check_mode=True,
+    )
+    try:
+        result = run(module)
+    except ProfileError as exc:
+        module.fail_json(msg='seccomp profile %r: %s' % (module.params['name'], exc), name=module.params['name'])
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
