@@ -27,7 +27,7 @@ description:
   - The target half needs only the Python standard library and libseccomp (the official C(seccomp)
     binding when it imports, else ctypes on C(libseccomp.so.2)).
 author:
-  - confine.hardening contributors
+  - confine.hardening contributors (@confine)
 options:
   name:
     description:
@@ -196,14 +196,20 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
   idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: posix
   action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
 notes:
   - Docker reads C(--security-opt seccomp=FILE) when a container is created; containerd's CRI reads the

@@ -1,0 +1,53 @@
+# confine.hardening - the two commands are `make demo` and `make test`.
+# Both set up what they need on a fresh Debian 12 machine (apt packages, the venv,
+# the container engine) before they run.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export PATH := $(VENV)/bin:$(PATH)
+
+.PHONY: help deps venv engine images demo test unit integration lint sanity clean
+
+help:
+	@echo "make demo   - render, install and prove the example profiles (see README)"
+	@echo "make test   - every test: lint, sanity, unit, integration"
+
+deps:
+	@scripts/install-deps.sh
+
+$(VENV)/.stamp: requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+venv: $(VENV)/.stamp
+
+engine: deps
+	@scripts/engine-up.sh
+
+images: engine
+	@tests/integration/images.sh
+
+demo: deps venv engine images
+	@ansible-playbook playbooks/demo.yml
+
+unit: venv
+	@$(PYTEST) -q tests/unit
+
+integration: deps venv engine images
+	@$(PYTEST) -q tests/integration
+
+lint: venv
+	@ansible-lint --profile production
+
+sanity: deps venv
+	@scripts/sanity.sh
+
+test: lint sanity unit integration
+
+clean:
+	rm -rf build .pytest_cache

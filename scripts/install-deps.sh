@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install the Debian packages the tests and the demo need, once.  Safe to re-run:
+# it installs only what is missing.  Needs root (the project's machines run as root).
+set -euo pipefail
+packages=(
+  docker.io containerd runc        # the runtimes the profiles are proven against
+  bubblewrap                       # bwrap --seccomp consumer
+  libseccomp2 python3-seccomp seccomp libseccomp-dev   # libseccomp, its binding, scmp_sys_resolver
+  busybox-static gcc libc6-dev     # the probe image: a static probe on a busybox rootfs
+  rsync git shellcheck make        # sanity copy, ansible-test, shell lint
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The libseccomp backends against the machine's real libseccomp."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+DEBIAN_PYTHON = '/usr/bin/python3'   # Debian's python3-seccomp imports only there
+X86 = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']
+
+
+@pytest.fixture(scope='module')
+def ct():
+    return L.load('ctypes')
+
+
+def test_resolve_per_arch(ct):
+    assert ct.resolve('SCMP_ARCH_X86_64', 'read') == 0
+    assert ct.resolve('SCMP_ARCH_X86', 'read') == 3
+    assert ct.resolve('SCMP_ARCH_X32', 'read') == 0x40000000
+    assert ct.resolve('SCMP_ARCH_X86_64', 'vm86') < 0       # x86 only
+    assert ct.resolve('SCMP_ARCH_X86', 'vm86') > 0
+    assert ct.resolve('SCMP_ARCH_X86_64', 'no_such_call') < 0
+    assert ct.arch_known('SCMP_ARCH_AARCH64')
+    assert ct.version().startswith('2.')
+
+
+def test_compiled_program_is_classic_bpf(ct):
+    p = s.build_profile({'preset': 'hardened'}, {'machine': 'x86_64', 'kernel': '6.1'})[0]
+    data = ct.compile_bpf(p['defaultAction'], None, X86, s.profile_rules(p))
+    assert len(data) % 8 == 0 and len(data) > 8 * 20
+    # first instruction loads seccomp_data.arch (BPF_LD|BPF_W|BPF_ABS = 0x20, k = 4)
+    assert data[:2] == b'\x20\x00' and data[4:8] == b'\x04\x00\x00\x00'
+
+
+def test_rule_equal_to_default_is_refused_by_libseccomp(ct):
+    with pytest.raises(L.LibseccompError) as err:
+        ct.compile_bpf('SCMP_ACT_ALLOW', None, X86, [{'names': ['read'], 'action': 'SCMP_ACT_ALLOW',
+                                                        'errno': None, 'args': []}])
+    assert "'read'" in str(err.value)
+
+
+def test_same_index_conditions_split_like_runc():
+    args = [{'index': 0, 'value': 1, 'value_two': 0, 'op': 'SCMP_CMP_EQ'},
+            {'index': 0, 'value': 2, 'value_two': 0, 'op': 'SCMP_CMP_EQ'}]
+    assert L.split_same_index(args) == [[args[0]], [args[1]]]
+    both = [args[0], dict(args[1], index=1)]
+    assert L.split_same_index(both) == [both]
+
+
+def test_action_values():
+    assert L.action_value('SCMP_ACT_ERRNO', 38) == 0x00050026
+    assert L.action_value('SCMP_ACT_LOG') == 0x7ffc0000
+    assert L.action_value('SCMP_ACT_KILL_PROCESS') == 0x80000000
+
+
+@pytest.mark.skipif(not os.path.exists(DEBIAN_PYTHON), reason='Debian python3 not present')
+def test_binding_and_ctypes_compile_identical_programs(ct):
+    """Both backends must emit the same program; the binding runs under Debian's python."""
+    for preset in ('runtime-default', 'hardened', 'no-exec'):
+        p = s.build_profile({'preset': preset}, {'machine': 'x86_64', 'kernel': '6.1'})[0]
+        mine = ct.compile_bpf(p['defaultAction'], p.get('defaultErrnoRet'), X86, s.profile_rules(p))
+        code = (
+            'import sys, json; sys.path.insert(0, %r)\n'
+            'from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L, _seccomp_spec as s\n'
+            'b = L.load("binding"); assert b.name == "binding"\n'
+            'p = s.build_profile({"preset": %r}, {"machine": "x86_64", "kernel": "6.1"})[0]\n'
+            'sys.stdout.buffer.write(b.compile_bpf(p["defaultAction"], p.get("defaultErrnoRet"), %r, s.profile_rules(p)))\n'
+        ) % (os.path.join(ROOT, 'collections'), preset, X86)
+        out = subprocess.run([DEBIAN_PYTHON, '-c', code], capture_output=True, check=True, timeout=60).stdout
+        assert out == mine, preset
