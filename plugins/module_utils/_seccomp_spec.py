@@ -596,6 +596,32 @@ def profile_rules(profile):
     return out
 
 
+def preset_names(spec):
+    """Every syscall name the spec's preset (directly or through base) can name,
+    across all architectures and gates."""
+    while spec.get('base') is not None and spec.get('preset') is None:
+        spec = spec['base']
+    preset = spec.get('preset')
+    if preset == 'runtime-default':
+        return set(n for g in docker_default.GROUPS for n in g['names'])
+    if preset in ('hardened', 'no-exec'):
+        names = set(n for names, _e, _w in HARDENED_DENY for n in names)
+        names.update(('clone', 'clone3', 'socket') + NO_EXEC_DENY + NO_EXEC_FORK + NO_EXEC_PERSONALITY)
+        return names
+    return set()
+
+
+def drop_profile_names(profile, names):
+    """The profile without ``names``; rules left empty go."""
+    out = dict(profile)
+    out['syscalls'] = []
+    for entry in profile.get('syscalls', []):
+        kept = [n for n in entry['names'] if n not in names]
+        if kept:
+            out['syscalls'].append(dict(entry, names=kept))
+    return out
+
+
 def profile_names(profile):
     return sorted(set(n for entry in profile.get('syscalls', []) for n in entry['names']))
 

@@ -467,25 +467,33 @@ class ProfileError(Exception):
     pass
 
 
-def check_with_libseccomp(backend, profile, user_fields):
+def check_with_libseccomp(backend, profile, user_fields, preset_names):
     """Resolve every name on every declared arch; compile each BPF program.
 
-    Returns (missing_on_arch, warnings, programs) where programs is a list of
-    (family arches, bytes).  Raises ProfileError naming the field.
+    Preset names that exist on none of the declared arches (Docker's list spans
+    every architecture) are dropped from the profile; any other such name fails.
+    Returns (profile, missing_on_arch, warnings, programs) where programs is a list
+    of (family arches, bytes).  Raises ProfileError naming the field.
     """
     arches = profile['architectures']
     for i, arch in enumerate(arches):
         if not backend.arch_known(arch):
             raise ProfileError('architectures[%d]: %s is not supported by this host\'s libseccomp' % (i, arch))
     missing = {}
+    foreign = set()
     for name in spec_mod.profile_names(profile):
         absent = [a for a in arches if backend.resolve(a, name) < 0]
         if len(absent) == len(arches):
-            field = user_fields.get(name, 'syscalls')
+            if name in preset_names and name not in user_fields:
+                foreign.add(name)
+                continue
+            field = user_fields.get(name, 'template')
             raise ProfileError('%s: %r is not a syscall on any declared architecture (%s) according to this '
                                'host\'s libseccomp' % (field, name, ', '.join(arches)))
         for arch in absent:
             missing.setdefault(arch, []).append(name)
+    if foreign:
+        profile = spec_mod.drop_profile_names(profile, foreign)
     warnings = []
     for arch in sorted(missing):
         mine = sorted(n for n in missing[arch] if n in user_fields)
@@ -503,7 +511,7 @@ def check_with_libseccomp(backend, profile, user_fields):
         except libseccomp.LibseccompError as exc:
             raise ProfileError('syscalls: %s' % exc)
         programs.append((family, data))
-    return missing, warnings, programs
+    return profile, missing, warnings, programs
 
 
 def host_facts():
@@ -572,7 +580,8 @@ def run(module):
             backend = libseccomp.load()
         except libseccomp.LibseccompError as exc:
             raise ProfileError(str(exc))
-        missing, warnings, programs = check_with_libseccomp(backend, profile, user_name_fields(spec))
+        profile, missing, warnings, programs = check_with_libseccomp(
+            backend, profile, user_name_fields(spec), spec_mod.preset_names(spec))
         for warning in warnings:
             module.warn(warning)
         text = spec_mod.canonical_json(profile)
