@@ -141,7 +141,7 @@ def test_check_mode_predicts_and_writes_nothing(installed, tmp_path):
 # --- hardened ----------------------------------------------------------------------------------
 
 def test_hardened_under_docker(installed, docker_baseline):
-    root, _ = installed
+    root = installed[0]
     got = h.run_docker([], seccomp=docker_file(root, 'hardened'), caps_all=True)
     assert got['seccomp'] == 2
     for test in HARDENED_BLOCKS:
@@ -152,7 +152,7 @@ def test_hardened_under_docker(installed, docker_baseline):
 
 
 def test_kubelet_path_file_under_containerd(installed):
-    root, _ = installed
+    root = installed[0]
     base = h.run_ctr([], None, privileged=True)
     got = h.run_ctr([], kubelet_file(root, 'hardened'), privileged=True)
     assert base['seccomp'] == 0 and got['seccomp'] == 2
@@ -164,7 +164,7 @@ def test_kubelet_path_file_under_containerd(installed):
 
 
 def test_bwrap_program(installed):
-    root, _ = installed
+    root = installed[0]
     base = h.run_bwrap([], None, cap_all=True)
     got = h.run_bwrap([], bpf_file(root, 'hardened'), cap_all=True)
     assert got['seccomp'] == 2
@@ -178,7 +178,7 @@ def test_bwrap_program(installed):
 # --- no-exec -----------------------------------------------------------------------------------
 
 def test_no_exec_blocks_execve_and_the_probe_keeps_running(installed):
-    root, _ = installed
+    root = installed[0]
     base = h.run_local([])
     assert base['results']['execve'] == 'EACCES'     # allowed: /etc/passwd is just not executable
     got = h.run_local([], bpf_file=bpf_file(root, 'no-exec'))
@@ -190,7 +190,7 @@ def test_no_exec_blocks_execve_and_the_probe_keeps_running(installed):
 
 def test_no_exec_profile_also_stops_the_runtime_exec(installed):
     """Documented limit: runc applies the filter before it execs the entrypoint."""
-    root, _ = installed
+    root = installed[0]
     with pytest.raises(h.ProbeError) as err:
         h.run_docker(['fork'], seccomp=docker_file(root, 'no-exec'))
     assert 'operation not permitted' in str(err.value).lower()
@@ -199,7 +199,7 @@ def test_no_exec_profile_also_stops_the_runtime_exec(installed):
 # --- runtime-default ---------------------------------------------------------------------------
 
 def test_runtime_default_matches_dockers_builtin_for_every_probe(installed):
-    root, _ = installed
+    root = installed[0]
     builtin = h.run_docker([])
     ours = h.run_docker([], seccomp=docker_file(root, 'runtime-default'))
     assert builtin['seccomp'] == ours['seccomp'] == 2
@@ -210,7 +210,7 @@ def test_runtime_default_matches_dockers_builtin_for_every_probe(installed):
 # --- log mode ----------------------------------------------------------------------------------
 
 def test_log_mode_blocks_nothing_and_the_kernel_logs_what_enforce_would_block(installed, docker_baseline):
-    root, _ = installed
+    root = installed[0]
     tests = ['unshare_user', 'mount', 'ptrace', 'keyctl', 'bpf']
     time.sleep(5.5)     # the kernel prints at most 10 audit records per 5 s without auditd
     marker = h.kernel_log_marker('log-mode')
@@ -242,7 +242,7 @@ def test_log_mode_blocks_nothing_and_the_kernel_logs_what_enforce_would_block(in
      'SCMP_ARCH_PDP11'),
 ])
 def test_bad_spec_names_the_field_and_changes_nothing(installed, spec, words):
-    root, _ = installed
+    root = installed[0]
     before = tree(root)
     rc, results, out = ansible_playbook(root, {'hardened': spec})
     assert rc != 0, out

@@ -8,7 +8,6 @@ __metaclass__ = type
 
 import os
 import subprocess
-import sys
 
 import pytest
 
@@ -46,8 +45,8 @@ def test_compiled_program_is_classic_bpf(ct):
 
 def test_rule_equal_to_default_is_refused_by_libseccomp(ct):
     with pytest.raises(L.LibseccompError) as err:
-        ct.compile_bpf('SCMP_ACT_ALLOW', None, X86, [{'names': ['read'], 'action': 'SCMP_ACT_ALLOW',
-                                                        'errno': None, 'args': []}])
+        rule = {'names': ['read'], 'action': 'SCMP_ACT_ALLOW', 'errno': None, 'args': []}
+        ct.compile_bpf('SCMP_ACT_ALLOW', None, X86, [rule])
     assert "'read'" in str(err.value)
 
 
