@@ -34,6 +34,7 @@ images: engine
 
 demo: deps venv engine images
 	@ansible-playbook playbooks/demo.yml
+	@$(PY) scripts/demo_report.py
 
 unit: venv
 	@$(PYTEST) -q tests/unit

@@ -260,3 +260,16 @@ def test_no_default_arch_for_unknown_machine():
     with pytest.raises(s.SpecError) as err:
         build({'preset': 'hardened'}, {'machine': 'z80', 'kernel': '6.1'})
     assert err.value.field == 'architectures'
+
+
+def test_presets_doc_lists_every_hardened_denial():
+    import os
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+    with open(os.path.join(root, 'docs', 'seccomp-presets.md')) as fh:
+        doc = fh.read()
+    section = doc[doc.index('## `hardened`'):doc.index('## `no-exec`')]
+    documented = set(re.findall(r'`([a-z0-9_]+)`', section))
+    for names, _errno, _why in s.HARDENED_DENY:
+        for name in names:
+            assert name in documented, name
