@@ -203,23 +203,19 @@ def _check_keys(field, mapping, allowed):
 def _normalise_action(field, value):
     if not isinstance(value, str):
         raise SpecError(field, '%r is not an action' % (value,))
-    upper = value.strip().upper()
-    if not upper.startswith('SCMP_ACT_'):
-        upper = 'SCMP_ACT_' + upper
-    if upper not in ACTIONS:
+    action = value.strip()
+    if action not in ACTIONS:
         raise SpecError(field, 'unknown action %r (expected one of %s)' % (value, ', '.join(ACTIONS)))
-    return upper
+    return action
 
 
 def _normalise_op(field, value):
     if not isinstance(value, str):
         raise SpecError(field, '%r is not a comparison op' % (value,))
-    upper = value.strip().upper()
-    if not upper.startswith('SCMP_CMP_'):
-        upper = 'SCMP_CMP_' + upper
-    if upper not in OPS:
+    op = value.strip()
+    if op not in OPS:
         raise SpecError(field, 'unknown comparison op %r (expected one of %s)' % (value, ', '.join(OPS)))
-    return upper
+    return op
 
 
 def normalise_rule(field, rule, default_errno=EPERM):

@@ -79,3 +79,24 @@ def test_binding_and_ctypes_compile_identical_programs(ct):
         ) % (os.path.join(ROOT, 'collections'), preset, X86)
         out = subprocess.run([DEBIAN_PYTHON, '-c', code], capture_output=True, check=True, timeout=60).stdout
         assert out == mine, preset
+
+
+def test_host_without_libseccomp_gets_one_clear_error(monkeypatch):
+    import builtins
+    import ctypes
+    real_import = builtins.__import__
+
+    def no_binding(name, *args, **kwargs):
+        if name == 'seccomp':
+            raise ImportError('No module named seccomp')
+        return real_import(name, *args, **kwargs)
+
+    def no_library(name, *args, **kwargs):
+        raise OSError('%s: cannot open shared object file' % name)
+
+    monkeypatch.setattr(builtins, '__import__', no_binding)
+    monkeypatch.setattr(ctypes, 'CDLL', no_library)
+    monkeypatch.setattr(ctypes.util, 'find_library', lambda name: None)
+    with pytest.raises(L.LibseccompError) as err:
+        L.load()
+    assert str(err.value).startswith('libseccomp is not available on this host (install libseccomp2')

@@ -226,6 +226,7 @@ def test_bpf_groups_one_program_per_native_family():
     ({'preset': 'hardened', 'base': {'preset': 'hardened'}}, 'base', 'either preset or base'),
     ({'preset': 'hardened', 'colour': 'red'}, 'colour', 'unknown key'),
     ({'syscalls': [{'names': ['read'], 'action': 'SCMP_ACT_MAYBE'}]}, 'syscalls[0].action', 'unknown action'),
+    ({'syscalls': [{'names': ['read'], 'action': 'errno'}]}, 'syscalls[0].action', 'unknown action'),
     ({'syscalls': [{'names': ['read'], 'args': [{'index': 7, 'op': 'SCMP_CMP_EQ'}]}]},
      'syscalls[0].args[0].index', 'out of range (0-5)'),
     ({'syscalls': [{'names': ['read'], 'args': [{'index': 0, 'op': 'SCMP_CMP_ABOUT'}]}]},
