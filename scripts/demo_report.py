@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make demo`'s summary: what playbooks/demo.yml installed, and proof from the real
 runtimes that each profile does what it says.
 
