@@ -262,15 +262,17 @@ def run_bwrap(args: Sequence[str], bpf_file: str | None, cap_all: bool = False) 
     As root, bwrap keeps every capability by default, so ``cap_all=False``
     means ``--cap-drop ALL`` and ``cap_all=True`` means ``--cap-add ALL``.
     """
+    # The probe is bound onto the fresh /tmp explicitly: the checkout itself may
+    # live under /tmp, which the tmpfs hides.
     cmd: list[str] = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
-                      "--proc", "/proc", "--tmpfs", "/tmp"]
+                      "--proc", "/proc", "--tmpfs", "/tmp", "--ro-bind", str(PROBE), "/tmp/probe"]
     cmd += ["--cap-add", "ALL"] if cap_all else ["--cap-drop", "ALL"]
     fd = None
     try:
         if bpf_file is not None:
             fd = os.open(bpf_file, os.O_RDONLY)
             cmd += ["--seccomp", str(fd)]
-        cmd += [str(PROBE), *args]
+        cmd += ["/tmp/probe", *args]
         proc = _run(cmd, pass_fds=(fd,) if fd is not None else ())
     finally:
         if fd is not None:
