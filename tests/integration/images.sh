@@ -49,7 +49,7 @@ ctr_has_image() {
   [[ -n $ref ]] && "${CTR[@]}" images ls -q 2>/dev/null | grep -qxF "$ref"
 }
 
-if [[ $FORCE == 0 && $want_hash == "$have_hash" && -x $BUILD/probe ]] \
+if [[ $FORCE == 0 && $want_hash == "$have_hash" && -x $BUILD/probe && -f $BUILD/probe-rootfs.tar ]] \
    && docker_has_image && ctr_has_image; then
   log "up to date (probe, $IMAGE in docker and containerd:$CTR_NS)"
   echo "ctr image ref: $(ctr_ref)"
@@ -79,8 +79,10 @@ chmod 0644 "$BUILD/rootfs/etc/passwd" "$BUILD/rootfs/etc/group"
 
 # 3. docker ---------------------------------------------------------------
 log "importing into docker as $IMAGE"
+# The tar is kept: Molecule's prepare step imports the same rootfs on the lab host.
 tar -C "$BUILD/rootfs" --sort=name --owner=0 --group=0 --numeric-owner \
-    --mtime=@0 -c . | "$DOCKER" import - "$IMAGE" >/dev/null
+    --mtime=@0 -cf "$BUILD/probe-rootfs.tar" .
+"$DOCKER" import "$BUILD/probe-rootfs.tar" "$IMAGE" >/dev/null
 
 # 4. containerd -----------------------------------------------------------
 snapshotter=$(cat /run/confine/ctr-snapshotter 2>/dev/null || echo overlayfs)
