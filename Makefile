@@ -48,7 +48,24 @@ lint: venv
 sanity: deps venv
 	@scripts/sanity.sh
 
-test: lint sanity unit integration
+test: lint sanity unit integration molecule
 
 clean:
 	rm -rf build .pytest_cache
+
+# --- the lab host (a Debian 12 VM with AppArmor under QEMU) ---
+.PHONY: lab-image lab-up lab-ssh lab-down molecule
+lab-image: deps
+	@lab/build-image.sh
+
+lab-up: deps
+	@lab/up.sh
+
+lab-ssh:
+	@lab/ssh.sh
+
+lab-down:
+	@lab/down.sh
+
+molecule: deps venv images lab-image
+	@molecule test

@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# Build (or reuse) the lab host image: Debian 12 from Debian packages, with systemd,
+# sshd, AppArmor, auditd, Python 3, Docker and containerd, as a raw ext4 disk plus
+# the kernel and initrd to boot it with QEMU's -kernel. No loop devices: the
+# filesystem is made from a directory with `mkfs.ext4 -d`.
+#
+# Output: $LAB_CACHE/<key>/{disk.raw,vmlinuz,initrd.img,ssh_host_ed25519_key.pub,...}
+# and `ready`, present only once the whole image is there (the directory is built
+# under another name and renamed into place). Prints that directory on stdout;
+# progress goes to stderr. <key> hashes the recipe: the package list and settings
+# (this script), rootfs-overlay/ and the public half of the lab's ssh key.
+#
+# Env: LAB_CACHE (default /var/cache/confine-lab), LAB_MIRROR (default: the
+# bookworm mirror the machine's apt sources name; not part of the key).
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+SUITE=bookworm
+DISK_SIZE=4G
+KEEP=2 # cached images kept (the most recently used ones)
+PACKAGES=(
+  linux-image-amd64 systemd-sysv udev dbus kmod
+  openssh-server ca-certificates
+  python3 python3-seccomp
+  apparmor apparmor-utils auditd
+  iproute2 ifupdown isc-dhcp-client
+  docker.io containerd runc
+  busybox-static strace e2fsprogs procps
+)
+ENABLE=(ssh.service networking.service apparmor.service auditd.service
+  containerd.service docker.service docker.socket)
+
+need debootstrap:debootstrap mkfs.ext4:e2fsprogs ssh-keygen:openssh-client \
+  flock:util-linux setsid:util-linux sha256sum:coreutils \
+  /usr/share/keyrings/debian-archive-keyring.gpg:debian-archive-keyring
+[[ $(id -u) == 0 ]] || die "build-image.sh needs root (debootstrap, chroot)"
+
+# The first bookworm (not -security) mirror of the machine's apt sources.
+detect_mirror() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] || continue
+    awk -v suite="$SUITE" '
+      function flush() { if (ok && uri != "") { print uri; found = 1; exit } ok = 0; uri = "" }
+      /^[ \t]*$/ { flush(); next }
+      /^URIs:/ { uri = $2 }
+      /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) ok = 1 }
+      END { if (!found) flush() }' "$f"
+  done
+  [[ -f /etc/apt/sources.list ]] &&
+    awk -v suite="$SUITE" '$1 == "deb" { sub(/\[[^]]*\] */, ""); if ($3 == suite) print $2 }' \
+      /etc/apt/sources.list
+  echo http://deb.debian.org/debian
+}
+MIRROR=${LAB_MIRROR:-$(detect_mirror | awk "NR == 1")}
+
+mkdir -p "$LAB_CACHE"
+chmod 0755 "$LAB_CACHE"
+
+# The recipe, hashed into the cache key.
+manifest() {
+  local f
+  printf 'suite %s\nvariant minbase\ndisk-size %s\n' "$SUITE" "$DISK_SIZE"
+  printf 'packages %s\n' "$(printf '%s\n' "${PACKAGES[@]}" | sort | tr '\n' ' ')"
+  printf 'enable %s\n' "${ENABLE[*]}"
+  printf 'script %s\n' "$(sha256sum <"$LAB_DIR/build-image.sh" | cut -d' ' -f1)"
+  (cd "$LAB_DIR/rootfs-overlay" && find . -type f -print0 | LC_ALL=C sort -z |
+    xargs -0 -r sha256sum | sed 's/^/overlay /')
+  printf 'authorized-key %s\n' "$(cut -d' ' -f1,2 "$LAB_KEY.pub")"
+}
+
+# Fast path: the image for this recipe is there.
+if [[ -f $LAB_KEY && -f $LAB_KEY.pub ]]; then
+  key=$(manifest | sha256sum | cut -c1-16)
+  if [[ -f $LAB_CACHE/$key/ready ]]; then
+    touch "$LAB_CACHE/$key/last-used"
+    log "image $key is cached: $LAB_CACHE/$key"
+    echo "$LAB_CACHE/$key"
+    exit 0
+  fi
+fi
+
+# One build at a time per cache dir.
+exec 9>"$LAB_CACHE/.lock"
+if ! flock -n 9; then
+  log "another build holds $LAB_CACHE/.lock; waiting for it (at most 30 min)"
+  flock -w 1800 9 || die "timed out waiting for $LAB_CACHE/.lock"
+fi
+
+# The lab's ssh key: made once per cache dir, kept beside the images. Its public
+# half is in the key, so a new key pair means a new image (the old one would not
+# let it in), and an existing pair never causes a rebuild.
+if [[ ! -f $LAB_KEY || ! -f $LAB_KEY.pub ]]; then
+  mkdir -p "$(dirname "$LAB_KEY")"
+  chmod 0700 "$(dirname "$LAB_KEY")"
+  rm -f "$LAB_KEY" "$LAB_KEY.pub"
+  ssh-keygen -q -t ed25519 -N '' -C confine-lab -f "$LAB_KEY"
+  log "made the lab ssh key $LAB_KEY"
+fi
+
+key=$(manifest | sha256sum | cut -c1-16)
+out=$LAB_CACHE/$key
+if [[ -f $out/ready ]]; then # built by the build we waited for
+  touch "$out/last-used"
+  log "image $key is cached: $out"
+  echo "$out"
+  exit 0
+fi
+
+# unmount_under DIR: lazily unmount whatever an interrupted chroot left mounted.
+unmount_under() {
+  local m
+  awk -v d="$1/" 'index($5 "/", d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+# remove_tree DIR: unmount, then delete without crossing into other filesystems.
+remove_tree() {
+  [[ -e $1 ]] || return 0
+  unmount_under "$1"
+  rm -rf --one-file-system "$1"
+}
+
+# Leftovers of interrupted builds (we hold the lock, so none is running).
+for d in "$LAB_CACHE"/.tmp-* "$out"; do
+  [[ -e $d ]] || continue
+  log "removing the unfinished build $d"
+  remove_tree "$d"
+done
+
+tmp=$LAB_CACHE/.tmp-$key-$$
+root=$tmp/rootfs
+buildlog=$LAB_CACHE/build-$key.log
+phase_pid=
+done_ok=
+cleanup() {
+  local rc=$?
+  if [[ -n $phase_pid ]]; then
+    kill -TERM -- "-$phase_pid" "$phase_pid" 2>/dev/null || true
+    wait "$phase_pid" 2>/dev/null || true
+  fi
+  if [[ -z $done_ok ]]; then
+    remove_tree "$tmp"
+    ((rc)) || rc=1
+    log "build of image $key did not finish; nothing was left in the cache"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# run_phase NAME STATUS_FN CMD...: run CMD (in its own session, output to the build
+# log) with a heartbeat line every 15 s; on failure show the log's end and stop.
+run_phase() {
+  local name=$1 status=$2 t0=$SECONDS next=15 rc=0
+  shift 2
+  log "$name ..."
+  printf '\n===== %s: %s\n' "$name" "$*" >>"$buildlog"
+  if declare -F "$1" >/dev/null; then # a function of this script: a subshell
+    ("$@") >>"$buildlog" 2>&1 </dev/null 9>&- &
+  else # a command: its own session, so stopping it stops its children too
+    setsid "$@" >>"$buildlog" 2>&1 </dev/null 9>&- &
+  fi
+  phase_pid=$!
+  while kill -0 "$phase_pid" 2>/dev/null; do
+    sleep 1
+    if ((SECONDS - t0 >= next)); then
+      log "$name: still running, $((SECONDS - t0))s elapsed; $($status)"
+      next=$((next + 15))
+    fi
+  done
+  wait "$phase_pid" || rc=$?
+  phase_pid=
+  if ((rc)); then
+    printf '%s\n' "----- last 40 lines of $buildlog:" >&2
+    tail -n 40 "$buildlog" >&2
+    printf '%s\n' "-----" >&2
+    die "$name failed (exit $rc), so the lab image was not built; the full log is $buildlog."
+  fi
+  log "$name: done in $((SECONDS - t0))s"
+  printf '%s %s\n' "$name" "$((SECONDS - t0))" >>"$tmp/build-times"
+}
+last_log_line() { tail -n 1 "$buildlog" | cut -c1-90; }
+root_size() { du -sh "$root" 2>/dev/null | cut -f1 | sed 's/^/rootfs /'; }
+disk_size() { du -sh "$tmp/disk.raw" 2>/dev/null | cut -f1 | sed 's/^/written /'; }
+
+t_build=$SECONDS
+mkdir -p "$tmp"
+: >"$buildlog"
+log "building image $key (Debian $SUITE from $MIRROR; log: $buildlog)"
+manifest >"$tmp/manifest"
+
+include=$(IFS=,; echo "${PACKAGES[*]}")
+run_phase debootstrap last_log_line \
+  debootstrap --variant=minbase --components=main --include="$include" \
+  "$SUITE" "$root" "$MIRROR"
+
+configure() {
+  set -euo pipefail
+  local f rel
+  # Files from rootfs-overlay/, root-owned, 0644.
+  (cd "$LAB_DIR/rootfs-overlay" && find . -type f) | while read -r f; do
+    rel=${f#./}
+    install -D -o root -g root -m 0644 "$LAB_DIR/rootfs-overlay/$rel" "$root/$rel"
+  done
+  # Root logs in with the lab key only (its password stays locked).
+  install -d -m 0700 "$root/root/.ssh"
+  install -m 0600 "$LAB_KEY.pub" "$root/root/.ssh/authorized_keys"
+  # One host key, made for this image; its public half goes beside the image.
+  rm -f "$root"/etc/ssh/ssh_host_*
+  ssh-keygen -q -t ed25519 -N '' -C root@lab -f "$root/etc/ssh/ssh_host_ed25519_key"
+  cp "$root/etc/ssh/ssh_host_ed25519_key.pub" "$tmp/ssh_host_ed25519_key.pub"
+  # A fresh machine-id on every boot. An empty file makes each boot a first boot:
+  # the first-boot wizard would ask for a locale on the console, so it is masked.
+  : >"$root/etc/machine-id"
+  rm -f "$root/var/lib/dbus/machine-id"
+  ln -s /etc/machine-id "$root/var/lib/dbus/machine-id"
+  chroot "$root" systemctl mask systemd-firstboot.service
+  chroot "$root" systemctl enable "${ENABLE[@]}"
+  # dhclient writes it at boot; do not ship the build machine's resolver.
+  : >"$root/etc/resolv.conf"
+  rm -f "$root"/var/cache/apt/archives/*.deb
+  # shellcheck disable=SC2016 # dpkg-query's own ${...} fields
+  chroot "$root" dpkg-query -W -f '${Package} ${Version}\n' >"$tmp/packages.txt"
+  local k i
+  k=("$root"/boot/vmlinuz-*) i=("$root"/boot/initrd.img-*)
+  [[ ${#k[@]} == 1 && -f ${k[0]} && ${#i[@]} == 1 && -f ${i[0]} ]] ||
+    { echo "expected one kernel and one initrd in $root/boot: ${k[*]} ${i[*]}"; return 1; }
+  cp "${k[0]}" "$tmp/vmlinuz"
+  cp "${i[0]}" "$tmp/initrd.img"
+  basename "${k[0]}" >"$tmp/kernel-version"
+}
+run_phase configure last_log_line configure
+
+run_phase mkfs disk_size \
+  mkfs.ext4 -q -F -L lab-root -d "$root" "$tmp/disk.raw" "$DISK_SIZE"
+rootfs_size=$(du -sh "$root" | cut -f1)
+remove_tree "$root"
+
+{
+  echo "built $(date -u +%FT%TZ) from $MIRROR"
+  echo "rootfs $rootfs_size; disk.raw $DISK_SIZE apparent, $(du -sh "$tmp/disk.raw" | cut -f1) allocated"
+  echo "total build $((SECONDS - t_build))s"
+} >"$tmp/info"
+cp "$buildlog" "$tmp/build.log"
+touch "$tmp/last-used"
+date -u +%FT%TZ >"$tmp/ready"
+mv -T "$tmp" "$out"
+done_ok=1
+log "image $key ready in $((SECONDS - t_build))s: $out ($(sed -n 2p "$out/info"))"
+
+# Keep the $KEEP most recently used images.
+mapfile -t old < <(
+  for d in "$LAB_CACHE"/*/ready; do
+    [[ -f $d ]] || continue
+    d=${d%/ready}
+    printf '%s %s\n' "$(stat -c %Y "$d/last-used" 2>/dev/null || stat -c %Y "$d/ready")" "$d"
+  done | sort -rn | tail -n +$((KEEP + 1)) | cut -d' ' -f2-
+)
+for d in "${old[@]}"; do
+  [[ $d == "$out" ]] && continue
+  log "pruning the old image $d"
+  remove_tree "$d"
+done
+rm -f "$buildlog"
+echo "$out"
