@@ -189,8 +189,8 @@ class CtypesBackend(_Backend):
         lib.seccomp_arch_native.restype = ctypes.c_uint32
         lib.seccomp_arch_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
         lib.seccomp_arch_remove.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
-        lib.seccomp_syscall_resolve_name_arch.argtypes = [ctypes.c_uint32, ctypes.c_char_p]
-        lib.seccomp_syscall_resolve_name_arch.restype = ctypes.c_int
+        lib.seccomp_syscall_resolve_name_rewrite.argtypes = [ctypes.c_uint32, ctypes.c_char_p]
+        lib.seccomp_syscall_resolve_name_rewrite.restype = ctypes.c_int
         lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
         lib.seccomp_syscall_resolve_name.restype = ctypes.c_int
         lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
@@ -213,7 +213,9 @@ class CtypesBackend(_Backend):
         token = self._token(arch)
         if not token:
             return -1
-        return self.lib.seccomp_syscall_resolve_name_arch(token, syscall.encode())
+        # The rewrite variant, as the binding and runc's rule adding use: a call that an
+        # arch reaches only through a multiplexer (recv via socketcall on x86) exists there.
+        return self.lib.seccomp_syscall_resolve_name_rewrite(token, syscall.encode())
 
     def _check(self, rc, what):
         if rc < 0:

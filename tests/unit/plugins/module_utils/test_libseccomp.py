@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import subprocess
 
@@ -100,3 +101,21 @@ def test_host_without_libseccomp_gets_one_clear_error(monkeypatch):
     with pytest.raises(L.LibseccompError) as err:
         L.load()
     assert str(err.value).startswith('libseccomp is not available on this host (install libseccomp2')
+
+
+@pytest.mark.skipif(not os.path.exists(DEBIAN_PYTHON), reason='Debian python3 not present')
+def test_binding_and_ctypes_agree_on_every_preset_name(ct):
+    """Both backends decide 'exists on this arch' the same way (socketcall rewrites included)."""
+    names = sorted(set().union(*(s.preset_names({'preset': p}) for p in s.PRESETS)))
+    arches = X86 + ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']
+    code = (
+        'import sys, json; sys.path.insert(0, %r)\n'
+        'from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L\n'
+        'b = L.load("binding")\n'
+        'print(json.dumps([[a, n, b.resolve(a, n) >= 0] for a in %r for n in %r]))\n'
+    ) % (os.path.join(ROOT, 'collections'), arches, names)
+    out = subprocess.run([DEBIAN_PYTHON, '-c', code], capture_output=True, check=True, timeout=60).stdout
+    theirs = json.loads(out)
+    mine = [[a, n, ct.resolve(a, n) >= 0] for a in arches for n in names]
+    assert mine == theirs
+    assert ct.resolve('SCMP_ARCH_X86', 'recv') >= 0          # through socketcall
