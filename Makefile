@@ -32,9 +32,8 @@ engine: deps
 images: engine
 	@tests/integration/images.sh
 
-demo: deps venv engine images
-	@ansible-playbook playbooks/demo.yml
-	@$(PY) scripts/demo_report.py
+demo: deps venv images
+	@scripts/demo.sh
 
 unit: venv
 	@$(PYTEST) -q tests/unit
