@@ -68,3 +68,4 @@ lab-down:
 
 molecule: deps venv images lab-image
 	@molecule test
+	@$(PYTEST) -q tests/lab
