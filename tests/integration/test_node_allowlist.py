@@ -50,8 +50,9 @@ def serve(bpf: str, tries: int = 3) -> tuple[list[str], int | None]:
     fd = os.open(bpf, os.O_RDONLY)
     try:
         proc = subprocess.Popen(['bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc',
-                                 '--tmpfs', '/tmp', '--die-with-parent', '--seccomp', str(fd),
-                                 NODE, str(SERVER), str(port)], pass_fds=(fd,),
+                                 '--tmpfs', '/tmp', '--ro-bind', str(SERVER), '/tmp/server.js',
+                                 '--die-with-parent', '--seccomp', str(fd),
+                                 NODE, '/tmp/server.js', str(port)], pass_fds=(fd,),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     finally:
         os.close(fd)
@@ -65,6 +66,8 @@ def serve(bpf: str, tries: int = 3) -> tuple[list[str], int | None]:
             except OSError:
                 time.sleep(0.2)
         # bwrap waits for node and returns its exit code: stop node, not bwrap.
+        if proc.poll() is not None:
+            return answers, proc.returncode
         children = Path('/proc/%d/task/%d/children' % (proc.pid, proc.pid)).read_text().split()
         for pid in children:
             os.kill(int(pid), signal.SIGTERM)
@@ -87,7 +90,7 @@ def test_documented_list_has_41_names_and_serves(tmp_path):
     result = install(tmp_path, spec)
     (bpf,) = [f['path'] for f in result['files'] if f['target'] == 'bwrap']
     answers, code = serve(bpf)
-    assert answers == ['ok\n'] * 3
+    assert answers == ['ok\n'] * 3, code
     assert code == 0
 
 
