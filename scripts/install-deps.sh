@@ -8,6 +8,7 @@ packages=(
   libseccomp2 python3-seccomp seccomp libseccomp-dev   # libseccomp, its binding, scmp_sys_resolver
   busybox-static gcc libc6-dev     # the probe image: a static probe on a busybox rootfs
   rsync git shellcheck make        # sanity copy, ansible-test, shell lint
+  apparmor                         # apparmor_parser -QK checks rendered profiles (no kernel support needed)
 )
 missing=()
 for p in "${packages[@]}"; do

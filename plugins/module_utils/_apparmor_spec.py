@@ -1,0 +1,478 @@
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AppArmor profile specs: presets, merging and rendering to profile text.
+
+Pure Python, shared by the controller and the target.  A spec is the user's
+mapping (name, preset, attach, files, capabilities, network, ...); ``render``
+turns it into the text of ``/etc/apparmor.d/NAME`` for a mode.
+
+Complain mode is a true dry run: the kernel still enforces explicit ``deny``
+rules in complain mode, so for ``complain`` every deny rule is rendered as an
+``audit`` allow rule instead.  The access goes through and the kernel writes an
+``apparmor="AUDIT"`` record for it, beside the ``apparmor="ALLOWED"`` records of
+accesses no rule allows.  ``enforce`` renders the deny rules as written.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import re
+
+MARKER = '# Managed by confine.hardening.'
+PRESETS = ('container-default', 'container-strict', 'service')
+MODES = ('complain', 'enforce', 'disabled')
+SPEC_KEYS = (
+    'name', 'preset', 'attach', 'abi', 'includes', 'files', 'exec', 'capabilities', 'network', 'signal',
+    'ptrace', 'mount', 'umount', 'pivot_root', 'userns', 'flags', 'extra_rules', 'local', 'mode',
+)
+NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$')
+PATH_RE = re.compile(r'^(/|@\{[A-Za-z_]+\})[^\s"\x00]*$')
+FILE_PERMS_RE = re.compile(r'^[rwaklm]+$')
+EXEC_MODES = ('ix', 'px', 'Px', 'cx', 'Cx', 'ux', 'Ux', 'pix', 'Pix', 'cix', 'Cix', 'pux', 'PUx', 'cux', 'CUx')
+INCLUDE_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_./-]*$')
+FLAGS = ('attach_disconnected', 'mediate_deleted', 'chroot_relative', 'namespace_relative', 'no_attach_disconnected',
+         'unconfined', 'audit')
+CAPABILITIES = (
+    'audit_control', 'audit_read', 'audit_write', 'block_suspend', 'bpf', 'checkpoint_restore', 'chown',
+    'dac_override', 'dac_read_search', 'fowner', 'fsetid', 'ipc_lock', 'ipc_owner', 'kill', 'lease',
+    'linux_immutable', 'mac_admin', 'mac_override', 'mknod', 'net_admin', 'net_bind_service', 'net_broadcast',
+    'net_raw', 'perfmon', 'setfcap', 'setgid', 'setpcap', 'setuid', 'sys_admin', 'sys_boot', 'sys_chroot',
+    'sys_module', 'sys_nice', 'sys_pacct', 'sys_ptrace', 'sys_rawio', 'sys_resource', 'sys_time',
+    'sys_tty_config', 'syslog', 'wake_alarm',
+)
+NETWORK_FAMILIES = ('inet', 'inet6', 'unix', 'netlink', 'packet', 'alg', 'vsock', 'bluetooth', 'key', 'can',
+                    'x25', 'ax25', 'ipx', 'appletalk', 'rds', 'tipc', 'xdp', 'mctp', 'qipcrtr')
+NETWORK_TYPES = ('stream', 'dgram', 'raw', 'seqpacket', 'rdm', 'packet')
+SIGNAL_ACCESS = ('send', 'receive')
+PTRACE_ACCESS = ('trace', 'read', 'tracedby', 'readby')
+SIGNALS = ('hup', 'int', 'quit', 'ill', 'trap', 'abrt', 'bus', 'fpe', 'kill', 'usr1', 'segv', 'usr2', 'pipe',
+           'alrm', 'term', 'stkflt', 'chld', 'cont', 'stop', 'stp', 'ttin', 'ttou', 'urg', 'xcpu', 'xfsz',
+           'vtalrm', 'prof', 'winch', 'io', 'pwr', 'sys', 'emt', 'exists')
+PEER_RE = re.compile(r'^[A-Za-z0-9_./*{},@-]+$')
+MOUNT_OPTION_RE = re.compile(r'^[a-z_]+$')
+RULE_QUALIFIERS = ('deny', 'audit')
+
+
+class SpecError(ValueError):
+    """One sentence naming the field."""
+
+    def __init__(self, field, message):
+        self.field = field
+        super(SpecError, self).__init__('%s: %s' % (field, message))
+
+
+# ---------------------------------------------------------------------------
+# Presets (as specs, so users extend them with the same keys)
+# ---------------------------------------------------------------------------
+
+def _deny(path, perms):
+    return {'path': path, 'perms': perms, 'deny': True}
+
+
+# The protections of Docker's docker-default profile: no writes to /proc outside
+# the process's own entries and /proc/sys/kernel/shm*, none to /sys outside
+# /sys/fs/cgroup, nothing at all on /proc/kcore, /proc/sysrq-trigger,
+# /sys/firmware, powercap and /sys/kernel/security; no mount; ptrace and signals
+# only within the profile.
+CONTAINER_DEFAULT = {
+    'includes': ['tunables/global', 'abstractions/base'],
+    'flags': ['attach_disconnected', 'mediate_deleted'],
+    'network': [{}],
+    'capabilities': {'allow': ['*']},
+    'files': [
+        {'path': '/**', 'perms': 'rwlkm'},
+        {'path': '/**', 'exec': 'ix'},
+        _deny('@{PROC}/*', 'w'),
+        _deny('@{PROC}/{[^1-9],[^1-9][^0-9],[^1-9s][^0-9y][^0-9s],[^1-9][^0-9][^0-9][^0-9/]*}/**', 'w'),
+        _deny('@{PROC}/sys/[^k]**', 'w'),
+        _deny('@{PROC}/sys/kernel/{?,??,[^s][^h][^m]**}', 'w'),
+        _deny('@{PROC}/sysrq-trigger', 'rwkl'),
+        _deny('@{PROC}/kcore', 'rwkl'),
+        _deny('/sys/[^f]*/**', 'wkl'),
+        _deny('/sys/f[^s]*/**', 'wkl'),
+        _deny('/sys/fs/[^c]*/**', 'wkl'),
+        _deny('/sys/fs/c[^g]*/**', 'wkl'),
+        _deny('/sys/fs/cg[^r]*/**', 'wkl'),
+        _deny('/sys/firmware/**', 'rwkl'),
+        _deny('/sys/devices/virtual/powercap/**', 'rwkl'),
+        _deny('/sys/kernel/security/**', 'rwkl'),
+    ],
+    'mount': [{'deny': True}],
+    'umount': [{}],
+    'signal': [{'access': ['receive'], 'peer': 'unconfined'}, {'access': ['send', 'receive'], 'peer': '@{profile_name}'}],
+    'ptrace': [{'access': ['trace', 'read', 'tracedby', 'readby'], 'peer': '@{profile_name}'}],
+}
+
+CONTAINER_STRICT_EXTRA = {
+    'network': [{'type': 'raw', 'deny': True}, {'type': 'packet', 'deny': True}],
+    'capabilities': {'deny': ['sys_module', 'sys_rawio', 'sys_boot', 'sys_time', 'sys_ptrace', 'sys_admin',
+                              'mac_admin', 'mac_override', 'syslog', 'net_admin', 'bpf', 'perfmon']},
+    'ptrace': [{'access': ['trace', 'read'], 'deny': True}],
+    'pivot_root': [{'deny': True}],
+    'userns': [{'deny': True}],
+}
+
+SERVICE = {
+    'includes': ['tunables/global', 'abstractions/base'],
+    'flags': [],
+}
+
+
+def preset_spec(preset):
+    if preset == 'container-default':
+        return copy.deepcopy(CONTAINER_DEFAULT)
+    if preset == 'container-strict':
+        spec = copy.deepcopy(CONTAINER_DEFAULT)
+        # Writes only where the spec declares them: the broad write rule goes.
+        spec['files'][0] = {'path': '/**', 'perms': 'rlkm'}
+        spec['ptrace'] = []
+        return merge(spec, copy.deepcopy(CONTAINER_STRICT_EXTRA))
+    if preset == 'service':
+        return copy.deepcopy(SERVICE)
+    raise SpecError('preset', 'unknown preset %r (expected one of %s)' % (preset, ', '.join(PRESETS)))
+
+
+LIST_KEYS = ('includes', 'files', 'exec', 'network', 'signal', 'ptrace', 'mount', 'umount', 'pivot_root',
+             'userns', 'flags', 'extra_rules')
+
+
+def merge(base, extra):
+    """Lists append (flags and includes without repeats), capabilities merge, scalars override."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if value is None:
+            continue
+        if key in LIST_KEYS:
+            merged = list(out.get(key) or [])
+            for item in value:
+                if key in ('flags', 'includes') and item in merged:
+                    continue
+                merged.append(copy.deepcopy(item))
+            out[key] = merged
+        elif key == 'capabilities':
+            caps = dict(out.get('capabilities') or {})
+            for kind in ('allow', 'deny'):
+                have = list(caps.get(kind) or [])
+                caps[kind] = have + [c for c in (value.get(kind) or []) if c not in have]
+            out['capabilities'] = caps
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def build_spec(spec):
+    """The preset (if any) with the user's spec merged over it."""
+    user = dict((k, v) for k, v in spec.items() if k != 'preset')
+    base = preset_spec(spec['preset']) if spec.get('preset') else {'includes': ['tunables/global']}
+    return merge(base, user)
+
+
+# ---------------------------------------------------------------------------
+# Validation and rendering
+# ---------------------------------------------------------------------------
+
+def _qualifiers(field, rule, mode):
+    for key in RULE_QUALIFIERS:
+        if key in rule and not isinstance(rule[key], bool):
+            raise SpecError('%s.%s' % (field, key), 'must be true or false')
+    deny, audit = rule.get('deny', False), rule.get('audit', False)
+    if deny and mode == 'complain':
+        # Complain must not block: an explicit deny would, so it becomes an audited allow.
+        return 'audit '
+    return ('audit ' if audit else '') + ('deny ' if deny else '')
+
+
+def _keys(field, rule, allowed):
+    if not isinstance(rule, dict):
+        raise SpecError(field, 'must be a mapping')
+    for key in rule:
+        if key not in allowed + RULE_QUALIFIERS:
+            raise SpecError('%s.%s' % (field, key), 'unknown key (expected one of %s)' % ', '.join(allowed + RULE_QUALIFIERS))
+
+
+def _choice_list(field, values, choices):
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list) or not values:
+        raise SpecError(field, 'must be a non-empty list')
+    for i, value in enumerate(values):
+        if value not in choices:
+            raise SpecError('%s[%d]' % (field, i), 'unknown value %r (expected one of %s)' % (value, ', '.join(choices)))
+    return values
+
+
+def _braces_ok(value):
+    """Commas only inside {alternatives}, braces balanced."""
+    depth = 0
+    for char in value:
+        if char == '{':
+            depth += 1
+        elif char == '}':
+            depth -= 1
+            if depth < 0:
+                return False
+        elif char == ',' and depth == 0:
+            return False
+    return depth == 0
+
+
+def _path(field, value):
+    if not isinstance(value, str) or not PATH_RE.match(value) or not _braces_ok(value):
+        raise SpecError(field, '%r is not an absolute path or glob (no spaces or quotes; commas only inside '
+                               '{alternatives})' % (value,))
+    return value
+
+
+def _peer(field, value):
+    if not isinstance(value, str) or not PEER_RE.match(value):
+        raise SpecError(field, '%r is not a profile name or glob' % (value,))
+    return value
+
+
+def _file_rules(spec, mode):
+    lines = []
+    for i, rule in enumerate(spec.get('files') or []):
+        field = 'files[%d]' % i
+        _keys(field, rule, ('path', 'perms', 'owner', 'exec'))
+        path = _path(field + '.path', rule.get('path'))
+        perms = rule.get('perms', '')
+        if perms and (not isinstance(perms, str) or not FILE_PERMS_RE.match(perms)):
+            raise SpecError(field + '.perms', '%r is not a set of r, w, a, k, l, m' % (perms,))
+        if 'w' in perms and 'a' in perms:
+            raise SpecError(field + '.perms', 'w and a cannot be combined')
+        execm = rule.get('exec')
+        if execm is not None and execm not in EXEC_MODES:
+            raise SpecError(field + '.exec', 'unknown exec mode %r (expected one of %s)' % (execm, ', '.join(EXEC_MODES)))
+        if not perms and not execm:
+            raise SpecError(field, 'give perms, exec or both')
+        if rule.get('owner') is not None and not isinstance(rule['owner'], bool):
+            raise SpecError(field + '.owner', 'must be true or false')
+        if execm and rule.get('deny'):
+            execm = 'x'     # deny rules name no exec transition
+        text = ''.join(sorted(set(perms), key='rwaklm'.index)) + (execm or '')
+        lines.append('%s%s%s %s,' % (_qualifiers(field, rule, mode), 'owner ' if rule.get('owner') else '', path, text))
+    for i, rule in enumerate(spec.get('exec') or []):
+        field = 'exec[%d]' % i
+        _keys(field, rule, ('path', 'mode', 'target'))
+        path = _path(field + '.path', rule.get('path'))
+        execm = rule.get('mode', 'ix')
+        if execm not in EXEC_MODES:
+            raise SpecError(field + '.mode', 'unknown exec mode %r (expected one of %s)' % (execm, ', '.join(EXEC_MODES)))
+        target = ''
+        if rule.get('target') is not None:
+            if execm[0].lower() not in ('p', 'c'):
+                raise SpecError(field + '.target', 'only px and cx transitions name a target profile')
+            target = ' -> %s' % _peer(field + '.target', rule['target'])
+        lines.append('%s%s %s%s,' % (_qualifiers(field, rule, mode), path, execm, target))
+    return lines
+
+
+def _capability_rules(spec, mode):
+    caps = spec.get('capabilities') or {}
+    if not isinstance(caps, dict):
+        raise SpecError('capabilities', 'must be a mapping with allow and/or deny lists')
+    for key in caps:
+        if key not in ('allow', 'deny'):
+            raise SpecError('capabilities.%s' % key, 'unknown key (expected allow or deny)')
+    lines = []
+    for kind in ('allow', 'deny'):
+        names = caps.get(kind) or []
+        if not isinstance(names, list):
+            raise SpecError('capabilities.%s' % kind, 'must be a list of capability names')
+        for i, name in enumerate(names):
+            if name != '*' and name not in CAPABILITIES:
+                raise SpecError('capabilities.%s[%d]' % (kind, i), 'unknown capability %r' % (name,))
+        if '*' in names:
+            lines.append(_qualifiers('capabilities', {'deny': kind == 'deny'}, mode) + 'capability,')
+        elif names:
+            lines.append(_qualifiers('capabilities', {'deny': kind == 'deny'}, mode)
+                         + 'capability %s,' % ' '.join(sorted(set(names))))
+    return lines
+
+
+def _network_rules(spec, mode):
+    lines = []
+    for i, rule in enumerate(spec.get('network') or []):
+        field = 'network[%d]' % i
+        _keys(field, rule, ('family', 'type'))
+        parts = []
+        if rule.get('family') is not None:
+            _choice_list(field + '.family', [rule['family']], NETWORK_FAMILIES)
+            parts.append(rule['family'])
+        if rule.get('type') is not None:
+            _choice_list(field + '.type', [rule['type']], NETWORK_TYPES)
+            parts.append(rule['type'])
+        lines.append('%snetwork%s,' % (_qualifiers(field, rule, mode), ''.join(' ' + p for p in parts)))
+    return lines
+
+
+def _access(field, rule, choices):
+    if rule.get('access') is None:
+        return ''
+    values = _choice_list(field + '.access', rule['access'], choices)
+    return ' (%s)' % ','.join(sorted(set(values), key=choices.index))
+
+
+def _signal_rules(spec, mode):
+    lines = []
+    for i, rule in enumerate(spec.get('signal') or []):
+        field = 'signal[%d]' % i
+        _keys(field, rule, ('access', 'set', 'peer'))
+        text = 'signal' + _access(field, rule, SIGNAL_ACCESS)
+        if rule.get('set') is not None:
+            sigs = _choice_list(field + '.set', rule['set'], SIGNALS)
+            text += ' set=(%s)' % ','.join(sorted(set(sigs), key=SIGNALS.index))
+        if rule.get('peer') is not None:
+            text += ' peer=%s' % _peer(field + '.peer', rule['peer'])
+        lines.append(_qualifiers(field, rule, mode) + text + ',')
+    return lines
+
+
+def _ptrace_rules(spec, mode):
+    lines = []
+    for i, rule in enumerate(spec.get('ptrace') or []):
+        field = 'ptrace[%d]' % i
+        _keys(field, rule, ('access', 'peer'))
+        text = 'ptrace' + _access(field, rule, PTRACE_ACCESS)
+        if rule.get('peer') is not None:
+            text += ' peer=%s' % _peer(field + '.peer', rule['peer'])
+        lines.append(_qualifiers(field, rule, mode) + text + ',')
+    return lines
+
+
+def _mount_rules(spec, mode):
+    lines = []
+    for i, rule in enumerate(spec.get('mount') or []):
+        field = 'mount[%d]' % i
+        _keys(field, rule, ('fstype', 'options', 'source', 'target'))
+        text = 'mount'
+        if rule.get('fstype') is not None:
+            if not re.match(r'^[a-z0-9_.]+$', str(rule['fstype'])):
+                raise SpecError(field + '.fstype', '%r is not a file system type' % (rule['fstype'],))
+            text += ' fstype=%s' % rule['fstype']
+        if rule.get('options') is not None:
+            opts = rule['options'] if isinstance(rule['options'], list) else [rule['options']]
+            for j, opt in enumerate(opts):
+                if not isinstance(opt, str) or not MOUNT_OPTION_RE.match(opt):
+                    raise SpecError('%s.options[%d]' % (field, j), '%r is not a mount option' % (opt,))
+            text += ' options=(%s)' % ','.join(opts)
+        if rule.get('source') is not None:
+            text += ' %s' % _path(field + '.source', rule['source'])
+        if rule.get('target') is not None:
+            text += ' -> %s' % _path(field + '.target', rule['target'])
+        lines.append(_qualifiers(field, rule, mode) + text + ',')
+    for i, rule in enumerate(spec.get('umount') or []):
+        field = 'umount[%d]' % i
+        _keys(field, rule, ('target',))
+        text = 'umount' + (' %s' % _path(field + '.target', rule['target']) if rule.get('target') else '')
+        lines.append(_qualifiers(field, rule, mode) + text + ',')
+    for i, rule in enumerate(spec.get('pivot_root') or []):
+        field = 'pivot_root[%d]' % i
+        _keys(field, rule, ('new_root', 'put_old'))
+        text = 'pivot_root'
+        if rule.get('put_old') is not None:
+            text += ' oldroot=%s' % _path(field + '.put_old', rule['put_old'])
+        if rule.get('new_root') is not None:
+            text += ' %s' % _path(field + '.new_root', rule['new_root'])
+        lines.append(_qualifiers(field, rule, mode) + text + ',')
+    return lines
+
+
+def _userns_rules(spec, mode, features):
+    rules = spec.get('userns') or []
+    lines = []
+    for i, rule in enumerate(rules):
+        _keys('userns[%d]' % i, rule, ())
+        lines.append(_qualifiers('userns[%d]' % i, rule, mode) + 'userns,')
+    if lines and not features.get('userns'):
+        # AppArmor before 4.0 neither parses nor mediates userns rules; the kernel
+        # then does not confine user-namespace creation through AppArmor at all.
+        return ['# userns rules left out: this AppArmor has no user-namespace mediation']
+    return lines
+
+
+def validate_header(spec):
+    if not isinstance(spec, dict):
+        raise SpecError('spec', 'must be a mapping')
+    for key in spec:
+        if key not in SPEC_KEYS:
+            raise SpecError(key, 'unknown key (expected one of %s)' % ', '.join(SPEC_KEYS))
+    name = spec.get('name')
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise SpecError('name', '%r is not a valid profile name (letters, digits, ".", "_", "-")' % (name,))
+    if spec.get('preset') is not None and spec['preset'] not in PRESETS:
+        raise SpecError('preset', 'unknown preset %r (expected one of %s)' % (spec['preset'], ', '.join(PRESETS)))
+    if spec.get('mode', 'enforce') not in MODES:
+        raise SpecError('mode', 'unknown mode %r (expected one of %s)' % (spec['mode'], ', '.join(MODES)))
+    for key in LIST_KEYS:
+        if spec.get(key) is not None and not isinstance(spec[key], list):
+            raise SpecError(key, 'must be a list')
+
+
+def _body(full, mode, features):
+    return (_capability_rules(full, mode) + _network_rules(full, mode) + _file_rules(full, mode)
+            + _signal_rules(full, mode) + _ptrace_rules(full, mode) + _mount_rules(full, mode)
+            + _userns_rules(full, mode, features))
+
+
+def _includes(field_spec):
+    tunables, inner = [], []
+    for i, inc in enumerate(field_spec.get('includes') or []):
+        if not isinstance(inc, str) or not INCLUDE_RE.match(inc):
+            raise SpecError('includes[%d]' % i, '%r is not an include name such as abstractions/base' % (inc,))
+        (tunables if inc.startswith('tunables/') else inner).append(inc)
+    return tunables, inner
+
+
+def render(spec, features=None, owner=None, source=None):
+    """The profile text for ``spec`` in ``spec['mode']`` (default enforce)."""
+    features = features or {}
+    validate_header(spec)
+    mode = spec.get('mode') or 'enforce'
+    # The user's own rules are checked before the preset is merged in, so an error
+    # names the field as the user wrote it (files[0], not its place after the preset's).
+    _includes(spec)
+    _body(spec, 'enforce', {'userns': True})
+    full = build_spec(spec)
+    name = spec['name']
+    abi = full.get('abi', 'abi/3.0')
+    if not INCLUDE_RE.match(abi):
+        raise SpecError('abi', '%r is not an abi name such as abi/3.0' % (abi,))
+    tunables, inner = _includes(full)
+    flags = list(full.get('flags') or [])
+    for i, flag in enumerate(flags):
+        if flag not in FLAGS:
+            raise SpecError('flags[%d]' % i, 'unknown flag %r (expected one of %s; the mode sets complain)'
+                            % (flag, ', '.join(FLAGS)))
+    if mode == 'complain':
+        flags.append('complain')
+    attach = ''
+    if full.get('attach') is not None:
+        attach = ' ' + _path('attach', full['attach'])
+    header = [MARKER + ' Do not edit: changes are overwritten on the next run.']
+    if owner:
+        header.append('# owner: %s' % ' '.join(str(owner).split()))
+    if source:
+        header.append('# source: %s' % ' '.join(str(source).split()))
+    header.append('# mode: %s' % mode)
+    body = ['include <%s>' % inc for inc in inner] + _body(full, mode, features)
+    extra = full.get('extra_rules') or []
+    for i, line in enumerate(extra):
+        if not isinstance(line, str) or '\n' in line or '{' in line or '}' in line:
+            raise SpecError('extra_rules[%d]' % i, 'must be one rule on one line, without braces')
+        body.append(line.strip())
+    if full.get('local', True):
+        body.append('include if exists <local/%s>' % name)
+    lines = header + ['', 'abi <%s>,' % abi, '']
+    lines += ['include <%s>' % inc for inc in tunables]
+    lines += ['', 'profile %s%s%s {' % (name, attach, ' flags=(%s)' % ','.join(flags) if flags else '')]
+    lines += ['  ' + line for line in body]
+    lines += ['}']
+    return '\n'.join(lines) + '\n'
+
+
+def is_ours(text):
+    return text.startswith(MARKER)
