@@ -350,3 +350,32 @@ def kernel_log_since(marker: str, settle: float = 0.2) -> list[str]:
             return lines[i + 1:]
     raise LookupError(f"marker {marker!r} not found in the kernel log "
                       "(not written with kernel_log_marker(), or the ring buffer wrapped)")
+
+
+# --------------------------------------------------------------------------
+# installing profiles with the collection
+
+
+INSTALL_PLAYBOOK = HERE / "playbooks" / "seccomp_install.yml"
+
+
+def install_profiles(root: Path, profiles: dict, check: bool = False) -> tuple[int, dict, str]:
+    """Install ``{name: spec}`` under ``root`` (every target) with ansible-playbook and
+    confine.hardening.seccomp_profile; return (rc, {name: registered result}, output)."""
+    results = root / "results.json"
+    if results.exists():
+        results.unlink()
+    variables = {"confine_root": str(root), "confine_results": str(results),
+                 "confine_profiles": [dict(spec, name=name) for name, spec in profiles.items()]}
+    varfile = root / "vars.json"
+    varfile.write_text(json.dumps(variables), encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3")
+    cmd = [str(REPO_ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+           "-e", "@" + str(varfile), str(INSTALL_PLAYBOOK)]
+    if check:
+        cmd += ["--check", "--diff"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False,
+                          stdin=subprocess.DEVNULL, cwd=str(REPO_ROOT))
+    data = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
+    return proc.returncode, data, proc.stdout + proc.stderr

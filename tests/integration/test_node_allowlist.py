@@ -4,12 +4,12 @@ confine.hardening.seccomp_profile for bwrap, runs a real Node.js HTTP server und
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -17,25 +17,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h  # noqa: E402  pylint: disable=wrong-import-position
+
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / 'docs' / 'examples' / 'node-http-allowlist.yml'
 SERVER = REPO / 'docs' / 'examples' / 'node-http-server.js'
-PLAYBOOK = Path(__file__).resolve().parent / 'playbooks' / 'seccomp_install.yml'
 NODE = shutil.which('node') or shutil.which('nodejs')
 
 pytestmark = pytest.mark.skipif(NODE is None, reason='node is not installed (scripts/install-deps.sh installs it)')
-
-
-def install(root: Path, spec: dict) -> dict:
-    results = root / 'results.json'
-    variables = {'confine_root': str(root), 'confine_profiles': [spec], 'confine_results': str(results)}
-    (root / 'vars.json').write_text(json.dumps(variables))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / 'ansible.cfg'), ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3')
-    proc = subprocess.run([str(REPO / '.venv' / 'bin' / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
-                           '-e', '@' + str(root / 'vars.json'), str(PLAYBOOK)],
-                          capture_output=True, text=True, env=env, timeout=300, check=False, cwd=str(REPO))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(results.read_text())[spec['name']]
 
 
 def free_port() -> int:
@@ -87,7 +77,9 @@ def serve(bpf: str, tries: int = 3) -> tuple[list[str], int | None]:
 def test_documented_list_has_41_names_and_serves(tmp_path):
     spec = yaml.safe_load(SPEC.read_text())
     assert len(spec['syscalls'][0]['names']) == 41
-    result = install(tmp_path, spec)
+    rc, results, out = h.install_profiles(tmp_path, {spec['name']: spec})
+    assert rc == 0, out
+    result = results[spec['name']]
     (bpf,) = [f['path'] for f in result['files'] if f['target'] == 'bwrap']
     answers, code = serve(bpf)
     assert answers == ['ok\n'] * 3, code
@@ -98,7 +90,9 @@ def test_without_accept4_the_server_cannot_answer(tmp_path):
     spec = yaml.safe_load(SPEC.read_text())
     spec['name'] = 'node-http-no-accept'
     spec['syscalls'][0]['names'].remove('accept4')
-    result = install(tmp_path, spec)
+    rc, results, out = h.install_profiles(tmp_path, {spec['name']: spec})
+    assert rc == 0, out
+    result = results[spec['name']]
     (bpf,) = [f['path'] for f in result['files'] if f['target'] == 'bwrap']
     answers, _code = serve(bpf)
     assert answers == []

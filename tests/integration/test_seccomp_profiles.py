@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,8 +19,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h  # noqa: E402  pylint: disable=wrong-import-position
 
-REPO = Path(__file__).resolve().parents[2]
-PLAYBOOK = Path(__file__).resolve().parent / 'playbooks' / 'seccomp_install.yml'
 
 # Calls the hardened preset must block (with the syscall numbers on x86_64 for
 # the audit records of log mode).
@@ -36,28 +33,6 @@ PROFILES = {
     'runtime-default': {'preset': 'runtime-default'},
     'hardened-log': {'preset': 'hardened', 'mode': 'log'},
 }
-
-
-def ansible_playbook(root: Path, profiles: dict, extra: dict | None = None, check=False) -> tuple[int, dict, str]:
-    """Run the install playbook; return (rc, {profile: registered result}, output)."""
-    results = root / 'results.json'
-    if results.exists():
-        results.unlink()
-    variables = {'confine_root': str(root), 'confine_profiles': [dict(v, name=k) for k, v in profiles.items()],
-                 'confine_results': str(results)}
-    variables.update(extra or {})
-    varfile = root / 'vars.json'
-    varfile.write_text(json.dumps(variables))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3')
-    cmd = [str(Path(os.environ.get('VIRTUAL_ENV', REPO / '.venv')) / 'bin' / 'ansible-playbook'),
-           '-i', 'localhost,', '-c', 'local', '-e', '@' + str(varfile), str(PLAYBOOK)]
-    if check:
-        cmd += ['--check', '--diff']
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False,
-                          stdin=subprocess.DEVNULL, cwd=str(REPO))
-    data = json.loads(results.read_text()) if results.exists() else {}
-    return proc.returncode, data, proc.stdout + proc.stderr
 
 
 def tree(root: Path) -> dict:
@@ -77,7 +52,7 @@ def env():
 @pytest.fixture(scope='module')
 def installed(env, tmp_path_factory):
     root = tmp_path_factory.mktemp('seccomp-root')
-    rc, results, out = ansible_playbook(root, PROFILES)
+    rc, results, out = h.install_profiles(root, PROFILES)
     assert rc == 0, out
     for name in PROFILES:
         assert results[name]['changed'] is True, (name, results[name])
@@ -125,14 +100,14 @@ def test_files_installed_with_hashes_and_modes(installed):
 def test_second_run_reports_no_change(installed):
     root, _results = installed
     before = tree(root)
-    rc, results, out = ansible_playbook(root, PROFILES)
+    rc, results, out = h.install_profiles(root, PROFILES)
     assert rc == 0, out
     assert [n for n in PROFILES if results[n]['changed']] == []
     assert tree(root) == before
 
 
 def test_check_mode_predicts_and_writes_nothing(installed, tmp_path):
-    rc, results, out = ansible_playbook(tmp_path, {'hardened': PROFILES['hardened']}, check=True)
+    rc, results, out = h.install_profiles(tmp_path, {'hardened': PROFILES['hardened']}, check=True)
     assert rc == 0, out
     assert results['hardened']['changed'] is True
     assert tree(tmp_path) == {}
@@ -244,7 +219,7 @@ def test_log_mode_blocks_nothing_and_the_kernel_logs_what_enforce_would_block(in
 def test_bad_spec_names_the_field_and_changes_nothing(installed, spec, words):
     root = installed[0]
     before = tree(root)
-    rc, results, out = ansible_playbook(root, {'hardened': spec})
+    rc, results, out = h.install_profiles(root, {'hardened': spec})
     assert rc != 0, out
     res = results['hardened']
     assert res.get('failed') is True
