@@ -316,27 +316,16 @@ def _access(field, rule, choices):
     return ' (%s)' % ','.join(sorted(set(values), key=choices.index))
 
 
-def _signal_rules(spec, mode):
+def _peer_rules(spec, mode, kind, access_choices, signal_set=False):
+    """signal and ptrace rules: [access] [set=(...)] [peer=...]."""
     lines = []
-    for i, rule in enumerate(spec.get('signal') or []):
-        field = 'signal[%d]' % i
-        _keys(field, rule, ('access', 'set', 'peer'))
-        text = 'signal' + _access(field, rule, SIGNAL_ACCESS)
+    for i, rule in enumerate(spec.get(kind) or []):
+        field = '%s[%d]' % (kind, i)
+        _keys(field, rule, ('access', 'set', 'peer') if signal_set else ('access', 'peer'))
+        text = kind + _access(field, rule, access_choices)
         if rule.get('set') is not None:
             sigs = _choice_list(field + '.set', rule['set'], SIGNALS)
             text += ' set=(%s)' % ','.join(sorted(set(sigs), key=SIGNALS.index))
-        if rule.get('peer') is not None:
-            text += ' peer=%s' % _peer(field + '.peer', rule['peer'])
-        lines.append(_qualifiers(field, rule, mode) + text + ',')
-    return lines
-
-
-def _ptrace_rules(spec, mode):
-    lines = []
-    for i, rule in enumerate(spec.get('ptrace') or []):
-        field = 'ptrace[%d]' % i
-        _keys(field, rule, ('access', 'peer'))
-        text = 'ptrace' + _access(field, rule, PTRACE_ACCESS)
         if rule.get('peer') is not None:
             text += ' peer=%s' % _peer(field + '.peer', rule['peer'])
         lines.append(_qualifiers(field, rule, mode) + text + ',')
@@ -414,7 +403,8 @@ def validate_header(spec):
 
 def _body(full, mode, features):
     return (_capability_rules(full, mode) + _network_rules(full, mode) + _file_rules(full, mode)
-            + _signal_rules(full, mode) + _ptrace_rules(full, mode) + _mount_rules(full, mode)
+            + _peer_rules(full, mode, 'signal', SIGNAL_ACCESS, signal_set=True)
+            + _peer_rules(full, mode, 'ptrace', PTRACE_ACCESS) + _mount_rules(full, mode)
             + _userns_rules(full, mode, features))
 
 
