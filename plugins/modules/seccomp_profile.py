@@ -602,7 +602,7 @@ def run(module):
         manifest_bytes = (json.dumps(new_manifest, indent=2, sort_keys=True) + '\n').encode('utf-8')
         if steps or fileio.read_bytes(mpath) != manifest_bytes:
             fs.want(mpath, manifest_bytes)
-        steps = fs.plan()
+            steps = steps or [('write', mpath)]
         result.update(
             mode=info.get('mode'), preset=info.get('preset'), architectures=profile['architectures'],
             syscall_count=len(spec_mod.profile_names(profile)), missing_on_arch=missing, profile=profile,
