@@ -65,20 +65,26 @@ def test_action_values():
     assert L.action_value('SCMP_ACT_KILL_PROCESS') == 0x80000000
 
 
+def with_binding(code):
+    """Run ``code`` under Debian's python, with the binding backend loaded as ``b``."""
+    prelude = (
+        'import sys, json; sys.path.insert(0, %r)\n'
+        'from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L, _seccomp_spec as s\n'
+        'b = L.load("binding"); assert b.name == "binding"\n'
+    ) % os.path.join(ROOT, 'collections')
+    return subprocess.run([DEBIAN_PYTHON, '-c', prelude + code], capture_output=True, check=True, timeout=60).stdout
+
+
 @pytest.mark.skipif(not os.path.exists(DEBIAN_PYTHON), reason='Debian python3 not present')
 def test_binding_and_ctypes_compile_identical_programs(ct):
     """Both backends must emit the same program; the binding runs under Debian's python."""
     for preset in ('runtime-default', 'hardened', 'no-exec'):
         p = s.build_profile({'preset': preset}, {'machine': 'x86_64', 'kernel': '6.1'})[0]
         mine = ct.compile_bpf(p['defaultAction'], p.get('defaultErrnoRet'), X86, s.profile_rules(p))
-        code = (
-            'import sys, json; sys.path.insert(0, %r)\n'
-            'from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L, _seccomp_spec as s\n'
-            'b = L.load("binding"); assert b.name == "binding"\n'
+        out = with_binding(
             'p = s.build_profile({"preset": %r}, {"machine": "x86_64", "kernel": "6.1"})[0]\n'
             'sys.stdout.buffer.write(b.compile_bpf(p["defaultAction"], p.get("defaultErrnoRet"), %r, s.profile_rules(p)))\n'
-        ) % (os.path.join(ROOT, 'collections'), preset, X86)
-        out = subprocess.run([DEBIAN_PYTHON, '-c', code], capture_output=True, check=True, timeout=60).stdout
+            % (preset, X86))
         assert out == mine, preset
 
 
@@ -108,14 +114,8 @@ def test_binding_and_ctypes_agree_on_every_preset_name(ct):
     """Both backends decide 'exists on this arch' the same way (socketcall rewrites included)."""
     names = sorted(set().union(*(s.preset_names({'preset': p}) for p in s.PRESETS)))
     arches = X86 + ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']
-    code = (
-        'import sys, json; sys.path.insert(0, %r)\n'
-        'from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L\n'
-        'b = L.load("binding")\n'
-        'print(json.dumps([[a, n, b.resolve(a, n) >= 0] for a in %r for n in %r]))\n'
-    ) % (os.path.join(ROOT, 'collections'), arches, names)
-    out = subprocess.run([DEBIAN_PYTHON, '-c', code], capture_output=True, check=True, timeout=60).stdout
-    theirs = json.loads(out)
+    theirs = json.loads(with_binding('print(json.dumps([[a, n, b.resolve(a, n) >= 0] for a in %r for n in %r]))\n'
+                                     % (arches, names)))
     mine = [[a, n, ct.resolve(a, n) >= 0] for a in arches for n in names]
     assert mine == theirs
     assert ct.resolve('SCMP_ARCH_X86', 'recv') >= 0          # through socketcall
