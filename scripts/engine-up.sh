@@ -97,43 +97,39 @@ detect_snapshotter() {
   log "containerd snapshotter for ctr run: $result"
 }
 
-start_containerd() {
-  if containerd_up; then
-    log "containerd already answering on $CONTAINERD_SOCK"
+# start_daemon NAME LOG CHECK WHAT CMD...: unless CHECK already succeeds, start CMD in
+# the background (pid in $STATE_DIR/NAME.pid) and wait for CHECK; if it never
+# answers, stop it and fail with the end of LOG and one sentence naming WHAT.
+start_daemon() {
+  local name=$1 logfile=$2 check=$3 what=$4
+  shift 4
+  if "$check"; then
+    log "$name already answering"
     return 0
   fi
-  mkdir -p /run/containerd
-  log "starting containerd (log: $CONTAINERD_LOG)"
-  echo "==== engine-up: starting containerd at $(date -u +%FT%TZ) ====" >>"$CONTAINERD_LOG"
-  setsid containerd --address "$CONTAINERD_SOCK" >>"$CONTAINERD_LOG" 2>&1 </dev/null 8>&- &
+  log "starting $name (log: $logfile)"
+  echo "==== engine-up: starting $name at $(date -u +%FT%TZ) ====" >>"$logfile"
+  setsid "$@" >>"$logfile" 2>&1 </dev/null 8>&- &
   local pid=$!
-  echo "$pid" >"$STATE_DIR/containerd.pid"
-  if ! wait_for containerd_up "$pid"; then
+  echo "$pid" >"$STATE_DIR/$name.pid"
+  if ! wait_for "$check" "$pid"; then
     kill "$pid" 2>/dev/null || true
-    rm -f "$STATE_DIR/containerd.pid"
-    fail "$CONTAINERD_LOG" "containerd (pid $pid) $WAIT_WHY: 'ctr version' never answered on $CONTAINERD_SOCK."
+    rm -f "$STATE_DIR/$name.pid"
+    fail "$logfile" "$name (pid $pid) $WAIT_WHY: $what never answered."
   fi
-  log "containerd up (pid $pid)"
+  log "$name up (pid $pid)"
+}
+
+start_containerd() {
+  mkdir -p /run/containerd
+  start_daemon containerd "$CONTAINERD_LOG" containerd_up "'ctr version' on $CONTAINERD_SOCK" \
+    containerd --address "$CONTAINERD_SOCK"
 }
 
 start_dockerd() {
-  if dockerd_up; then
-    log "dockerd already answering"
-    return 0
-  fi
-  log "starting dockerd (log: $DOCKERD_LOG)"
-  echo "==== engine-up: starting dockerd at $(date -u +%FT%TZ) ====" >>"$DOCKERD_LOG"
-  setsid dockerd --iptables=false --bridge=none --storage-driver=vfs \
-      --containerd="$CONTAINERD_SOCK" --pidfile="$STATE_DIR/dockerd.own.pid" \
-      >>"$DOCKERD_LOG" 2>&1 </dev/null 8>&- &
-  local pid=$!
-  echo "$pid" >"$STATE_DIR/dockerd.pid"
-  if ! wait_for dockerd_up "$pid"; then
-    kill "$pid" 2>/dev/null || true
-    rm -f "$STATE_DIR/dockerd.pid"
-    fail "$DOCKERD_LOG" "dockerd (pid $pid) $WAIT_WHY: '$DOCKER info' never answered."
-  fi
-  log "dockerd up (pid $pid)"
+  start_daemon dockerd "$DOCKERD_LOG" dockerd_up "'$DOCKER info'" \
+    dockerd --iptables=false --bridge=none --storage-driver=vfs \
+    --containerd="$CONTAINERD_SOCK" --pidfile="$STATE_DIR/dockerd.own.pid"
 }
 
 main() {
