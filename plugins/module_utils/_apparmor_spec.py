@@ -7,11 +7,15 @@ Pure Python, shared by the controller and the target.  A spec is the user's
 mapping (name, preset, attach, files, capabilities, network, ...); ``render``
 turns it into the text of ``/etc/apparmor.d/NAME`` for a mode.
 
-Complain mode is a true dry run: the kernel still enforces explicit ``deny``
-rules in complain mode, so for ``complain`` every deny rule is rendered as an
-``audit`` allow rule instead.  The access goes through and the kernel writes an
-``apparmor="AUDIT"`` record for it, beside the ``apparmor="ALLOWED"`` records of
-accesses no rule allows.  ``enforce`` renders the deny rules as written.
+Complain mode is a true dry run.  The kernel still enforces an explicit ``deny``
+rule in complain mode when the rule is quiet, and a plain ``deny`` rule is quiet:
+it blocks and logs nothing.  An ``audit deny`` rule is not quiet, and for a
+profile in complain mode the kernel turns every logged denial into an allowed
+access with an ``apparmor="ALLOWED"`` record.  So every deny rule is rendered as
+``audit deny``: in complain mode the access goes through and is logged ALLOWED,
+in enforce mode it is blocked and logged DENIED.  The two modes differ only by
+the ``complain`` flag.  A deny rule may ask for ``quiet: true`` (a plain, unlogged
+``deny``); that is honoured in enforce mode only, as it would block in complain.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -53,7 +57,7 @@ SIGNALS = ('hup', 'int', 'quit', 'ill', 'trap', 'abrt', 'bus', 'fpe', 'kill', 'u
            'vtalrm', 'prof', 'winch', 'io', 'pwr', 'sys', 'emt', 'exists')
 PEER_RE = re.compile(r'^[A-Za-z0-9_./*{},@-]+$')
 MOUNT_OPTION_RE = re.compile(r'^[a-z_]+$')
-RULE_QUALIFIERS = ('deny', 'audit')
+RULE_QUALIFIERS = ('deny', 'audit', 'quiet')
 
 
 class SpecError(ValueError):
@@ -178,11 +182,16 @@ def _qualifiers(field, rule, mode):
     for key in RULE_QUALIFIERS:
         if key in rule and not isinstance(rule[key], bool):
             raise SpecError('%s.%s' % (field, key), 'must be true or false')
-    deny, audit = rule.get('deny', False), rule.get('audit', False)
-    if deny and mode == 'complain':
-        # Complain must not block: an explicit deny would, so it becomes an audited allow.
-        return 'audit '
-    return ('audit ' if audit else '') + ('deny ' if deny else '')
+    deny, audit, quiet = rule.get('deny', False), rule.get('audit', False), rule.get('quiet', False)
+    if quiet and not deny:
+        raise SpecError('%s.quiet' % field, 'only a deny rule can be quiet')
+    if quiet and audit:
+        raise SpecError('%s.quiet' % field, 'a rule cannot be both audit and quiet')
+    if deny:
+        # A quiet deny blocks even in complain mode and logs nothing; an audited
+        # deny is logged, and in complain mode the kernel lets it through.
+        return 'deny ' if quiet and mode != 'complain' else 'audit deny '
+    return 'audit ' if audit else ''
 
 
 def _keys(field, rule, allowed):
@@ -370,17 +379,35 @@ def _mount_rules(spec, mode):
     return lines
 
 
-def _userns_rules(spec, mode, features):
-    rules = spec.get('userns') or []
+USERNS_NOTE = '# userns rules left out: this AppArmor has no user-namespace mediation'
+USERNS_RE = re.compile(r'^\s*(audit\s+)?(deny\s+)?userns\b[^\n]*,\s*$')
+
+
+def _userns_rules(spec, mode):
     lines = []
-    for i, rule in enumerate(rules):
+    for i, rule in enumerate(spec.get('userns') or []):
         _keys('userns[%d]' % i, rule, ())
         lines.append(_qualifiers('userns[%d]' % i, rule, mode) + 'userns,')
-    if lines and not features.get('userns'):
-        # AppArmor before 4.0 neither parses nor mediates userns rules; the kernel
-        # then does not confine user-namespace creation through AppArmor at all.
-        return ['# userns rules left out: this AppArmor has no user-namespace mediation']
     return lines
+
+
+def apply_features(text, features):
+    """Drop userns rules where the parser does not know them.
+
+    AppArmor before 4.0 neither parses nor mediates userns rules, so the profile
+    for such a host says so in a comment instead.  The module calls this on the
+    target, where the parser's features are known."""
+    if (features or {}).get('userns'):
+        return text
+    out, noted = [], False
+    for line in text.split('\n'):
+        if USERNS_RE.match(line):
+            if not noted:
+                out.append(line[:len(line) - len(line.lstrip())] + USERNS_NOTE)
+                noted = True
+            continue
+        out.append(line)
+    return '\n'.join(out)
 
 
 def validate_header(spec):
@@ -401,11 +428,11 @@ def validate_header(spec):
             raise SpecError(key, 'must be a list')
 
 
-def _body(full, mode, features):
+def _body(full, mode):
     return (_capability_rules(full, mode) + _network_rules(full, mode) + _file_rules(full, mode)
             + _peer_rules(full, mode, 'signal', SIGNAL_ACCESS, signal_set=True)
             + _peer_rules(full, mode, 'ptrace', PTRACE_ACCESS) + _mount_rules(full, mode)
-            + _userns_rules(full, mode, features))
+            + _userns_rules(full, mode))
 
 
 def _includes(field_spec):
@@ -417,19 +444,32 @@ def _includes(field_spec):
     return tunables, inner
 
 
-def render(spec, features=None, owner=None, source=None):
-    """The profile text for ``spec`` in ``spec['mode']`` (default enforce)."""
-    features = features or {}
+def _extra_rule(i, line, mode):
+    if not isinstance(line, str) or '\n' in line or '{' in line or '}' in line:
+        raise SpecError('extra_rules[%d]' % i, 'must be one rule on one line, without braces')
+    line = line.strip()
+    words = line.split()
+    if mode == 'complain' and words and words[0] == 'deny':
+        # Passed through as written, except that complain must not block.
+        line = 'audit ' + line
+    return line
+
+
+def layout(spec, owner=None, source=None):
+    """The parts of the profile text for ``spec`` in ``spec['mode']`` (default enforce).
+
+    Returns a mapping with ``header`` (comment lines), ``abi``, ``tunables``,
+    ``name``, ``attach``, ``flags`` and ``rules`` (body lines); the template joins
+    them.  Every rule is validated here, so an error names the user's field."""
     validate_header(spec)
     mode = spec.get('mode') or 'enforce'
     # The user's own rules are checked before the preset is merged in, so an error
     # names the field as the user wrote it (files[0], not its place after the preset's).
     _includes(spec)
-    _body(spec, 'enforce', {'userns': True})
+    _body(spec, 'enforce')
     full = build_spec(spec)
-    name = spec['name']
     abi = full.get('abi', 'abi/3.0')
-    if not INCLUDE_RE.match(abi):
+    if not isinstance(abi, str) or not INCLUDE_RE.match(abi):
         raise SpecError('abi', '%r is not an abi name such as abi/3.0' % (abi,))
     tunables, inner = _includes(full)
     flags = list(full.get('flags') or [])
@@ -439,29 +479,37 @@ def render(spec, features=None, owner=None, source=None):
                             % (flag, ', '.join(FLAGS)))
     if mode == 'complain':
         flags.append('complain')
-    attach = ''
-    if full.get('attach') is not None:
-        attach = ' ' + _path('attach', full['attach'])
+    attach = _path('attach', full['attach']) if full.get('attach') is not None else ''
+    if full.get('local', True) not in (True, False):
+        raise SpecError('local', 'must be true or false')
     header = [MARKER + ' Do not edit: changes are overwritten on the next run.']
     if owner:
         header.append('# owner: %s' % ' '.join(str(owner).split()))
     if source:
         header.append('# source: %s' % ' '.join(str(source).split()))
     header.append('# mode: %s' % mode)
-    body = ['include <%s>' % inc for inc in inner] + _body(full, mode, features)
-    extra = full.get('extra_rules') or []
-    for i, line in enumerate(extra):
-        if not isinstance(line, str) or '\n' in line or '{' in line or '}' in line:
-            raise SpecError('extra_rules[%d]' % i, 'must be one rule on one line, without braces')
-        body.append(line.strip())
+    rules = ['include <%s>' % inc for inc in inner] + _body(full, mode)
+    rules += [_extra_rule(i, line, mode) for i, line in enumerate(full.get('extra_rules') or [])]
     if full.get('local', True):
-        body.append('include if exists <local/%s>' % name)
-    lines = header + ['', 'abi <%s>,' % abi, '']
-    lines += ['include <%s>' % inc for inc in tunables]
-    lines += ['', 'profile %s%s%s {' % (name, attach, ' flags=(%s)' % ','.join(flags) if flags else '')]
-    lines += ['  ' + line for line in body]
+        rules.append('include if exists <local/%s>' % spec['name'])
+    return {'header': header, 'abi': abi, 'tunables': tunables, 'name': spec['name'], 'attach': attach,
+            'flags': flags, 'rules': rules, 'mode': mode}
+
+
+def join(parts):
+    """The profile text from ``layout``; the default template writes the same."""
+    lines = list(parts['header']) + ['', 'abi <%s>,' % parts['abi'], '']
+    lines += ['include <%s>' % inc for inc in parts['tunables']]
+    lines += ['', 'profile %s%s%s {' % (parts['name'], ' ' + parts['attach'] if parts['attach'] else '',
+                                        ' flags=(%s)' % ','.join(parts['flags']) if parts['flags'] else '')]
+    lines += ['  ' + line for line in parts['rules']]
     lines += ['}']
     return '\n'.join(lines) + '\n'
+
+
+def render(spec, features=None, owner=None, source=None):
+    """The profile text for ``spec``, for a target with ``features``."""
+    return apply_features(join(layout(spec, owner=owner, source=source)), features)
 
 
 def is_ours(text):

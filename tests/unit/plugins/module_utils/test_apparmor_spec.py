@@ -51,8 +51,9 @@ def test_preset_matches_golden_file_and_parses(preset, mode, tmp_path):
 
 def test_container_default_keeps_dockers_protections():
     text = a.render({'name': 'c', 'preset': 'container-default'})
-    for line in ('deny @{PROC}/sysrq-trigger rwkl,', 'deny @{PROC}/kcore rwkl,', 'deny /sys/firmware/** rwkl,',
-                 'deny /sys/kernel/security/** rwkl,', 'deny mount,', 'deny @{PROC}/* w,',
+    for line in ('audit deny @{PROC}/sysrq-trigger rwkl,', 'audit deny @{PROC}/kcore rwkl,',
+                 'audit deny /sys/firmware/** rwkl,', 'audit deny /sys/kernel/security/** rwkl,', 'audit deny mount,',
+                 'audit deny @{PROC}/* w,',
                  'ptrace (trace,read,tracedby,readby) peer=@{profile_name},',
                  'signal (send,receive) peer=@{profile_name},'):
         assert '  %s\n' % line in text, line
@@ -61,28 +62,51 @@ def test_container_default_keeps_dockers_protections():
 
 def test_container_strict_adds_denials_and_drops_broad_writes():
     text = a.render({'name': 'c', 'preset': 'container-strict'})
-    for line in ('deny network raw,', 'deny network packet,', 'deny ptrace (trace,read),', 'deny pivot_root,',
-                 'deny capability bpf mac_admin mac_override net_admin perfmon sys_admin sys_boot sys_module '
+    for line in ('audit deny network raw,', 'audit deny network packet,', 'audit deny ptrace (trace,read),',
+                 'audit deny pivot_root,', 'audit deny capability bpf mac_admin mac_override net_admin perfmon sys_admin sys_boot sys_module '
                  'sys_ptrace sys_rawio sys_time syslog,', '/** rklm,'):
         assert '  %s\n' % line in text, line
     assert '/** rwklm,' not in text
 
 
-def test_complain_turns_every_deny_into_an_audited_allow_and_enforce_restores_them():
+def test_complain_and_enforce_differ_only_by_the_flag_and_every_deny_is_logged():
+    # A quiet deny would block in complain mode; an audited deny is let through
+    # (and logged ALLOWED) by a complain-mode profile, and blocked (logged DENIED)
+    # by an enforcing one.  The lab verify proves both against the kernel.
     enforce = a.render({'name': 'c', 'preset': 'container-strict'})
     complain = a.render({'name': 'c', 'preset': 'container-strict', 'mode': 'complain'})
-    assert 'deny ' in enforce
-    assert 'deny ' not in complain
+    denies = [line.strip() for line in enforce.splitlines() if 'deny ' in line]
+    assert len(denies) == 20 and all(line.startswith('audit deny ') for line in denies)
     assert 'flags=(attach_disconnected,mediate_deleted,complain)' in complain
-    denied = [line.strip()[len('deny '):] for line in enforce.splitlines() if line.strip().startswith('deny ')]
-    for rule in denied:
-        assert '  audit %s\n' % rule in complain, rule
+    assert complain.replace(',complain)', ')').replace('# mode: complain', '# mode: enforce') == enforce
+
+
+def test_quiet_deny_only_in_enforce_and_extra_deny_rules_are_audited_in_complain():
+    spec = {'name': 'q', 'files': [{'path': '/secret', 'perms': 'r', 'deny': True, 'quiet': True}],
+            'extra_rules': ['deny /other w,', 'audit deny /third w,', '/fourth r,']}
+    enforce = a.render(spec)
+    complain = a.render(dict(spec, mode='complain'))
+    assert '  deny /secret r,\n' in enforce and '  deny /other w,\n' in enforce
+    assert '  audit deny /secret r,\n' in complain and '  audit deny /other w,\n' in complain
+    assert '  audit deny /third w,\n' in complain and '  /fourth r,\n' in complain
+
+
+def test_default_template_writes_what_join_writes():
+    jinja2 = pytest.importorskip('jinja2')
+    path = os.path.join(os.path.dirname(GOLDEN), '..', '..', '..', '..', '..', 'templates', 'apparmor', 'profile.j2')
+    with open(path) as fh:
+        template = jinja2.Environment(trim_blocks=True, keep_trailing_newline=True).from_string(fh.read())
+    for preset in a.PRESETS:
+        for mode in ('enforce', 'complain'):
+            parts = a.layout(preset_spec(preset, mode), owner='o', source='s')
+            assert template.render(apparmor=parts) == a.join(parts)
 
 
 def test_userns_rules_only_where_the_parser_mediates_userns():
     spec = {'name': 'c', 'preset': 'container-strict'}
-    assert '  deny userns,\n' in a.render(spec, features={'userns': True})
-    assert 'userns,' not in a.render(spec, features={'userns': False})
+    assert '  audit deny userns,\n' in a.render(spec, features={'userns': True})
+    text = a.render(spec, features={'userns': False})
+    assert 'userns,' not in text and a.USERNS_NOTE in text
 
 
 def test_every_rule_kind_renders():
@@ -101,8 +125,8 @@ def test_every_rule_kind_renders():
     })
     body = [line.strip() for line in text.split('{', 1)[1].splitlines()]
     for line in ('include <abstractions/base>', 'include <abstractions/nameservice>',
-                 'capability chown net_bind_service,', 'deny capability sys_admin,', 'network unix,',
-                 'deny network inet dgram,', 'audit /data/{a,b}/** rw,', '/bin/sh ix,', '/usr/bin/helper Cx -> helper,',
+                 'capability chown net_bind_service,', 'audit deny capability sys_admin,', 'network unix,',
+                 'audit deny network inet dgram,', 'audit /data/{a,b}/** rw,', '/bin/sh ix,', '/usr/bin/helper Cx -> helper,',
                  'signal (send) set=(kill,term) peer=other,', 'ptrace (read) peer=all-kinds,',
                  'mount fstype=tmpfs options=(ro,nosuid) /dev/shm -> /mnt/**,', 'umount /mnt/**,',
                  'pivot_root oldroot=/old/ /new/,', 'dbus send bus=session,'):
@@ -144,6 +168,15 @@ def test_merge_appends_and_overrides():
     ({'name': 'p', 'flags': ['complain']}, 'flags[0]', 'the mode sets complain'),
     ({'name': 'p', 'includes': ['../etc/passwd']}, 'includes[0]', 'not an include name'),
     ({'name': 'p', 'extra_rules': ['} evil {']}, 'extra_rules[0]', 'without braces'),
+    ({'name': 'p', 'files': [{'path': '/x', 'perms': 'r', 'quiet': True}]}, 'files[0].quiet', 'only a deny rule'),
+    ({'name': 'p', 'network': [{'deny': True, 'quiet': True, 'audit': True}]}, 'network[0].quiet', 'both audit'),
+    ({'name': 'p', 'abi': 'abi 3'}, 'abi', 'not an abi name'),
+    ({'name': 'p', 'attach': 'bin/x'}, 'attach', 'not an absolute path'),
+    ({'name': 'p', 'local': 'yes'}, 'local', 'true or false'),
+    ({'name': 'p', 'userns': [{'allow': True}]}, 'userns[0].allow', 'unknown key'),
+    ({'name': 'p', 'umount': [{'target': 'mnt'}]}, 'umount[0].target', 'not an absolute path'),
+    ({'name': 'p', 'pivot_root': [{'put_old': 'x'}]}, 'pivot_root[0].put_old', 'not an absolute path'),
+    ({'name': 'p', 'mount': [{'fstype': 'ext4;'}]}, 'mount[0].fstype', 'not a file system type'),
 ])
 def test_errors_name_the_field(spec, field, words):
     with pytest.raises(a.SpecError) as err:
