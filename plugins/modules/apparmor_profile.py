@@ -1,0 +1,945 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: apparmor_profile
+short_description: Render, validate, install and load an AppArmor profile, complain first
+version_added: 0.1.0
+description:
+  - Builds an AppArmor profile from a O(preset) plus the user's rules, renders it with a Jinja template on the
+    controller, checks it with the target's own C(apparmor_parser -QK), writes it to C(/etc/apparmor.d/NAME)
+    and loads it with C(apparmor_parser -r) in the requested O(mode). The mode is then read back from the
+    kernel (C(/sys/kernel/security/apparmor/profiles)); the task fails if the kernel does not show it.
+  - O(mode=complain) is a true dry run. Every C(deny) rule is written as C(audit deny): the kernel lets an
+    audited denial through in complain mode and logs it C(apparmor="ALLOWED"), like any access no rule
+    allows, and blocks it with C(apparmor="DENIED") in enforce mode. So a complain-mode profile blocks
+    nothing, and switching to V(enforce) changes only the C(complain) flag.
+  - A profile that fails to parse is neither installed nor loaded; the task fails with the parser's message
+    and the offending line, and whatever was loaded before stays loaded.
+  - The module never replaces a profile it did not install (its files start with a marker line). A file of
+    the same name without the marker, another file in the profile directory that declares the same profile
+    name, or a loaded profile of that name with no file of ours fails the task with the file's path and
+    package, unless O(force=true).
+  - C(changed) is reported only when the file, the C(disable/) link or the kernel's state really changes.
+author:
+  - confine.hardening contributors (@confine)
+options:
+  name:
+    description:
+      - Profile name, also the file name under O(apparmor_dir). Letters, digits, C(.), C(_) and C(-).
+      - For a container profile this is the name given to C(docker run --security-opt apparmor=NAME),
+        C(ctr run --apparmor-profile NAME) and the Kubernetes C(appArmorProfile.localhostProfile).
+    type: str
+    required: true
+  preset:
+    description:
+      - Start from a shipped preset; see C(docs/apparmor-presets.md) for what each denies and what breaks.
+      - V(container-default) has the protections of Docker's C(docker-default) profile.
+      - V(container-strict) adds denied raw and packet sockets, user namespaces (where the parser mediates
+        them), ptrace, mount-related and kernel-tuning capabilities, and writes outside declared paths.
+      - V(service) is a base for a host executable (set O(attach)).
+    type: str
+    choices: [container-default, container-strict, service]
+  attach:
+    description: Executable path or glob the profile attaches to. None for container profiles.
+    type: str
+  abi:
+    description: The policy ABI the profile is written against.
+    type: str
+    default: abi/3.0
+  includes:
+    description:
+      - Includes, such as C(tunables/global) and C(abstractions/nameservice). C(tunables/*) go before the
+        profile, the rest inside it.
+    type: list
+    elements: str
+  files:
+    description: File rules.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: Absolute path or AppArmor glob (C(*), C(**), C({a,b}), C(@{VAR})).
+        type: str
+        required: true
+      perms:
+        description: Any of C(r), C(w), C(a), C(k), C(l), C(m).
+        type: str
+      exec:
+        description: An exec mode such as V(ix), V(px), V(cx) or V(ux).
+        type: str
+      owner:
+        description: Only files owned by the process's fsuid.
+        type: bool
+      deny:
+        description: A deny rule (written as C(audit deny); see the description).
+        type: bool
+      audit:
+        description: Log every access the rule allows (C(apparmor="AUDIT")).
+        type: bool
+      quiet:
+        description: A deny rule that logs nothing. Honoured in enforce mode only, as it would block in complain.
+        type: bool
+  exec:
+    description: Exec rules.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: Executable path or glob.
+        type: str
+        required: true
+      mode:
+        description: Exec mode.
+        type: str
+        default: ix
+      target:
+        description: Profile to transition to (px and cx modes).
+        type: str
+      deny:
+        description: Deny executing it.
+        type: bool
+      audit:
+        description: Log each exec.
+        type: bool
+      quiet:
+        description: Quiet deny (enforce mode only).
+        type: bool
+  capabilities:
+    description: Capabilities to allow and to deny; C(*) means all.
+    type: dict
+    suboptions:
+      allow:
+        description: Capability names without C(CAP_), in lower case.
+        type: list
+        elements: str
+      deny:
+        description: Capability names to deny.
+        type: list
+        elements: str
+  network:
+    description: Network rules; an empty mapping allows all networking.
+    type: list
+    elements: dict
+    suboptions:
+      family:
+        description: Address family such as V(inet), V(inet6), V(unix), V(netlink), V(packet).
+        type: str
+      type:
+        description: Socket type such as V(stream), V(dgram), V(raw).
+        type: str
+      deny:
+        description: Deny it.
+        type: bool
+      audit:
+        description: Log it.
+        type: bool
+      quiet:
+        description: Quiet deny (enforce mode only).
+        type: bool
+  signal:
+    description: Signal rules.
+    type: list
+    elements: dict
+    suboptions:
+      access:
+        description: V(send) and/or V(receive).
+        type: list
+        elements: str
+      set:
+        description: Signal names such as V(term), V(kill), V(hup).
+        type: list
+        elements: str
+      peer:
+        description: Peer profile name or glob.
+        type: str
+      deny:
+        description: Deny it.
+        type: bool
+      audit:
+        description: Log it.
+        type: bool
+      quiet:
+        description: Quiet deny (enforce mode only).
+        type: bool
+  ptrace:
+    description: Ptrace rules.
+    type: list
+    elements: dict
+    suboptions:
+      access:
+        description: Any of V(trace), V(read), V(tracedby), V(readby).
+        type: list
+        elements: str
+      peer:
+        description: Peer profile name or glob.
+        type: str
+      deny:
+        description: Deny it.
+        type: bool
+      audit:
+        description: Log it.
+        type: bool
+      quiet:
+        description: Quiet deny (enforce mode only).
+        type: bool
+  mount:
+    description: Mount rules.
+    type: list
+    elements: dict
+    suboptions:
+      fstype:
+        description: File system type.
+        type: str
+      options:
+        description: Mount options such as V(ro), V(nosuid), V(bind).
+        type: list
+        elements: str
+      source:
+        description: Source path or glob.
+        type: str
+      target:
+        description: Mount point path or glob.
+        type: str
+      deny:
+        description: Deny it.
+        type: bool
+      audit:
+        description: Log it.
+        type: bool
+      quiet:
+        description: Quiet deny (enforce mode only).
+        type: bool
+  umount:
+    description: Umount rules.
+    type: list
+    elements: dict
+    suboptions:
+      target:
+        description: Mount point path or glob.
+        type: str
+      deny:
+        description: Deny it.
+        type: bool
+      audit:
+        description: Log it.
+        type: bool
+      quiet:
+        description: Quiet deny (enforce mode only).
+        type: bool
+  pivot_root:
+    description: pivot_root rules.
+    type: list
+    elements: dict
+    suboptions:
+      new_root:
+        description: New root path.
+        type: str
+      put_old:
+        description: Where the old root goes.
+        type: str
+      deny:
+        description: Deny it.
+        type: bool
+      audit:
+        description: Log it.
+        type: bool
+      quiet:
+        description: Quiet deny (enforce mode only).
+        type: bool
+  userns:
+    description:
+      - User-namespace creation rules. AppArmor before 4.0 neither parses nor mediates them; on such a target
+        they are left out of the file (with a comment) and the task warns.
+    type: list
+    elements: dict
+    suboptions:
+      deny:
+        description: Deny creating user namespaces.
+        type: bool
+      audit:
+        description: Log it.
+        type: bool
+      quiet:
+        description: Quiet deny (enforce mode only).
+        type: bool
+  flags:
+    description: Profile flags. The mode sets C(complain) itself.
+    type: list
+    elements: str
+    choices: [attach_disconnected, mediate_deleted, chroot_relative, namespace_relative, no_attach_disconnected,
+              unconfined, audit]
+  extra_rules:
+    description:
+      - Raw rule lines passed through as written, one rule per line, no braces. In complain mode a line that
+        starts with C(deny) gets C(audit) in front, so it does not block.
+    type: list
+    elements: str
+  local:
+    description: Add C(include if exists <local/NAME>) for site-local additions.
+    type: bool
+    default: true
+  mode:
+    description:
+      - V(complain) logs what the profile would block and blocks nothing; V(enforce) blocks.
+      - V(disabled) keeps the file, unloads the profile and links it into C(disable/), so it stays unloaded
+        across reboots.
+    type: str
+    choices: [complain, enforce, disabled]
+    default: enforce
+  state:
+    description: V(absent) unloads the profile and removes its file, C(disable/) link and cache entries.
+    type: str
+    choices: [present, absent]
+    default: present
+  force:
+    description: Replace (or remove) a profile of this name that this collection did not install.
+    type: bool
+    default: false
+  backup:
+    description: Keep a time-stamped copy of the file replaced or removed in O(backup_dir).
+    type: bool
+    default: false
+  backup_dir:
+    description: Where backups go; outside O(apparmor_dir), so a backup is never loaded.
+    type: path
+    default: /var/lib/confine/apparmor/backups
+  owner:
+    description: Who owns the profile (team or person); written in the file's header and returned.
+    type: str
+  source:
+    description: Where the profile comes from (repository, ticket); written in the header and returned.
+    type: str
+  apparmor_dir:
+    description: The profile directory.
+    type: path
+    default: /etc/apparmor.d
+  template:
+    description:
+      - A Jinja template on the controller (searched like M(ansible.builtin.template) sources) that renders the
+        profile. It sees the task's variables plus C(apparmor) (header, abi, tunables, name, attach, flags and
+        rules, already validated) and C(spec). Keep the first header line, the marker.
+      - Default, the collection's C(templates/apparmor/profile.j2).
+    type: path
+  content:
+    description:
+      - The rendered profile. Set by the action plugin from the template; not meant to be set by hand. When
+        it is missing, the module renders the spec itself.
+    type: str
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+notes:
+  - A host without AppArmor (not built into the kernel, disabled at boot, securityfs not mounted, or no
+    C(apparmor_parser)) fails with one message and C(apparmor_available=false) in the result; the
+    C(host_hardening) role turns that into a skip when C(host_hardening_apparmor_missing=skip).
+    O(state=absent) works there too: there is nothing to unload.
+  - Running processes keep the profile they started under until they exit; a replaced profile applies to
+    them at once, a removed one leaves them confined by the stale copy.
+  - In O(mode=complain), a site-local file C(local/NAME) with a plain C(deny) rule would still block; the
+    task warns when it finds one.
+requirements:
+  - C(apparmor_parser) on the target (Debian package C(apparmor)), and AppArmor enabled in its kernel.
+seealso:
+  - name: AppArmor profile language
+    description: The rule syntax the profiles are written in.
+    link: https://gitlab.com/apparmor/apparmor/-/wikis/AppArmor_Core_Policy_Reference
+"""
+
+EXAMPLES = r"""
+- name: Observe first - a container profile in complain mode (blocks nothing, logs ALLOWED)
+  confine.hardening.apparmor_profile:
+    name: web-container
+    preset: container-default
+    mode: complain
+    owner: platform-team
+    source: https://git.example.com/platform/profiles
+
+- name: Then enforce it (only the complain flag changes)
+  confine.hardening.apparmor_profile:
+    name: web-container
+    preset: container-default
+    mode: enforce
+
+- name: A strict container profile with a writable data directory
+  confine.hardening.apparmor_profile:
+    name: worker
+    preset: container-strict
+    files:
+      - {path: /data/**, perms: rw}
+      - {path: /tmp/**, perms: rwk}
+
+- name: A host service
+  confine.hardening.apparmor_profile:
+    name: web
+    preset: service
+    attach: /usr/local/bin/web
+    files:
+      - {path: /srv/www/**, perms: r}
+      - {path: /var/log/web/*, perms: w, owner: true}
+      - {path: /etc/shadow, perms: r, deny: true}
+    network:
+      - {family: inet, type: stream}
+    capabilities:
+      allow: [net_bind_service]
+
+- name: Keep a profile on disk but unloaded, across reboots
+  confine.hardening.apparmor_profile:
+    name: legacy
+    preset: service
+    attach: /opt/legacy/bin/run
+    mode: disabled
+
+- name: Remove it
+  confine.hardening.apparmor_profile:
+    name: legacy
+    state: absent
+"""
+
+RETURN = r"""
+name:
+  description: The profile name.
+  returned: always
+  type: str
+  sample: web-container
+state:
+  description: The requested state.
+  returned: always
+  type: str
+  sample: present
+mode:
+  description: The requested mode.
+  returned: when O(state=present)
+  type: str
+  sample: complain
+path:
+  description: The profile file.
+  returned: always
+  type: str
+  sample: /etc/apparmor.d/web-container
+sha256:
+  description: sha256 of the installed file.
+  returned: when O(state=present)
+  type: str
+  sample: 5d41402abc4b2a76b9719d911017c592ae1f3c1b9f4d2e3f2b4a1c9d8e7f6a5b
+kernel_mode:
+  description: The mode the kernel shows after the task (C(enforce), C(complain)); null when not loaded.
+  returned: always
+  type: str
+  sample: complain
+kernel_mode_before:
+  description: The mode the kernel showed before the task; null when not loaded.
+  returned: always
+  type: str
+  sample: enforce
+disabled_link:
+  description: The C(disable/) link, for O(mode=disabled).
+  returned: when O(mode=disabled)
+  type: str
+  sample: /etc/apparmor.d/disable/legacy
+backup_file:
+  description: The backup of the replaced or removed file.
+  returned: when a backup was made
+  type: str
+  sample: /var/lib/confine/apparmor/backups/web-container.2026-11-23@10:00:00
+userns_supported:
+  description: Whether the target's parser and kernel mediate userns rules.
+  returned: when O(state=present)
+  type: bool
+  sample: false
+apparmor_available:
+  description: Whether AppArmor is usable on the target.
+  returned: always
+  type: bool
+  sample: true
+owner:
+  description: The profile's owner, as given.
+  returned: always
+  type: str
+  sample: platform-team
+source:
+  description: The profile's source, as given.
+  returned: always
+  type: str
+  sample: https://git.example.com/platform/profiles
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as spec_mod
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+
+SECURITYFS = '/sys/kernel/security'
+ENABLED = '/sys/module/apparmor/parameters/enabled'
+CACHE_GLOB = '/var/cache/apparmor/*/%s'
+SKIP_SUFFIXES = ('~', '.dpkg-new', '.dpkg-old', '.dpkg-dist', '.dpkg-bak', '.rpmnew', '.rpmsave', '.orig', '.rej')
+RULE_KEYS = {
+    'files': ('path', 'perms', 'exec', 'owner'), 'exec': ('path', 'mode', 'target'),
+    'network': ('family', 'type'), 'signal': ('access', 'set', 'peer'), 'ptrace': ('access', 'peer'),
+    'mount': ('fstype', 'options', 'source', 'target'), 'umount': ('target',),
+    'pivot_root': ('new_root', 'put_old'), 'userns': (),
+}
+QUALIFIERS = dict(deny=dict(type='bool'), audit=dict(type='bool'), quiet=dict(type='bool'))
+
+
+class ProfileError(Exception):
+    def __init__(self, message, **extra):
+        super(ProfileError, self).__init__(message)
+        self.extra = extra
+
+
+def _rules(**options):
+    spec = dict(QUALIFIERS)
+    spec.update(options)
+    return dict(type='list', elements='dict', options=spec)
+
+
+def argument_spec():
+    return dict(
+        name=dict(type='str', required=True),
+        preset=dict(type='str', choices=list(spec_mod.PRESETS)),
+        attach=dict(type='str'),
+        abi=dict(type='str', default='abi/3.0'),
+        includes=dict(type='list', elements='str'),
+        files=_rules(path=dict(type='str', required=True), perms=dict(type='str'), exec=dict(type='str'),
+                     owner=dict(type='bool')),
+        exec=_rules(path=dict(type='str', required=True), mode=dict(type='str', default='ix'),
+                    target=dict(type='str')),
+        capabilities=dict(type='dict', options=dict(allow=dict(type='list', elements='str'),
+                                                    deny=dict(type='list', elements='str'))),
+        network=_rules(family=dict(type='str'), type=dict(type='str')),
+        signal=_rules(access=dict(type='list', elements='str'), set=dict(type='list', elements='str'),
+                      peer=dict(type='str')),
+        ptrace=_rules(access=dict(type='list', elements='str'), peer=dict(type='str')),
+        mount=_rules(fstype=dict(type='str'), options=dict(type='list', elements='str'), source=dict(type='str'),
+                     target=dict(type='str')),
+        umount=_rules(target=dict(type='str')),
+        pivot_root=_rules(new_root=dict(type='str'), put_old=dict(type='str')),
+        userns=_rules(),
+        flags=dict(type='list', elements='str', choices=list(spec_mod.FLAGS)),
+        extra_rules=dict(type='list', elements='str'),
+        local=dict(type='bool', default=True),
+        mode=dict(type='str', default='enforce', choices=list(spec_mod.MODES)),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        force=dict(type='bool', default=False),
+        backup=dict(type='bool', default=False),
+        backup_dir=dict(type='path', default='/var/lib/confine/apparmor/backups'),
+        owner=dict(type='str'),
+        source=dict(type='str'),
+        apparmor_dir=dict(type='path', default='/etc/apparmor.d'),
+        template=dict(type='path'),
+        content=dict(type='str'),
+    )
+
+
+def _clean(value):
+    """Drop the None values AnsibleModule fills in for unset suboptions."""
+    if isinstance(value, dict):
+        return dict((k, _clean(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def spec_from_params(params):
+    spec = {}
+    for key in spec_mod.SPEC_KEYS:
+        value = params.get(key)
+        if value is None or (key != 'local' and value in ([], {})):
+            continue
+        spec[key] = _clean(value)
+    if spec.get('abi') == 'abi/3.0':
+        del spec['abi']
+    if spec.get('local') is True:
+        del spec['local']
+    return spec
+
+
+# ---------------------------------------------------------------------------
+# The host: is AppArmor there, what is loaded, who owns a file
+# ---------------------------------------------------------------------------
+
+def _read_text(path):
+    data = fileio.read_bytes(path)
+    return None if data is None else data.decode('utf-8', 'replace')
+
+
+def unavailable_reason(module):
+    """None when AppArmor is usable, else why not (one sentence)."""
+    enabled = _read_text(ENABLED)
+    if enabled is None:
+        return 'the kernel has no AppArmor (%s is missing)' % ENABLED
+    if enabled.strip() != 'Y':
+        return 'AppArmor is built into the kernel but disabled (boot with apparmor=1 security=apparmor)'
+    if not os.path.exists(os.path.join(SECURITYFS, 'apparmor', 'profiles')):
+        lsm = (_read_text(os.path.join(SECURITYFS, 'lsm')) or '').strip()
+        if lsm and 'apparmor' not in lsm.split(','):
+            return 'AppArmor is not among the active security modules (%s)' % lsm
+        return 'securityfs is not mounted at %s' % SECURITYFS
+    if not module.get_bin_path('apparmor_parser', opt_dirs=['/sbin', '/usr/sbin']):
+        return 'apparmor_parser is not installed (Debian package apparmor)'
+    return None
+
+
+def loaded_profiles():
+    """{profile name: mode} from the kernel."""
+    text = _read_text(os.path.join(SECURITYFS, 'apparmor', 'profiles')) or ''
+    return parse_loaded(text)
+
+
+def parse_loaded(text):
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.endswith(')') and ' (' in line:
+            name, mode = line[:-1].rsplit(' (', 1)
+            out[name] = mode
+    return out
+
+
+def package_of(module, path):
+    """The package that ships ``path``, or None."""
+    dpkg = module.get_bin_path('dpkg-query')
+    if dpkg:
+        rc, out, _err = module.run_command([dpkg, '-S', path])
+        if rc == 0 and ':' in out:
+            return out.split(':', 1)[0].strip()
+        return None
+    rpm = module.get_bin_path('rpm')
+    if rpm:
+        rc, out, _err = module.run_command([rpm, '-qf', path])
+        if rc == 0:
+            return out.strip()
+    return None
+
+
+def whose(module, path):
+    pkg = package_of(module, path)
+    return 'package %s' % pkg if pkg else 'no package (a file written by hand or by another tool)'
+
+
+def declares(text, name):
+    """Whether profile text declares a profile called ``name``."""
+    pattern = r'^\s*(?:profile\s+)?"?%s"?(?:\s+[^\s{]+)?\s*(?:flags\s*=\s*\([^)]*\)\s*)?\{' % re.escape(name)
+    return re.search(pattern, text, re.M) is not None
+
+
+def other_declarations(directory, name):
+    """Files in the profile directory, other than NAME, that declare profile NAME."""
+    found = []
+    try:
+        entries = sorted(os.listdir(directory))
+    except OSError:
+        return found
+    for entry in entries:
+        path = os.path.join(directory, entry)
+        if entry == name or entry.startswith('.') or entry.endswith(SKIP_SUFFIXES) or not os.path.isfile(path):
+            continue
+        text = _read_text(path) or ''
+        if name in text and declares(text, name):
+            found.append(path)
+    return found
+
+
+# ---------------------------------------------------------------------------
+# The parser
+# ---------------------------------------------------------------------------
+
+def parser_path(module):
+    return module.get_bin_path('apparmor_parser', required=False, opt_dirs=['/sbin', '/usr/sbin'])
+
+
+def userns_supported(module, parser):
+    """AppArmor 4 parsers know userns rules; the kernel must mediate them too."""
+    rc, out, err = module.run_command([parser, '--version'])
+    match = re.search(r'version (\d+)\.', out + err)
+    if rc != 0 or not match or int(match.group(1)) < 4:
+        return False
+    return os.path.exists(os.path.join(SECURITYFS, 'apparmor', 'features', 'namespaces', 'userns_create'))
+
+
+def _parser_noise(line):
+    return not line.strip() or line.startswith('Cache read/write disabled') or 'Kernel needs AppArmor' in line
+
+
+def validate(module, parser, text, dest, name):
+    """Parse ``text`` with ``apparmor_parser -QK``; fail with its message and the line."""
+    tmpdir = tempfile.mkdtemp(prefix='confine-apparmor-')
+    try:
+        path = os.path.join(tmpdir, name)
+        with open(path, 'w') as fh:
+            fh.write(text)
+        rc, out, err = module.run_command([parser, '-QK', path])
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    if rc == 0:
+        return
+    message = ' '.join(line.strip() for line in (err + out).replace(path, dest).splitlines() if not _parser_noise(line))
+    match = re.search(r'in profile %s at line (\d+)' % re.escape(dest), message)
+    if match:
+        lines = text.split('\n')
+        number = int(match.group(1))
+        if 0 < number <= len(lines):
+            message += ' (line %d reads: %s)' % (number, lines[number - 1].strip())
+    raise ProfileError('apparmor_parser rejected the profile; nothing was installed or loaded: %s' % message,
+                       parser_rc=rc)
+
+
+def load(module, parser, path):
+    rc, out, err = module.run_command([parser, '-r', '-T', '-W', path])
+    if rc != 0:
+        message = ' '.join(line.strip() for line in (err + out).splitlines() if not _parser_noise(line))
+        raise ProfileError('apparmor_parser -r failed: %s' % message, parser_rc=rc)
+
+
+def unload(name):
+    """Remove a loaded profile by name (as aa-remove-unknown does)."""
+    with open(os.path.join(SECURITYFS, 'apparmor', '.remove'), 'w') as fh:
+        fh.write(name)
+
+
+def quiet_denies(path):
+    """Plain deny rules in a site-local include: they would block in complain mode."""
+    text = _read_text(path) or ''
+    return [line.strip() for line in text.splitlines() if re.match(r'^\s*deny\s', line)]
+
+
+# ---------------------------------------------------------------------------
+# The task
+# ---------------------------------------------------------------------------
+
+def make_backup(params, path, name):
+    data = fileio.read_bytes(path)
+    if data is None:
+        return None
+    dest = fileio.backup_path(os.path.join(params['backup_dir'], name)).rstrip('~')
+    fileio.write_atomic(dest, data, 0o644)
+    return dest
+
+
+def ensure_link(link, target, present):
+    if present:
+        if os.path.islink(link) and os.readlink(link) == target:
+            return
+        directory = os.path.dirname(link)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        tmp = '%s.confine-tmp' % link
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(target, tmp)
+        os.rename(tmp, link)
+    elif os.path.lexists(link):
+        os.unlink(link)
+
+
+def link_ok(link, target, present):
+    if present:
+        return os.path.islink(link) and os.readlink(link) == target
+    return not os.path.lexists(link)
+
+
+def refuse_foreign(module, params, name, path, existing, loaded):
+    """Fail unless the profile name is free or ours (or force)."""
+    if params['force']:
+        return
+    if existing is not None and not spec_mod.is_ours(existing.decode('utf-8', 'replace')):
+        raise ProfileError('%s exists and was not installed by confine.hardening (it belongs to %s); pick another '
+                           'name or set force: true to replace it' % (path, whose(module, path)))
+    others = other_declarations(params['apparmor_dir'], name)
+    if others:
+        raise ProfileError('profile %s is already declared in %s (it belongs to %s); pick another name or set '
+                           'force: true' % (name, others[0], whose(module, others[0])))
+    if existing is None and name in loaded:
+        raise ProfileError('a profile named %s is loaded in the kernel (%s mode) but no file of confine.hardening '
+                           'declares it (it may be a runtime\'s built-in profile such as docker-default); pick '
+                           'another name or set force: true to replace it' % (name, loaded[name]))
+
+
+def render_content(params, spec):
+    if params.get('content') is not None:
+        text = params['content']
+        if not spec_mod.is_ours(text):
+            raise ProfileError('content: the rendered profile must start with the line %r (a custom template must '
+                               'keep the header), or the next run could not tell the file is ours' % spec_mod.MARKER)
+        if not declares(text, params['name']):
+            raise ProfileError('content: the rendered profile does not declare a profile named %s'
+                               % params['name'])
+        return text.rstrip('\n') + '\n'
+    try:
+        return spec_mod.join(spec_mod.layout(spec, owner=params['owner'], source=params['source']))
+    except spec_mod.SpecError as exc:
+        raise ProfileError(str(exc), field=exc.field)
+
+
+def diff_entries(path, before, after, kernel_before, kernel_after, name):
+    return [
+        {'before_header': path, 'after_header': path,
+         'before': (before or b'').decode('utf-8', 'replace'), 'after': (after or b'').decode('utf-8', 'replace')},
+        {'before_header': 'kernel', 'after_header': 'kernel',
+         'before': '%s (%s)\n' % (name, kernel_before) if kernel_before else '',
+         'after': '%s (%s)\n' % (name, kernel_after) if kernel_after else ''},
+    ]
+
+
+def run_absent(module, result, params, name, path, link, existing, reason):
+    loaded = {} if reason else loaded_profiles()
+    kernel_before = loaded.get(name)
+    result['kernel_mode_before'] = kernel_before
+    ours = existing is not None and spec_mod.is_ours(existing.decode('utf-8', 'replace'))
+    if existing is not None and not ours and not params['force']:
+        raise ProfileError('%s exists and was not installed by confine.hardening (it belongs to %s); set force: true '
+                           'to remove it' % (path, whose(module, path)))
+    do_unload = kernel_before is not None and (ours or params['force'])
+    if kernel_before is not None and not do_unload:
+        module.warn('profile %s is loaded but was not installed by confine.hardening; it was left loaded '
+                    '(force: true unloads it)' % name)
+    caches = glob.glob(CACHE_GLOB % name) if (ours or params['force']) else []
+    changed = existing is not None or os.path.lexists(link) or do_unload or bool(caches)
+    result.update(changed=changed, kernel_mode=None if do_unload else kernel_before)
+    if module._diff and changed:
+        result['diff'] = diff_entries(path, existing, None, kernel_before, result['kernel_mode'], name)
+    if not changed or module.check_mode:
+        return result
+    if params['backup'] and existing is not None:
+        result['backup_file'] = make_backup(params, path, name)
+    if do_unload:
+        unload(name)
+    for p in [path, link] + caches:
+        if os.path.lexists(p):
+            os.unlink(p)
+    return result
+
+
+def run(module):
+    params = module.params
+    name = params['name']
+    if not spec_mod.NAME_RE.match(name):
+        raise ProfileError('name: %r is not a valid profile name (letters, digits, ".", "_", "-")' % (name,))
+    path = os.path.join(params['apparmor_dir'], name)
+    link = os.path.join(params['apparmor_dir'], 'disable', name)
+    mode = params['mode']
+    result = dict(changed=False, name=name, state=params['state'], path=path, owner=params['owner'],
+                  source=params['source'], kernel_mode=None, kernel_mode_before=None)
+    reason = unavailable_reason(module)
+    result['apparmor_available'] = reason is None
+    existing = fileio.read_bytes(path)
+
+    if params['state'] == 'absent':
+        return run_absent(module, result, params, name, path, link, existing, reason)
+
+    spec = spec_from_params(params)
+    text = render_content(params, spec)
+    parser = parser_path(module)
+    if reason and (mode != 'disabled' or not parser):
+        raise ProfileError('AppArmor is not available on this host: %s' % reason, apparmor_available=False,
+                           reason=reason)
+    loaded = {} if reason else loaded_profiles()
+    kernel_before = loaded.get(name)
+    result['kernel_mode_before'] = kernel_before
+    refuse_foreign(module, params, name, path, existing, loaded)
+
+    userns = False
+    if any(spec_mod.USERNS_RE.match(line) for line in text.split('\n')):
+        userns = userns_supported(module, parser)
+        if not userns:
+            module.warn('userns rules were left out of %s: this AppArmor (parser before 4.0 or a kernel without '
+                        'user-namespace mediation) does not mediate user namespaces' % name)
+    result['userns_supported'] = userns
+    text = spec_mod.apply_features(text, {'userns': userns})
+    data = text.encode('utf-8')
+    result.update(mode=mode, sha256=fileio.sha256(data))
+
+    want_kernel = None if mode == 'disabled' else mode
+    file_changes = fileio.FileSet()
+    file_changes.want(path, data)
+    writes = bool(file_changes.plan())
+    link_changes = not link_ok(link, path, mode == 'disabled')
+    kernel_changes = kernel_before != want_kernel
+    changed = writes or link_changes or kernel_changes
+    result.update(changed=changed, kernel_mode=want_kernel if changed else kernel_before)
+    if mode == 'disabled':
+        result['disabled_link'] = link
+    if mode == 'complain' and params['local']:
+        for rule in quiet_denies(os.path.join(params['apparmor_dir'], 'local', name))[:1]:
+            module.warn('local/%s has a plain deny rule (%s); it blocks even in complain mode. Write it as '
+                        '"audit deny" to observe it' % (name, rule))
+    if writes:
+        validate(module, parser, text, path, name)
+    if module._diff and changed:
+        result['diff'] = diff_entries(path, existing if writes else data, data, kernel_before, want_kernel, name)
+    if not changed or module.check_mode:
+        return result
+
+    if params['backup'] and writes and existing is not None:
+        result['backup_file'] = make_backup(params, path, name)
+    link_before = os.readlink(link) if os.path.islink(link) else None
+    try:
+        file_changes.apply()
+        ensure_link(link, path, mode == 'disabled')
+        if mode == 'disabled':
+            if kernel_before is not None:
+                unload(name)
+        else:
+            load(module, parser, path)
+    except (ProfileError, IOError, OSError) as exc:
+        restore(path, existing, link, link_before)
+        raise ProfileError('%s; the previous file was put back and the kernel keeps what it had loaded' % exc)
+    now = loaded_profiles().get(name) if not reason else None
+    result['kernel_mode'] = now
+    if now != want_kernel:
+        raise ProfileError('the kernel shows profile %s as %s after loading, not %s'
+                           % (name, now or 'not loaded', want_kernel or 'not loaded'), kernel_mode=now)
+    return result
+
+
+def restore(path, existing, link, link_before):
+    try:
+        if existing is None:
+            if os.path.lexists(path):
+                os.unlink(path)
+        else:
+            fileio.write_atomic(path, existing, 0o644)
+        ensure_link(link, link_before, link_before is not None)
+    except (IOError, OSError):
+        pass
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        result = run(module)
+    except ProfileError as exc:
+        module.fail_json(msg='AppArmor profile %r: %s' % (module.params['name'], exc), name=module.params['name'],
+                         **exc.extra)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

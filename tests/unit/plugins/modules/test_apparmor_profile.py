@@ -1,0 +1,318 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The module's target half: validation with the real apparmor_parser, ownership checks,
+check/diff mode, idempotence, disabled/absent, rollback and the no-AppArmor message.
+
+This machine's kernel has no AppArmor, so the kernel side (securityfs and what
+``apparmor_parser -r`` loads) is a small fake here: FakeKernel reads the profile
+name and flags from the file the module asks it to load.  The real kernel is
+exercised on the lab host (molecule/default verify)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as a
+from ansible_collections.confine.hardening.plugins.modules import apparmor_profile as m
+
+PARSER = shutil.which('apparmor_parser') or '/usr/sbin/apparmor_parser'
+pytestmark = pytest.mark.skipif(not os.path.exists(PARSER), reason='apparmor_parser is not installed')
+
+
+class FakeKernel(object):
+    """securityfs as the module sees it, and what apparmor_parser -r would load."""
+
+    def __init__(self, root):
+        self.root = root
+        self.fs = root / 'securityfs'
+        (self.fs / 'apparmor').mkdir(parents=True)
+        self.enabled = root / 'enabled'
+        self.enabled.write_text('Y\n')
+        self.profiles = {}
+        self.fail_load = False
+        self.write()
+
+    def write(self):
+        (self.fs / 'apparmor' / 'profiles').write_text(
+            ''.join('%s (%s)\n' % item for item in sorted(self.profiles.items())))
+
+    def load(self, path):
+        if self.fail_load:
+            return 1, '', 'apparmor_parser: Unable to replace "x".  Permission denied; attempted to load a profile while confined?\n'
+        text = open(path).read()
+        name = re.search(r'^profile (\S+)', text, re.M).group(1)
+        self.profiles[name] = 'complain' if re.search(r'flags=\([^)]*complain', text) else 'enforce'
+        self.write()
+        return 0, '', ''
+
+    def remove(self):
+        name = (self.fs / 'apparmor' / '.remove').read_text()
+        self.profiles.pop(name, None)
+        self.write()
+
+
+class FakeModule(object):
+    def __init__(self, params, kernel, check_mode=False, diff=False):
+        self.params = params
+        self.kernel = kernel
+        self.check_mode = check_mode
+        self._diff = diff
+        self.warnings = []
+        self.commands = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        if name == 'apparmor_parser':
+            return PARSER
+        return shutil.which(name)
+
+    def run_command(self, args):
+        self.commands.append(list(args))
+        if args[0] == PARSER and args[1] == '-r':
+            return self.kernel.load(args[-1])
+        proc = subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
+        return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def kernel(tmp_path, monkeypatch):
+    k = FakeKernel(tmp_path)
+    monkeypatch.setattr(m, 'SECURITYFS', str(k.fs))
+    monkeypatch.setattr(m, 'ENABLED', str(k.enabled))
+    monkeypatch.setattr(m, 'CACHE_GLOB', str(tmp_path / 'cache' / '*' / '%s'))
+    real_unload = m.unload
+
+    def unload(name):
+        real_unload(name)
+        k.remove()
+    monkeypatch.setattr(m, 'unload', unload)
+    (tmp_path / 'apparmor.d').mkdir()
+    return k
+
+
+def params(root, **kw):
+    p = dict((key, opt.get('default')) for key, opt in m.argument_spec().items())
+    p.update(apparmor_dir=str(root / 'apparmor.d'), backup_dir=str(root / 'backups'), name='web',
+             preset='container-default', owner='platform-team')
+    p.update(kw)
+    return p
+
+
+def run(kernel, check_mode=False, diff=False, **kw):
+    mod = FakeModule(params(kernel.root, **kw), kernel, check_mode=check_mode, diff=diff)
+    return m.run(mod), mod
+
+
+def profile_path(kernel, name='web'):
+    return kernel.root / 'apparmor.d' / name
+
+
+def test_install_loads_in_the_mode_and_reads_it_back_then_no_change(kernel):
+    result, mod = run(kernel, mode='complain')
+    assert result['changed'] is True and result['kernel_mode'] == 'complain'
+    assert result['kernel_mode_before'] is None
+    text = profile_path(kernel).read_text()
+    assert a.is_ours(text) and 'flags=(attach_disconnected,mediate_deleted,complain)' in text
+    assert oct(os.stat(str(profile_path(kernel))).st_mode & 0o777) == '0o644'
+    assert [c[:2] for c in mod.commands if c[0] == PARSER] == [[PARSER, '-QK'], [PARSER, '-r']]
+    again, mod = run(kernel, mode='complain')
+    assert again['changed'] is False and again['kernel_mode'] == 'complain'
+    # An idempotent run does not even parse: the file on disk is the validated one.
+    assert not [c for c in mod.commands if c[0] == PARSER]
+
+
+def test_complain_enforce_complain_each_change_once(kernel):
+    run(kernel, mode='complain')
+    for mode in ('enforce', 'complain', 'enforce'):
+        first, _ = run(kernel, mode=mode)
+        second, _ = run(kernel, mode=mode)
+        assert (first['changed'], second['changed']) == (True, False)
+        assert kernel.profiles['web'] == mode
+
+
+def test_kernel_state_alone_is_a_change(kernel):
+    run(kernel, mode='enforce')
+    kernel.profiles['web'] = 'complain'      # someone ran apparmor_parser -C by hand
+    kernel.write()
+    result, _ = run(kernel, mode='enforce')
+    assert result['changed'] is True and result['kernel_mode_before'] == 'complain'
+    assert kernel.profiles['web'] == 'enforce'
+
+
+def test_check_mode_and_diff_change_nothing(kernel):
+    result, mod = run(kernel, check_mode=True, diff=True, mode='complain')
+    assert result['changed'] is True
+    assert not profile_path(kernel).exists() and kernel.profiles == {}
+    file_diff, kernel_diff = result['diff']
+    assert file_diff['before'] == '' and 'profile web flags=' in file_diff['after']
+    assert kernel_diff == {'before_header': 'kernel', 'after_header': 'kernel', 'before': '',
+                           'after': 'web (complain)\n'}
+    # check mode still proves the profile parses
+    assert [c[:2] for c in mod.commands if c[0] == PARSER] == [[PARSER, '-QK']]
+
+
+def test_syntax_error_names_the_parser_message_and_line_and_changes_nothing(kernel):
+    run(kernel, mode='enforce')
+    before = profile_path(kernel).read_bytes()
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, mode='complain', extra_rules=['this is not a rule,'])
+    msg = str(err.value)
+    assert 'apparmor_parser rejected the profile; nothing was installed or loaded' in msg
+    assert str(profile_path(kernel)) in msg and 'line' in msg and 'this is not a rule,' in msg
+    assert profile_path(kernel).read_bytes() == before and kernel.profiles == {'web': 'enforce'}
+
+
+def test_failed_load_puts_the_previous_file_back(kernel):
+    run(kernel, mode='enforce')
+    before = profile_path(kernel).read_bytes()
+    kernel.fail_load = True
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, mode='complain')
+    assert 'apparmor_parser -r failed' in str(err.value) and 'previous file was put back' in str(err.value)
+    assert profile_path(kernel).read_bytes() == before and kernel.profiles == {'web': 'enforce'}
+
+
+def test_failed_first_load_leaves_no_file(kernel):
+    kernel.fail_load = True
+    with pytest.raises(m.ProfileError):
+        run(kernel)
+    assert not profile_path(kernel).exists()
+
+
+def test_foreign_file_is_not_replaced_without_force(kernel):
+    profile_path(kernel).write_text('profile web {\n}\n')
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel)
+    assert '%s exists and was not installed by confine.hardening' % profile_path(kernel) in str(err.value)
+    assert 'belongs to no package' in str(err.value) and 'force: true' in str(err.value)
+    assert profile_path(kernel).read_text() == 'profile web {\n}\n' and kernel.profiles == {}
+    result, _ = run(kernel, force=True, backup=True)
+    assert result['changed'] and a.is_ours(profile_path(kernel).read_text())
+    assert open(result['backup_file']).read() == 'profile web {\n}\n'
+    assert not result['backup_file'].startswith(str(kernel.root / 'apparmor.d'))
+
+
+def test_same_profile_name_in_another_file_is_refused(kernel):
+    other = kernel.root / 'apparmor.d' / 'usr.bin.web'
+    other.write_text('profile web /usr/bin/web flags=(complain) {\n}\n')
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel)
+    assert 'profile web is already declared in %s' % other in str(err.value)
+    assert not profile_path(kernel).exists()
+
+
+def test_loaded_profile_without_our_file_is_refused(kernel):
+    kernel.profiles['docker-default'] = 'enforce'
+    kernel.write()
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, name='docker-default')
+    assert 'a profile named docker-default is loaded in the kernel (enforce mode)' in str(err.value)
+    assert not profile_path(kernel, 'docker-default').exists()
+
+
+def test_disabled_unloads_and_links_then_enabling_removes_the_link(kernel):
+    run(kernel, mode='enforce')
+    result, _ = run(kernel, mode='disabled')
+    link = kernel.root / 'apparmor.d' / 'disable' / 'web'
+    assert result['changed'] and result['kernel_mode'] is None and kernel.profiles == {}
+    assert os.readlink(str(link)) == str(profile_path(kernel))
+    assert run(kernel, mode='disabled')[0]['changed'] is False
+    result, _ = run(kernel, mode='complain')
+    assert result['changed'] and not os.path.lexists(str(link)) and kernel.profiles == {'web': 'complain'}
+
+
+def test_absent_unloads_and_removes_file_link_and_cache(kernel):
+    run(kernel, mode='disabled')
+    run(kernel, mode='enforce')
+    cache = kernel.root / 'cache' / 'abc123.0' / 'web'
+    cache.parent.mkdir(parents=True)
+    cache.write_text('binary')
+    result, _ = run(kernel, state='absent', backup=True)
+    assert result['changed'] and result['kernel_mode_before'] == 'enforce' and result['kernel_mode'] is None
+    assert not profile_path(kernel).exists() and not cache.exists() and kernel.profiles == {}
+    assert a.is_ours(open(result['backup_file']).read())
+    assert run(kernel, state='absent')[0]['changed'] is False
+
+
+def test_absent_leaves_foreign_profiles_alone(kernel):
+    profile_path(kernel).write_text('profile web {\n}\n')
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, state='absent')
+    assert 'set force: true to remove it' in str(err.value) and profile_path(kernel).exists()
+    kernel.profiles['docker-default'] = 'enforce'
+    kernel.write()
+    result, mod = run(kernel, state='absent', name='docker-default')
+    assert result['changed'] is False and kernel.profiles == {'docker-default': 'enforce'}
+    assert 'left loaded' in mod.warnings[0]
+
+
+@pytest.mark.parametrize('setup,words', [
+    (lambda k: k.enabled.unlink(), 'the kernel has no AppArmor'),
+    (lambda k: k.enabled.write_text('N\n'), 'built into the kernel but disabled'),
+    (lambda k: (k.fs / 'apparmor' / 'profiles').unlink(), 'securityfs is not mounted'),
+])
+def test_no_apparmor_is_one_clear_message_and_nothing_changes(kernel, setup, words):
+    setup(kernel)
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel)
+    assert str(err.value).startswith('AppArmor is not available on this host: ') and words in str(err.value)
+    assert err.value.extra['apparmor_available'] is False
+    assert not profile_path(kernel).exists()
+
+
+def test_absent_works_without_apparmor(kernel):
+    run(kernel)
+    kernel.enabled.unlink()
+    result, _ = run(kernel, state='absent')
+    assert result['changed'] and not profile_path(kernel).exists() and result['apparmor_available'] is False
+
+
+def test_userns_rules_are_left_out_with_a_warning_on_a_parser_before_4(kernel):
+    result, mod = run(kernel, preset='container-strict')
+    text = profile_path(kernel).read_text()
+    assert result['userns_supported'] is False and 'userns,' not in text and a.USERNS_NOTE in text
+    assert any('userns rules were left out' in w for w in mod.warnings)
+
+
+def test_complain_warns_about_plain_deny_in_the_local_include(kernel):
+    local = kernel.root / 'apparmor.d' / 'local'
+    local.mkdir()
+    (local / 'web').write_text('deny /srv/secret r,\n')
+    _result, mod = run(kernel, mode='complain')
+    assert any('blocks even in complain mode' in w for w in mod.warnings)
+
+
+@pytest.mark.parametrize('content,words', [
+    ('profile web {\n}\n', 'must start with the line'),
+    (a.MARKER + '\nprofile other {\n}\n', 'does not declare a profile named web'),
+])
+def test_content_from_a_custom_template_is_checked(kernel, content, words):
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, content=content)
+    assert str(err.value).startswith('content: ') and words in str(err.value)
+
+
+def test_spec_errors_name_the_field_without_the_action_plugin(kernel):
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, files=[{'path': 'relative', 'perms': 'r', 'deny': None, 'audit': None, 'quiet': None,
+                            'exec': None, 'owner': None}])
+    assert str(err.value).startswith('files[0].path: ') and err.value.extra['field'] == 'files[0].path'
+    assert not profile_path(kernel).exists()
+
+
+def test_parse_loaded_and_declares():
+    assert m.parse_loaded('docker-default (enforce)\n/usr/bin/man (complain)\nweb//child (enforce)\n') == {
+        'docker-default': 'enforce', '/usr/bin/man': 'complain', 'web//child': 'enforce'}
+    assert m.declares('profile web /usr/bin/web flags=(complain) {\n', 'web')
+    assert m.declares('  profile "web" {\n', 'web')
+    assert not m.declares('profile webapp {\n', 'web')
+    assert not m.declares('# profile web {\n', 'web')
