@@ -16,7 +16,7 @@ description:
     controller, checks it with the target's own C(apparmor_parser -QK), writes it to C(/etc/apparmor.d/NAME)
     and loads it with C(apparmor_parser -r) in the requested O(mode). The mode is then read back from the
     kernel (C(/sys/kernel/security/apparmor/profiles)); the task fails if the kernel does not show it.
-  - O(mode=complain) is a true dry run. Every C(deny) rule is written as C(audit deny): the kernel lets an
+  - O(mode=complain) is a true dry run. Every C(deny) rule is written as C(audit deny), and the kernel lets an
     audited denial through in complain mode and logs it C(apparmor="ALLOWED"), like any access no rule
     allows, and blocks it with C(apparmor="DENIED") in enforce mode. So a complain-mode profile blocks
     nothing, and switching to V(enforce) changes only the C(complain) flag.
@@ -353,7 +353,7 @@ notes:
   - A host without AppArmor (not built into the kernel, disabled at boot, securityfs not mounted, or no
     C(apparmor_parser)) fails with one message and C(apparmor_available=false) in the result; the
     C(host_hardening) role turns that into a skip when C(host_hardening_apparmor_missing=skip).
-    O(state=absent) works there too: there is nothing to unload.
+    O(state=absent) works there too, as there is nothing to unload.
   - Running processes keep the profile they started under until they exit; a replaced profile applies to
     them at once, a removed one leaves them confined by the stale copy.
   - In O(mode=complain), a site-local file C(local/NAME) with a plain C(deny) rule would still block; the
@@ -488,7 +488,6 @@ import glob
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule

@@ -133,8 +133,8 @@ def test_install_loads_in_the_mode_and_reads_it_back_then_no_change(kernel):
 def test_complain_enforce_complain_each_change_once(kernel):
     run(kernel, mode='complain')
     for mode in ('enforce', 'complain', 'enforce'):
-        first, _ = run(kernel, mode=mode)
-        second, _ = run(kernel, mode=mode)
+        first, dummy = run(kernel, mode=mode)
+        second, dummy = run(kernel, mode=mode)
         assert (first['changed'], second['changed']) == (True, False)
         assert kernel.profiles['web'] == mode
 
@@ -143,7 +143,7 @@ def test_kernel_state_alone_is_a_change(kernel):
     run(kernel, mode='enforce')
     kernel.profiles['web'] = 'complain'      # someone ran apparmor_parser -C by hand
     kernel.write()
-    result, _ = run(kernel, mode='enforce')
+    result, dummy = run(kernel, mode='enforce')
     assert result['changed'] is True and result['kernel_mode_before'] == 'complain'
     assert kernel.profiles['web'] == 'enforce'
 
@@ -195,7 +195,7 @@ def test_foreign_file_is_not_replaced_without_force(kernel):
     assert '%s exists and was not installed by confine.hardening' % profile_path(kernel) in str(err.value)
     assert 'belongs to no package' in str(err.value) and 'force: true' in str(err.value)
     assert profile_path(kernel).read_text() == 'profile web {\n}\n' and kernel.profiles == {}
-    result, _ = run(kernel, force=True, backup=True)
+    result, dummy = run(kernel, force=True, backup=True)
     assert result['changed'] and a.is_ours(profile_path(kernel).read_text())
     assert open(result['backup_file']).read() == 'profile web {\n}\n'
     assert not result['backup_file'].startswith(str(kernel.root / 'apparmor.d'))
@@ -221,12 +221,12 @@ def test_loaded_profile_without_our_file_is_refused(kernel):
 
 def test_disabled_unloads_and_links_then_enabling_removes_the_link(kernel):
     run(kernel, mode='enforce')
-    result, _ = run(kernel, mode='disabled')
+    result, dummy = run(kernel, mode='disabled')
     link = kernel.root / 'apparmor.d' / 'disable' / 'web'
     assert result['changed'] and result['kernel_mode'] is None and kernel.profiles == {}
     assert os.readlink(str(link)) == str(profile_path(kernel))
     assert run(kernel, mode='disabled')[0]['changed'] is False
-    result, _ = run(kernel, mode='complain')
+    result, dummy = run(kernel, mode='complain')
     assert result['changed'] and not os.path.lexists(str(link)) and kernel.profiles == {'web': 'complain'}
 
 
@@ -236,7 +236,7 @@ def test_absent_unloads_and_removes_file_link_and_cache(kernel):
     cache = kernel.root / 'cache' / 'abc123.0' / 'web'
     cache.parent.mkdir(parents=True)
     cache.write_text('binary')
-    result, _ = run(kernel, state='absent', backup=True)
+    result, dummy = run(kernel, state='absent', backup=True)
     assert result['changed'] and result['kernel_mode_before'] == 'enforce' and result['kernel_mode'] is None
     assert not profile_path(kernel).exists() and not cache.exists() and kernel.profiles == {}
     assert a.is_ours(open(result['backup_file']).read())
@@ -272,7 +272,7 @@ def test_no_apparmor_is_one_clear_message_and_nothing_changes(kernel, setup, wor
 def test_absent_works_without_apparmor(kernel):
     run(kernel)
     kernel.enabled.unlink()
-    result, _ = run(kernel, state='absent')
+    result, dummy = run(kernel, state='absent')
     assert result['changed'] and not profile_path(kernel).exists() and result['apparmor_available'] is False
 
 
@@ -287,7 +287,7 @@ def test_complain_warns_about_plain_deny_in_the_local_include(kernel):
     local = kernel.root / 'apparmor.d' / 'local'
     local.mkdir()
     (local / 'web').write_text('deny /srv/secret r,\n')
-    _result, mod = run(kernel, mode='complain')
+    dummy, mod = run(kernel, mode='complain')
     assert any('blocks even in complain mode' in w for w in mod.warnings)
 
 
