@@ -1,5 +1,6 @@
 """`make demo`'s summary: what harden.yml installed on the lab host, and proof from the
-host's own Docker and containerd that each profile does what it says.
+host's own Docker and containerd that each profile does what it says (seccomp), and
+that each AppArmor profile is loaded in its mode and confines a container (AppArmor).
 
 The records the module keeps on the host (/var/lib/confine/seccomp/NAME.json) say what
 was installed; every file is hashed again on the host. Each profile's proof runs the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -67,6 +69,52 @@ def verdict(record: dict, base: dict, got: dict) -> tuple[bool, str]:
     return True, 'blocked %s; threads, fork, file I/O work' % ', '.join(stopped)
 
 
+MARKER = '# Managed by confine.hardening.'
+
+
+def apparmor_report(lab: Lab) -> tuple[int, int]:
+    """Each profile file of ours: the mode the file asks for, the mode the kernel shows,
+    and for container profiles (no attachment) what a privileged container may do."""
+    paths = lab.run("grep -l -x -F -e '%s Do not edit: changes are overwritten on the next run.' "
+                    "/etc/apparmor.d/* || true" % MARKER).split()
+    kernel = dict(line[:-1].rsplit(' (', 1) for line in
+                  lab.run('cat /sys/kernel/security/apparmor/profiles').splitlines())
+    print('== AppArmor profiles ==\n')
+    proven = 0
+    for path in paths:
+        name = path.rsplit('/', 1)[1]
+        text = lab.run('cat %s' % shlex.quote(path))
+        head = dict(line[2:].split(': ', 1) for line in text.splitlines() if line.startswith('# ') and ': ' in line)
+        want = head.get('mode', 'enforce')
+        digest = lab.run('sha256sum %s' % shlex.quote(path)).split()[0]
+        have = kernel.get(name, 'not loaded')
+        ok = have == (want if want != 'disabled' else 'not loaded')
+        print('%s  (mode %s, owner %s)' % (name, want, head.get('owner', '-')))
+        print('  %-58s sha256 %s' % (path, digest[:16]))
+        print('  kernel: %s %s' % (have, 'ok' if ok else 'MISMATCH'))
+        # A profile without an attachment path is a container profile.
+        container = re.search(r'^profile \S+( flags=\([^)]*\))? \{$', text, re.M) is not None
+        if want in ('enforce', 'complain') and container:
+            run = 'docker run --rm --network none --privileged --security-opt apparmor=%s %s' % (name, IMAGE)
+            label = lab.run('%s cat /proc/self/attr/current' % run).strip()
+            start = int(lab.run('wc -l < /var/log/audit/audit.log'))
+            mount = json.loads(lab.run('%s /probe mount' % run).strip().splitlines()[-1])['results']['mount']
+            verdicts = re.findall(r'apparmor="([A-Z]+)" operation="mount" .*profile="%s"' % re.escape(name),
+                                  lab.run('tail -n +%d /var/log/audit/audit.log' % (start + 1)))
+            expect = ('EACCES', 'DENIED') if want == 'enforce' else ('OK', 'ALLOWED')
+            good = label == '%s (%s)' % (name, want) and (mount, verdicts[:1]) == (expect[0], [expect[1]])
+            ok = ok and good
+            print('  proof  docker run --privileged --security-opt apparmor=%s -> label "%s", mount %s, '
+                  'audit apparmor="%s" %s' % (name, label, mount, verdicts[0] if verdicts else 'none',
+                                              'ok' if good else 'UNEXPECTED'))
+        elif want != 'disabled':
+            attach = re.search(r'^profile \S+ (\S+)', text, re.M)
+            print('  confines %s' % (attach.group(1) if attach else '-'))
+        proven += 1 if ok else 0
+        print()
+    return len(paths), proven
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--ssh-config', required=True)
@@ -99,8 +147,10 @@ def main() -> int:
             print('  proof  ctr run --seccomp-profile %s -> %s' % (kubelet_file, text))
         proven += 1 if ok else 0
         print()
-    print('%d profiles installed, %d verified on the host.' % (len(records), proven))
-    return 0 if proven == len(records) else 1
+    aa_total, aa_proven = apparmor_report(lab)
+    print('%d seccomp profiles installed, %d verified on the host; %d AppArmor profiles installed, %d verified.'
+          % (len(records), proven, aa_total, aa_proven))
+    return 0 if proven == len(records) and aa_proven == aa_total else 1
 
 
 if __name__ == '__main__':

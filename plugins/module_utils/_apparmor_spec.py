@@ -479,6 +479,8 @@ def layout(spec, owner=None, source=None):
                             % (flag, ', '.join(FLAGS)))
     if mode == 'complain':
         flags.append('complain')
+    if spec.get('preset') == 'service' and full.get('attach') is None:
+        raise SpecError('attach', 'the service preset needs the path (or glob) of the executable it confines')
     attach = _path('attach', full['attach']) if full.get('attach') is not None else ''
     if full.get('local', True) not in (True, False):
         raise SpecError('local', 'must be true or false')

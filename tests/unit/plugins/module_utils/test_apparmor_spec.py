@@ -172,6 +172,7 @@ def test_merge_appends_and_overrides():
     ({'name': 'p', 'network': [{'deny': True, 'quiet': True, 'audit': True}]}, 'network[0].quiet', 'both audit'),
     ({'name': 'p', 'abi': 'abi 3'}, 'abi', 'not an abi name'),
     ({'name': 'p', 'attach': 'bin/x'}, 'attach', 'not an absolute path'),
+    ({'name': 'p', 'preset': 'service'}, 'attach', 'needs the path'),
     ({'name': 'p', 'local': 'yes'}, 'local', 'true or false'),
     ({'name': 'p', 'userns': [{'allow': True}]}, 'userns[0].allow', 'unknown key'),
     ({'name': 'p', 'umount': [{'target': 'mnt'}]}, 'umount[0].target', 'not an absolute path'),
