@@ -15,18 +15,10 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as spec_mod
+from ansible_collections.confine.hardening.plugins.plugin_utils._render import render_template
 
 MODULE = 'confine.hardening.apparmor_profile'
 DEFAULT_TEMPLATE = os.path.join(os.path.dirname(__file__), '..', '..', 'templates', 'apparmor', 'profile.j2')
-
-
-def trust(text):
-    """Mark template text as trusted (ansible-core 2.19 data tagging); a no-op before."""
-    try:
-        from ansible.template import trust_as_template  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        return text
-    return trust_as_template(text)
 
 
 def user_spec(args):
@@ -45,16 +37,6 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = True
 
-    def _render(self, template, variables):
-        path = self._find_needed('templates', template) if template else os.path.abspath(DEFAULT_TEMPLATE)
-        try:
-            with open(path, 'rb') as fh:
-                source = to_text(fh.read(), errors='surrogate_or_strict')
-        except (IOError, OSError) as exc:
-            raise AnsibleError('template: cannot read %s: %s' % (path, exc))
-        templar = self._templar.copy_with_new_env(available_variables=variables)
-        return to_text(templar.template(trust(source), escape_backslashes=False)).rstrip('\n') + '\n'
-
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -71,7 +53,8 @@ class ActionModule(ActionBase):
                 parts = spec_mod.layout(spec, owner=args.get('owner'), source=args.get('source'))
                 variables = dict(task_vars)
                 variables.update(apparmor=parts, spec=spec)
-                args['content'] = self._render(args.get('template'), variables)
+                args['content'] = render_template(self, args.get('template'), os.path.abspath(DEFAULT_TEMPLATE),
+                                                  variables).rstrip('\n') + '\n'
             except spec_mod.SpecError as exc:
                 result.update(failed=True, msg='AppArmor profile %r: %s' % (name, exc), field=exc.field)
                 return result

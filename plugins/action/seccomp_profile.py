@@ -15,19 +15,11 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
+from ansible_collections.confine.hardening.plugins.plugin_utils._render import render_template
 
 MODULE = 'confine.hardening.seccomp_profile'
 DEFAULT_TEMPLATE = os.path.join(os.path.dirname(__file__), '..', '..', 'templates', 'seccomp', 'oci.json.j2')
 HOST_FACT_KEYS = ('architecture', 'kernel')
-
-
-def trust(text):
-    """Mark template text as trusted (ansible-core 2.19 data tagging); a no-op before."""
-    try:
-        from ansible.template import trust_as_template  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        return text
-    return trust_as_template(text)
 
 
 class ActionModule(ActionBase):
@@ -52,19 +44,6 @@ class ActionModule(ActionBase):
             new_facts = dict((k, got.get(k)) for k in HOST_FACT_KEYS if got.get(k))
         return {'machine': facts.get('architecture'), 'kernel': facts.get('kernel')}, new_facts
 
-    def _render(self, template, variables):
-        if template:
-            path = self._find_needed('templates', template)
-        else:
-            path = os.path.abspath(DEFAULT_TEMPLATE)
-        try:
-            with open(path, 'rb') as fh:
-                source = to_text(fh.read(), errors='surrogate_or_strict')
-        except (IOError, OSError) as exc:
-            raise AnsibleError('template: cannot read %s: %s' % (path, exc))
-        templar = self._templar.copy_with_new_env(available_variables=variables)
-        return to_text(templar.template(trust(source), escape_backslashes=False))
-
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -82,7 +61,8 @@ class ActionModule(ActionBase):
                 profile, info = spec_mod.build_profile(spec, host)
                 variables = dict(task_vars)
                 variables.update(profile=profile, spec=spec, seccomp=info)
-                args['content'] = self._render(args.get('template'), variables)
+                args['content'] = render_template(self, args.get('template'), os.path.abspath(DEFAULT_TEMPLATE),
+                                                  variables)
             except spec_mod.SpecError as exc:
                 result.update(failed=True, msg='seccomp profile %r: %s' % (name, exc), field=exc.field)
                 return result

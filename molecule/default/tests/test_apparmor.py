@@ -160,6 +160,15 @@ def test_docker_container_under_the_complain_profile_is_not_blocked(host):
     assert log.apparmor('ALLOWED', 'confine-container-observe', 'name="/proc/sysrq-trigger"')
 
 
+def test_container_strict_allows_only_declared_writes(host):
+    got = docker_run(host, 'confine-container-strict',
+                     "sh -c 'cat /proc/self/attr/current; echo x > /tmp/f && cat /tmp/f; echo y > /etc/f; echo rc=$?'",
+                     privileged=False)
+    assert got.stdout.split() == ['confine-container-strict', '(enforce)', 'x', 'rc=1'], (got.stdout, got.stderr)
+    assert 'Permission denied' in got.stderr
+    assert mount_result(docker_run(host, 'confine-container-strict', '/probe mount')) == 'EACCES'
+
+
 def test_containerd_container_runs_under_the_profile(host):
     cid = 'verify-aa-%s' % secrets.token_hex(4)
     label = host.run('ctr -n confine run --rm --apparmor-profile confine-container %s %s cat /proc/self/attr/current '

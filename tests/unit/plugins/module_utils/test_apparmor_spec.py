@@ -184,3 +184,14 @@ def test_errors_name_the_field(spec, field, words):
         a.render(spec)
     assert err.value.field == field
     assert words in str(err.value) and str(err.value).startswith(field + ': ')
+
+
+@pytest.mark.parametrize('preset', ['container-default', 'container-strict'])
+def test_presets_doc_lists_every_deny_rule_the_preset_renders(preset):
+    path = os.path.join(os.path.dirname(GOLDEN), '..', '..', '..', '..', '..', 'docs', 'apparmor-presets.md')
+    with open(path) as fh:
+        doc = fh.read()
+    section = doc.split('## `%s`' % preset, 1)[1].split('\n## ', 1)[0]
+    block = section.split('```\n', 2)[1].rstrip('\n').splitlines()
+    text = a.render({'name': 'x', 'preset': preset}, features={'userns': True})
+    assert block == [line.strip() for line in text.splitlines() if 'deny' in line]
