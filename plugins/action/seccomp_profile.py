@@ -44,32 +44,58 @@ class ActionModule(ActionBase):
             new_facts = dict((k, got.get(k)) for k in HOST_FACT_KEYS if got.get(k))
         return {'machine': facts.get('architecture'), 'kernel': facts.get('kernel')}, new_facts
 
+    def _content(self, args, host, task_vars):
+        """Resolve and render one profile's args (SpecError or AnsibleError on bad input)."""
+        spec = dict((k, args[k]) for k in spec_mod.SPEC_KEYS if args.get(k) not in (None, [], {}))
+        profile, info = spec_mod.build_profile(spec, host)
+        variables = dict(task_vars)
+        variables.update(profile=profile, spec=spec, seccomp=info)
+        return render_template(self, args.get('template'), os.path.abspath(DEFAULT_TEMPLATE), variables)
+
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         args = dict(self._task.args)
-        if args.get('content') is not None:
-            result.update(failed=True, msg='content: is set by the action plugin from the template; '
-                                           'use template or the spec options instead')
-            return result
         name = args.get('name')
-        if args.get('state', 'present') != 'absent':
-            spec = dict((k, args[k]) for k in spec_mod.SPEC_KEYS if args.get(k) not in (None, [], {}))
-            try:
+        label = 'seccomp profile %r' % (name,) if name else 'seccomp profiles'
+        items = args.get('profiles')
+        candidates = [args] + [i for i in (items if isinstance(items, list) else []) if isinstance(i, dict)]
+        if any(a.get('content') is not None for a in candidates):
+            result.update(failed=True, msg='%s: content: is set by the action plugin from the template; '
+                                           'use template or the spec options instead' % label)
+            return result
+        try:
+            if items is None:
+                if args.get('state', 'present') != 'absent':
+                    host, new_facts = self._host_facts(task_vars)
+                    args['content'] = self._content(args, host, task_vars)
+                    if new_facts:
+                        result['ansible_facts'] = new_facts
+            elif isinstance(items, list):
+                shared = dict((k, v) for k, v in args.items() if k not in ('name', 'profiles'))
                 host, new_facts = self._host_facts(task_vars)
-                profile, info = spec_mod.build_profile(spec, host)
-                variables = dict(task_vars)
-                variables.update(profile=profile, spec=spec, seccomp=info)
-                args['content'] = render_template(self, args.get('template'), os.path.abspath(DEFAULT_TEMPLATE),
-                                                  variables)
-            except spec_mod.SpecError as exc:
-                result.update(failed=True, msg='seccomp profile %r: %s' % (name, exc), field=exc.field)
-                return result
-            except AnsibleError as exc:
-                result.update(failed=True, msg='seccomp profile %r: %s' % (name, to_text(exc)))
-                return result
-            if new_facts:
-                result['ansible_facts'] = new_facts
+                rendered = []
+                for index, item in enumerate(items):
+                    if not isinstance(item, dict):
+                        raise spec_mod.SpecError('profiles[%d]' % index, 'must be a mapping')
+                    merged = dict(shared, **item)
+                    item = dict(item)
+                    if merged.get('state', 'present') != 'absent':
+                        try:
+                            item['content'] = self._content(merged, host, task_vars)
+                        except spec_mod.SpecError as exc:
+                            raise spec_mod.SpecError('profiles[%d] (%s): %s' % (index, item.get('name'), exc.field),
+                                                     str(exc).split(': ', 1)[1])
+                    rendered.append(item)
+                args['profiles'] = rendered
+                if new_facts:
+                    result['ansible_facts'] = new_facts
+        except spec_mod.SpecError as exc:
+            result.update(failed=True, msg='%s: %s' % (label, exc), field=exc.field)
+            return result
+        except AnsibleError as exc:
+            result.update(failed=True, msg='%s: %s' % (label, to_text(exc)))
+            return result
         result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         return result

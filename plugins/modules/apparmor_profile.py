@@ -35,8 +35,19 @@ options:
       - Profile name, also the file name under O(apparmor_dir). Letters, digits, C(.), C(_) and C(-).
       - For a container profile this is the name given to C(docker run --security-opt apparmor=NAME),
         C(ctr run --apparmor-profile NAME) and the Kubernetes C(appArmorProfile.localhostProfile).
+      - Required unless O(profiles) is given.
     type: str
-    required: true
+  profiles:
+    description:
+      - Many profiles in one task, each a mapping with the options of one profile (O(name), O(preset), O(files),
+        O(mode), O(state), ...). Task-level options other than O(name) (for example O(apparmor_dir), O(backup),
+        O(force), O(mode)) are the default for every item.
+      - Every profile is planned and parsed first; if any is invalid the task fails before anything changes.
+        Then only the profiles that need a change are installed and loaded. An idempotent run is one pass that
+        runs no parser at all.
+      - The result lists one result per profile in RV(profiles).
+    type: list
+    elements: dict
   preset:
     description:
       - Start from a shipped preset; see C(docs/apparmor-presets.md) for what each denies and what breaks.
@@ -417,6 +428,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+profiles:
+  description: With O(profiles), one result per profile, each with the keys below.
+  returned: when O(profiles) is given
+  type: list
+  elements: dict
+  sample: [{name: web, mode: complain, kernel_mode: complain, changed: false}]
 name:
   description: The profile name.
   returned: always
@@ -492,6 +509,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as spec_mod
+from ansible_collections.confine.hardening.plugins.module_utils import _batch as batch
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 
 SECURITYFS = '/sys/kernel/security'
@@ -521,7 +539,8 @@ def _rules(**options):
 
 def argument_spec():
     return dict(
-        name=dict(type='str', required=True),
+        name=dict(type='str'),
+        profiles=dict(type='list', elements='dict'),
         preset=dict(type='str', choices=list(spec_mod.PRESETS)),
         attach=dict(type='str'),
         abi=dict(type='str', default='abi/3.0'),
@@ -674,13 +693,17 @@ def parser_path(module):
     return module.get_bin_path('apparmor_parser', required=False, opt_dirs=['/sbin', '/usr/sbin'])
 
 
+_USERNS = {}
+
+
 def userns_supported(module, parser):
-    """AppArmor 4 parsers know userns rules; the kernel must mediate them too."""
-    rc, out, err = module.run_command([parser, '--version'])
-    match = re.search(r'version (\d+)\.', out + err)
-    if rc != 0 or not match or int(match.group(1)) < 4:
-        return False
-    return os.path.exists(os.path.join(SECURITYFS, 'apparmor', 'features', 'namespaces', 'userns_create'))
+    """AppArmor 4 parsers know userns rules; the kernel must mediate them too (asked once per run)."""
+    if parser not in _USERNS:
+        rc, out, err = module.run_command([parser, '--version'])
+        match = re.search(r'version (\d+)\.', out + err)
+        _USERNS[parser] = (rc == 0 and match is not None and int(match.group(1)) >= 4 and os.path.exists(
+            os.path.join(SECURITYFS, 'apparmor', 'features', 'namespaces', 'userns_create')))
+    return _USERNS[parser]
 
 
 def _parser_noise(line):
@@ -839,7 +862,7 @@ def run_absent(module, result, params, name, path, link, existing, reason):
 def run(module):
     params = module.params
     name = params['name']
-    if not spec_mod.NAME_RE.match(name):
+    if not isinstance(name, str) or not spec_mod.NAME_RE.match(name):
         raise ProfileError('name: %r is not a valid profile name (letters, digits, ".", "_", "-")' % (name,))
     path = os.path.join(params['apparmor_dir'], name)
     link = os.path.join(params['apparmor_dir'], 'disable', name)
@@ -889,7 +912,7 @@ def run(module):
         for rule in quiet_denies(os.path.join(params['apparmor_dir'], 'local', name))[:1]:
             module.warn('local/%s has a plain deny rule (%s); it blocks even in complain mode. Write it as '
                         '"audit deny" to observe it' % (name, rule))
-    if writes:
+    if writes and not getattr(module, 'validated', False):
         validate(module, parser, text, path, name)
     if module._diff and changed:
         result['diff'] = diff_entries(path, existing if writes else data, data, kernel_before, want_kernel, name)
@@ -931,12 +954,17 @@ def restore(path, existing, link, link_before):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[('name', 'profiles')], required_one_of=[('name', 'profiles')])
     try:
-        result = run(module)
+        if module.params['profiles'] is not None:
+            result = batch.run_batch(module, argument_spec(), run, ProfileError)
+        else:
+            result = run(module)
     except ProfileError as exc:
-        module.fail_json(msg='AppArmor profile %r: %s' % (module.params['name'], exc), name=module.params['name'],
-                         **exc.extra)
+        name = module.params['name']
+        module.fail_json(msg='AppArmor profile %r: %s' % (name, exc) if name else 'AppArmor profiles: %s' % exc,
+                         name=name, **exc.extra)
     module.exit_json(**result)
 
 

@@ -33,8 +33,18 @@ options:
     description:
       - Profile name. Files are named after it (C(NAME.json), C(NAME.<arch>.bpf)).
       - Letters, digits, C(.), C(_) and C(-); it must start with a letter or digit.
+      - Required unless O(profiles) is given.
     type: str
-    required: true
+  profiles:
+    description:
+      - Many profiles in one task, each a mapping with the options of one profile (O(name), O(preset),
+        O(syscalls), O(mode), O(targets), O(state), ...). Task-level options other than O(name) (for example
+        O(docker_dir), O(targets), O(backup), O(mode)) are the default for every item.
+      - Every profile is resolved and checked with libseccomp first; if any is invalid the task fails before
+        anything changes. Then only the profiles that need a change are written.
+      - The result lists one result per profile in RV(profiles).
+    type: list
+    elements: dict
   preset:
     description:
       - Start from a shipped preset. See C(docs/seccomp-presets.md) for what each blocks and what breaks.
@@ -276,6 +286,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+profiles:
+  description: With O(profiles), one result per profile, each with the keys below.
+  returned: when O(profiles) is given
+  type: list
+  elements: dict
+  sample: [{name: web, mode: enforce, changed: false, paths: [/etc/docker/seccomp/web.json]}]
 name:
   description: The profile name.
   returned: always
@@ -361,6 +377,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.confine.hardening.plugins.module_utils import _batch as batch
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
@@ -371,7 +388,8 @@ DEFAULT_ACTION_CHOICES = [a for a in spec_mod.ACTIONS if a != 'SCMP_ACT_NOTIFY']
 
 def argument_spec():
     return dict(
-        name=dict(type='str', required=True),
+        name=dict(type='str'),
+        profiles=dict(type='list', elements='dict'),
         preset=dict(type='str', choices=list(spec_mod.PRESETS)),
         preset_options=dict(type='dict', options=dict(
             deny_fork=dict(type='bool', default=False),
@@ -548,7 +566,7 @@ def run(module):
     name = params['name']
     result = dict(changed=False, name=name, state=params['state'], files=[], paths=[], backup_files=[],
                   owner=params['owner'], source=params['source'])
-    if not spec_mod.NAME_RE.match(name):
+    if not isinstance(name, str) or not spec_mod.NAME_RE.match(name):
         raise ProfileError('name: %r is not a valid profile name (letters, digits, ".", "_", "-")' % (name,))
     mpath = manifest_path(params, name)
     manifest = read_manifest(mpath) or {}
@@ -627,13 +645,19 @@ def run(module):
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
-        mutually_exclusive=[('preset', 'base')],
+        mutually_exclusive=[('preset', 'base'), ('name', 'profiles')],
+        required_one_of=[('name', 'profiles')],
         supports_check_mode=True,
     )
     try:
-        result = run(module)
+        if module.params['profiles'] is not None:
+            result = batch.run_batch(module, argument_spec(), run, ProfileError)
+        else:
+            result = run(module)
     except ProfileError as exc:
-        module.fail_json(msg='seccomp profile %r: %s' % (module.params['name'], exc), name=module.params['name'])
+        name = module.params['name']
+        module.fail_json(msg='seccomp profile %r: %s' % (name, exc) if name else 'seccomp profiles: %s' % exc,
+                         name=name)
     module.exit_json(**result)
 
 

@@ -95,6 +95,7 @@ def kernel(tmp_path, monkeypatch):
         real_unload(name)
         k.remove()
     monkeypatch.setattr(m, 'unload', unload)
+    monkeypatch.setattr(m, '_USERNS', {})
     (tmp_path / 'apparmor.d').mkdir()
     return k
 
@@ -316,3 +317,47 @@ def test_parse_loaded_and_declares():
     assert m.declares('  profile "web" {\n', 'web')
     assert not m.declares('profile webapp {\n', 'web')
     assert not m.declares('# profile web {\n', 'web')
+
+
+def batch(kernel, profiles, check_mode=False, **kw):
+    p = params(kernel.root, **kw)
+    p.update(name=None, preset=None, profiles=profiles)
+    mod = FakeModule(p, kernel, check_mode=check_mode)
+    return m.batch.run_batch(mod, m.argument_spec(), m.run, m.ProfileError), mod
+
+
+def test_batch_installs_many_in_one_call_and_a_rerun_runs_no_parser(kernel):
+    profiles = [{'name': 'a', 'preset': 'container-default', 'mode': 'complain'},
+                {'name': 'b', 'preset': 'container-strict'},
+                {'name': 'c', 'preset': 'service', 'attach': '/usr/bin/c'}]
+    result, mod = batch(kernel, profiles, owner='team')
+    assert result['changed'] is True and [r['name'] for r in result['profiles']] == ['a', 'b', 'c']
+    assert kernel.profiles == {'a': 'complain', 'b': 'enforce', 'c': 'enforce'}
+    # each profile parsed once (planning), then loaded; the apply pass does not parse again
+    parses = [c for c in mod.commands if c[:2] == [PARSER, '-QK']]
+    assert len(parses) == 3 and len([c for c in mod.commands if c[:2] == [PARSER, '-r']]) == 3
+    assert '# owner: team' in profile_path(kernel, 'b').read_text()
+    again, mod = batch(kernel, profiles, owner='team')
+    assert again['changed'] is False and not [c for c in mod.commands if c[0] == PARSER and c[1] != '--version']
+
+
+def test_batch_with_one_bad_profile_changes_nothing(kernel):
+    profiles = [{'name': 'a', 'preset': 'container-default'},
+                {'name': 'b', 'preset': 'container-default', 'extra_rules': ['not a rule,']}]
+    with pytest.raises(m.ProfileError) as err:
+        batch(kernel, profiles)
+    assert str(err.value).startswith('profiles[1] (b): apparmor_parser rejected the profile')
+    assert 'nothing was changed' in str(err.value)
+    assert not profile_path(kernel, 'a').exists() and kernel.profiles == {}
+
+
+@pytest.mark.parametrize('profiles,words', [
+    ([{'name': 'a'}, {'name': 'a'}], 'profiles: a listed more than once'),
+    (['a'], 'profiles[0]: must be a mapping'),
+    ([{'name': 'a', 'mode': 'loud'}], 'profiles[0] (a): value of mode must be one of'),
+    ([{'preset': 'container-default'}], 'profiles[0] (None): name: None is not a valid profile name'),
+])
+def test_batch_errors_name_the_item(kernel, profiles, words):
+    with pytest.raises(m.ProfileError) as err:
+        batch(kernel, profiles)
+    assert str(err.value).startswith(words)

@@ -128,3 +128,28 @@ def test_log_mode_file(root):
     result = m.run(FakeModule(params(root, mode='log', preset='runtime-default')))
     profile = json.load(open(str(root / 'docker/web.json')))
     assert profile['defaultAction'] == 'SCMP_ACT_LOG' and result['mode'] == 'log'
+
+
+def batch(root, profiles, check_mode=False):
+    p = params(root, name=None, preset=None, profiles=profiles)
+    mod = FakeModule(p, check_mode=check_mode)
+    return m.batch.run_batch(mod, m.argument_spec(), m.run, m.ProfileError)
+
+
+def test_batch_installs_many_then_no_change(root):
+    profiles = [{'name': 'a', 'preset': 'hardened'}, {'name': 'b', 'preset': 'runtime-default', 'mode': 'log',
+                                                      'targets': ['docker', 'kubelet']}]
+    result = batch(root, profiles)
+    assert result['changed'] is True and [r['name'] for r in result['profiles']] == ['a', 'b']
+    assert (root / 'docker/a.json').exists() and (root / 'kubelet/seccomp/profiles/b.json').exists()
+    assert '"SCMP_ACT_LOG"' in (root / 'docker/b.json').read_text()
+    assert batch(root, profiles)['changed'] is False
+
+
+def test_batch_with_one_bad_profile_writes_nothing(root):
+    profiles = [{'name': 'a', 'preset': 'hardened'},
+                {'name': 'b', 'preset': 'allowlist', 'syscalls': [{'names': ['fooo'], 'action': 'SCMP_ACT_ALLOW'}]}]
+    with pytest.raises(m.ProfileError) as err:
+        batch(root, profiles)
+    assert str(err.value).startswith("profiles[1] (b): syscalls[0].names[0]: 'fooo' is not a syscall")
+    assert snapshot(root) == {}
