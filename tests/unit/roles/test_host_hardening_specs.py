@@ -27,3 +27,9 @@ def test_every_default_is_specified_with_the_same_default_and_type():
         assert spec.get('default') == value, name
         assert isinstance(value, python_types[spec['type']]), name
         assert spec.get('description'), name
+
+
+def test_recorded_collection_version_is_galaxy_yml_version():
+    with open(os.path.join(ROLE, '..', '..', 'galaxy.yml')) as fh:
+        galaxy = yaml.safe_load(fh)
+    assert load('vars', 'main.yml')['_host_hardening_collection_version'] == galaxy['version']

@@ -1,0 +1,200 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: hardening_record
+short_description: Write the governance record of the profiles on a host
+version_added: 0.1.0
+description:
+  - Writes C(/etc/ansible/facts.d/confine_hardening.fact), a JSON record of every profile the collection manages
+    on the host. For each profile it records the kind, name, targets, files with their sha256 (hashed again on
+    the host, not copied from the task), mode, stage, owner, source, when it was installed, and the backup to
+    roll back to. It also records the collection version and the runtime settings it applied.
+  - The next run reads the record as C(ansible_local.confine_hardening) (fact gathering reads C(facts.d)).
+  - A profile whose files and mode did not change keeps its C(installed_at) and backup, so an idempotent run
+    leaves the record byte for byte unchanged and reports no change.
+  - The file is written atomically, C(0644) root:root.
+author:
+  - confine.hardening contributors (@confine)
+options:
+  path:
+    description: The record file.
+    type: path
+    default: /etc/ansible/facts.d/confine_hardening.fact
+  stage:
+    description: The rollout stage of this run.
+    type: str
+    choices: [observe, enforce]
+    required: true
+  collection_version:
+    description: The version of confine.hardening that ran.
+    type: str
+    required: true
+  seccomp:
+    description: The RV(confine.hardening.seccomp_profile#module:profiles) results of the run.
+    type: list
+    elements: dict
+    default: []
+  apparmor:
+    description: The RV(confine.hardening.apparmor_profile#module:profiles) results of the run.
+    type: list
+    elements: dict
+    default: []
+  runtime:
+    description: Runtime settings the run applied (for example the Docker daemon-wide default profile).
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Record what this run installed
+  confine.hardening.hardening_record:
+    stage: enforce
+    collection_version: 0.1.0
+    seccomp: "{{ seccomp_result.profiles }}"
+    apparmor: "{{ apparmor_result.profiles }}"
+"""
+
+RETURN = r"""
+record:
+  description: The record as written.
+  returned: always
+  type: dict
+  sample:
+    collection: {name: confine.hardening, version: 0.1.0}
+    stage: enforce
+    profiles:
+      - {kind: apparmor, name: web, mode: enforce, files: [{path: /etc/apparmor.d/web, sha256: 5d41...}]}
+path:
+  description: The record file.
+  returned: always
+  type: str
+  sample: /etc/ansible/facts.d/confine_hardening.fact
+"""
+
+import datetime
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def read_record(path):
+    data = fileio.read_bytes(path)
+    if data is None:
+        return {}
+    try:
+        record = json.loads(data.decode('utf-8'))
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def hashed(path):
+    data = fileio.read_bytes(path)
+    return None if data is None else fileio.sha256(data)
+
+
+def seccomp_entry(result, stage):
+    files = [{'path': f['path'], 'target': f.get('target'), 'sha256': hashed(f['path'])}
+             for f in result.get('files') or []]
+    return {'kind': 'seccomp', 'name': result['name'], 'mode': result.get('mode'), 'stage': stage,
+            'preset': result.get('preset'), 'targets': sorted(set(f['target'] for f in files if f['target'])),
+            'files': files, 'owner': result.get('owner'), 'source': result.get('source'),
+            'backup': result.get('backup_files') or []}
+
+
+def apparmor_entry(result, stage):
+    path = result['path']
+    return {'kind': 'apparmor', 'name': result['name'], 'mode': result.get('mode'), 'stage': stage,
+            'kernel_mode': result.get('kernel_mode'), 'targets': ['kernel'],
+            'files': [{'path': path, 'target': 'apparmor', 'sha256': hashed(path)}],
+            'owner': result.get('owner'), 'source': result.get('source'),
+            'backup': [result['backup_file']] if result.get('backup_file') else []}
+
+
+def same_install(a, b):
+    keys = ('files', 'mode', 'kernel_mode', 'owner', 'source', 'preset', 'targets', 'stage')
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def build(params, previous):
+    old = dict(((p.get('kind'), p.get('name')), p) for p in previous.get('profiles') or [] if isinstance(p, dict))
+    stamp = now()
+    profiles = []
+    entries = [seccomp_entry(r, params['stage']) for r in params['seccomp'] if r.get('state', 'present') == 'present']
+    entries += [apparmor_entry(r, params['stage']) for r in params['apparmor'] if r.get('state', 'present') == 'present']
+    for entry in entries:
+        before = old.get((entry['kind'], entry['name']))
+        if before and same_install(before, entry):
+            entry['installed_at'] = before.get('installed_at', stamp)
+            entry['backup'] = entry['backup'] or before.get('backup') or []
+        else:
+            entry['installed_at'] = stamp
+            if before and not entry['backup']:
+                entry['backup'] = before.get('backup') or []
+        profiles.append(entry)
+    profiles.sort(key=lambda p: (p['kind'], p['name']))
+    record = {'collection': {'name': 'confine.hardening', 'version': params['collection_version']},
+              'stage': params['stage'], 'runtime': params['runtime'], 'profiles': profiles}
+    unchanged = dict(previous, updated_at=None) == dict(record, updated_at=None)
+    record['updated_at'] = previous.get('updated_at', stamp) if unchanged else stamp
+    return record
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/etc/ansible/facts.d/confine_hardening.fact'),
+            stage=dict(type='str', required=True, choices=['observe', 'enforce']),
+            collection_version=dict(type='str', required=True),
+            seccomp=dict(type='list', elements='dict', default=[]),
+            apparmor=dict(type='list', elements='dict', default=[]),
+            runtime=dict(type='dict', default={}),
+        ),
+        supports_check_mode=True,
+    )
+    path = module.params['path']
+    before = fileio.read_bytes(path)
+    record = build(module.params, read_record(path))
+    data = (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8')
+    attrs = fileio.file_mode(path)
+    changed = before != data or attrs is None or attrs[0] != 0o644
+    result = dict(changed=changed, record=record, path=path)
+    if module._diff and changed:
+        result['diff'] = {'before_header': path, 'after_header': path,
+                          'before': (before or b'').decode('utf-8', 'replace'), 'after': data.decode('utf-8')}
+    if changed and not module.check_mode:
+        try:
+            fileio.write_atomic(path, data, 0o644)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='hardening record: writing %s failed: %s' % (path, exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
