@@ -508,12 +508,13 @@ import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as spec_mod
 from ansible_collections.confine.hardening.plugins.module_utils import _batch as batch
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 
-SECURITYFS = '/sys/kernel/security'
-ENABLED = '/sys/module/apparmor/parameters/enabled'
+SECURITYFS = aa_host.SECURITYFS
+ENABLED = aa_host.ENABLED
 CACHE_GLOB = '/var/cache/apparmor/*/%s'
 SKIP_SUFFIXES = ('~', '.dpkg-new', '.dpkg-old', '.dpkg-dist', '.dpkg-bak', '.rpmnew', '.rpmsave', '.orig', '.rej')
 RULE_KEYS = {
@@ -610,19 +611,7 @@ def _read_text(path):
 
 def unavailable_reason(module):
     """None when AppArmor is usable, else why not (one sentence)."""
-    enabled = _read_text(ENABLED)
-    if enabled is None:
-        return 'the kernel has no AppArmor (%s is missing)' % ENABLED
-    if enabled.strip() != 'Y':
-        return 'AppArmor is built into the kernel but disabled (boot with apparmor=1 security=apparmor)'
-    if not os.path.exists(os.path.join(SECURITYFS, 'apparmor', 'profiles')):
-        lsm = (_read_text(os.path.join(SECURITYFS, 'lsm')) or '').strip()
-        if lsm and 'apparmor' not in lsm.split(','):
-            return 'AppArmor is not among the active security modules (%s)' % lsm
-        return 'securityfs is not mounted at %s' % SECURITYFS
-    if not module.get_bin_path('apparmor_parser', opt_dirs=['/sbin', '/usr/sbin']):
-        return 'apparmor_parser is not installed (Debian package apparmor)'
-    return None
+    return aa_host.unavailable_reason(module.get_bin_path, SECURITYFS, ENABLED)
 
 
 def loaded_profiles():

@@ -47,7 +47,10 @@ options:
     elements: dict
     default: []
   runtime:
-    description: Runtime settings the run applied (for example the Docker daemon-wide default profile).
+    description:
+      - Runtime settings the run applied (for example the Docker daemon-wide default profile).
+      - A key whose value is null keeps the value the record had (so a backup made by an earlier run stays
+        recorded on a run that made none).
     type: dict
     default: {}
 attributes:
@@ -159,8 +162,12 @@ def build(params, previous):
                 entry['backup'] = before.get('backup') or []
         profiles.append(entry)
     profiles.sort(key=lambda p: (p['kind'], p['name']))
+    runtime = dict(previous.get('runtime') or {})
+    for key, value in params['runtime'].items():
+        if value is not None or key not in runtime:
+            runtime[key] = value
     record = {'collection': {'name': 'confine.hardening', 'version': params['collection_version']},
-              'stage': params['stage'], 'runtime': params['runtime'], 'profiles': profiles}
+              'stage': params['stage'], 'runtime': runtime, 'profiles': profiles}
     unchanged = dict(previous, updated_at=None) == dict(record, updated_at=None)
     record['updated_at'] = previous.get('updated_at', stamp) if unchanged else stamp
     return record

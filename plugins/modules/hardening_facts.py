@@ -1,0 +1,122 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: hardening_facts
+short_description: What a host offers for seccomp, AppArmor and container runtimes
+version_added: 0.1.0
+description:
+  - Returns, in one call, the facts the C(host_hardening) role's preflight decides on.
+    Seccomp is checked through the kernel's support and its available actions
+    (C(/proc/sys/kernel/seccomp/actions_avail)). AppArmor is checked for being built in,
+    enabled and mounted, with C(apparmor_parser) installed. Docker, containerd and the
+    kubelet are checked for presence (binary), activity (systemd unit) and configuration files.
+  - Reads only; never changes the host.
+author:
+  - confine.hardening contributors (@confine)
+options:
+  kubelet_config:
+    description: The kubelet's configuration file.
+    type: path
+    default: /var/lib/kubelet/config.yaml
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Look at the host
+  confine.hardening.hardening_facts:
+
+- name: Show them
+  ansible.builtin.debug:
+    var: ansible_facts.confine_hardening_host
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts under C(confine_hardening_host).
+  returned: always
+  type: complex
+  contains:
+    confine_hardening_host:
+      description: seccomp, apparmor and runtimes.
+      type: dict
+      sample:
+        seccomp: {supported: true, actions: [kill_process, kill_thread, trap, errno, user_notif, trace, log, allow]}
+        apparmor: {available: true, reason: null}
+        runtimes:
+          docker: {present: true, active: true, path: /usr/bin/dockerd}
+          containerd: {present: true, active: true, path: /usr/bin/containerd}
+          kubelet: {present: false, active: false, path: null, config: null}
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
+
+ACTIONS = '/proc/sys/kernel/seccomp/actions_avail'
+
+
+def _read(path):
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except (IOError, OSError):
+        return None
+
+
+def seccomp_facts():
+    status = _read('/proc/self/status') or ''
+    line = [x for x in status.splitlines() if x.startswith('Seccomp:')]
+    actions = (_read(ACTIONS) or '').split()
+    return {'supported': bool(line) and bool(actions), 'actions': actions}
+
+
+def runtime(module, binary, unit):
+    path = module.get_bin_path(binary, opt_dirs=['/usr/sbin', '/usr/local/bin', '/usr/bin'])
+    systemctl = module.get_bin_path('systemctl')
+    active = False
+    if path and systemctl:
+        rc, _out, _err = module.run_command([systemctl, 'is-active', '--quiet', unit])
+        active = rc == 0
+    return {'present': path is not None, 'active': active, 'path': path}
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(kubelet_config=dict(type='path', default='/var/lib/kubelet/config.yaml')),
+                           supports_check_mode=True)
+    reason = aa_host.unavailable_reason(module.get_bin_path)
+    kubelet = runtime(module, 'kubelet', 'kubelet')
+    config = module.params['kubelet_config']
+    kubelet['config'] = config if os.path.isfile(config) else None
+    facts = {
+        'seccomp': seccomp_facts(),
+        'apparmor': {'available': reason is None, 'reason': reason},
+        'runtimes': {'docker': runtime(module, 'dockerd', 'docker'),
+                     'containerd': runtime(module, 'containerd', 'containerd'),
+                     'kubelet': kubelet},
+    }
+    module.exit_json(changed=False, ansible_facts={'confine_hardening_host': facts})
+
+
+if __name__ == '__main__':
+    main()
