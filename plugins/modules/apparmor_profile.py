@@ -880,8 +880,8 @@ def run(module):
     if any(spec_mod.USERNS_RE.match(line) for line in text.split('\n')):
         userns = userns_supported(module, parser)
         if not userns:
-            module.warn('userns rules were left out of %s: this AppArmor (parser before 4.0 or a kernel without '
-                        'user-namespace mediation) does not mediate user namespaces' % name)
+            module.warn('userns rules were left out: this AppArmor (parser before 4.0 or a kernel without '
+                        'user-namespace mediation) does not mediate user namespaces')
     result['userns_supported'] = userns
     text = spec_mod.apply_features(text, {'userns': userns})
     data = text.encode('utf-8')

@@ -1,0 +1,126 @@
+"""Verify on the lab host what the host_hardening role wires beyond the profile files:
+the governance record, the stages, Docker's daemon-wide default (and its rollback when
+dockerd will not start), and the kubelet's seccompDefault.
+
+Several tests run harden.yml again with extra variables, through ansible-playbook and the
+scenario's own inventory, as a user would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[3]
+RECORD = '/etc/ansible/facts.d/confine_hardening.fact'
+DAEMON_JSON = '/etc/docker/daemon.json'
+
+
+def harden(host, **extra):
+    runner = host.backend.ansible_runner
+    cmd = ['ansible-playbook', '-i', runner.inventory_file, str(PROJECT / 'harden.yml')]
+    if extra:
+        cmd += ['-e', json.dumps(extra)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=900, cwd=str(PROJECT))
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def recap(output):
+    line = [x for x in output.splitlines() if x.startswith('lab ') and 'ok=' in x][-1]
+    return dict(part.split('=') for part in line.split(':', 1)[1].split())
+
+
+def record(host):
+    return json.loads(host.file(RECORD).content_string)
+
+
+def loaded(host):
+    return dict(line[:-1].rsplit(' (', 1) for line in
+                host.file('/sys/kernel/security/apparmor/profiles').content_string.splitlines())
+
+
+def test_governance_record_lists_every_profile_with_hashes_that_match(host):
+    rec = record(host)
+    assert rec['collection']['name'] == 'confine.hardening' and rec['stage'] == 'enforce'
+    kinds = sorted((p['kind'], p['name']) for p in rec['profiles'])
+    assert ('seccomp', 'web') in kinds and ('apparmor', 'confine-container') in kinds
+    for profile in rec['profiles']:
+        assert profile['owner'] == 'platform-team' and profile['installed_at'] and profile['mode']
+        for f in profile['files']:
+            assert host.file(f['path']).sha256sum == f['sha256'], f['path']
+    assert rec['runtime']['docker_default_seccomp'] == 'web'
+    web = rec['runtime']['security_contexts']['seccomp']['web']
+    assert web == {'seccompProfile': {'type': 'Localhost', 'localhostProfile': 'profiles/web.json'}}
+    # the next run reads it back as a local fact
+    facts = host.ansible('setup', 'filter=ansible_local', check=False)['ansible_facts']['ansible_local']
+    assert facts['confine_hardening']['profiles'] == rec['profiles']
+
+
+def test_rerun_changes_nothing_and_leaves_the_record_byte_identical(host):
+    before = host.file(RECORD).sha256sum
+    rc, out = harden(host)
+    assert rc == 0, out[-3000:]
+    assert recap(out)['changed'] == '0', out[-3000:]
+    assert host.file(RECORD).sha256sum == before
+
+
+def test_kubelet_config_gets_seccomp_default_and_keeps_its_keys(host):
+    text = host.file('/var/lib/kubelet/config.yaml').content_string
+    assert 'seccompDefault: true' in text.splitlines()
+    assert 'cgroupDriver: systemd' in text and 'kind: KubeletConfiguration' in text
+
+
+def test_observe_stage_logs_instead_of_blocking_then_enforce_again(host):
+    rc, out = harden(host, host_hardening_stage='observe')
+    assert rc == 0, out[-3000:]
+    modes = loaded(host)
+    assert modes['confine-container'] == 'complain'            # no mode of its own: follows the stage
+    assert modes['confine-container-observe'] == 'complain'
+    web = json.loads(host.file('/etc/docker/seccomp/web.json').content_string)
+    actions = {r['action'] for r in web['syscalls']}
+    assert 'SCMP_ACT_LOG' in actions and 'SCMP_ACT_ERRNO' not in actions
+    assert record(host)['stage'] == 'observe'
+    rc, out = harden(host)
+    assert rc == 0, out[-3000:]
+    assert loaded(host)['confine-container'] == 'enforce' and record(host)['stage'] == 'enforce'
+    web = json.loads(host.file('/etc/docker/seccomp/web.json').content_string)
+    assert 'SCMP_ACT_ERRNO' in {r['action'] for r in web['syscalls']}
+
+
+def test_dockerd_that_will_not_start_gets_its_previous_daemon_json_back(host):
+    before = host.file(DAEMON_JSON).content_string
+    rc, out = harden(host, host_hardening_docker_daemon_options={'confine-no-such-option': True})
+    assert rc != 0
+    assert 'dockerd did not start with the new /etc/docker/daemon.json' in out
+    assert 'the previous daemon.json was put back and dockerd runs again with it' in out
+    assert host.file(DAEMON_JSON).content_string == before
+    assert host.run('docker info --format "{{.ServerVersion}}"').rc == 0
+    assert 'profile=/etc/docker/seccomp/web.json' in host.check_output("docker info --format '{{json .SecurityOptions}}'")
+
+
+def test_unparsable_daemon_json_is_reported_and_left_alone(host):
+    good = host.file(DAEMON_JSON).content_string
+    broken = '{"seccomp-profile": "/etc/docker/seccomp/web.json",,}\n'
+    host.run_expect([0], "printf '%%s' '%s' > %s" % (broken, DAEMON_JSON))
+    try:
+        rc, out = harden(host)
+        assert rc != 0
+        assert '/etc/docker/daemon.json is not valid JSON' in out and 'nothing was changed' in out
+        assert host.file(DAEMON_JSON).content_string == broken
+        assert host.run('docker info --format "{{.ServerVersion}}"').rc == 0
+    finally:
+        host.run_expect([0], "printf '%%s' '%s' > %s" % (good, DAEMON_JSON))
+    assert hashlib.sha256(host.file(DAEMON_JSON).content_string.encode()).hexdigest() == \
+        hashlib.sha256(good.encode()).hexdigest()
+
+
+@pytest.mark.parametrize('name', ['nonexistent'])
+def test_daemon_default_must_be_a_docker_profile(host, name):
+    before = host.file(DAEMON_JSON).content_string
+    rc, out = harden(host, host_hardening_docker_default_seccomp=name)
+    assert rc != 0 and 'host_hardening_docker_default_seccomp: nonexistent is not a profile' in out
+    assert host.file(DAEMON_JSON).content_string == before
