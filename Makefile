@@ -14,7 +14,8 @@ export PATH := $(VENV)/bin:$(PATH)
 
 help:
 	@echo "make demo   - render, install and prove the example profiles (see README)"
-	@echo "make test   - every test: lint, sanity, unit, integration"
+	@echo "make test   - every test: lint, sanity, unit, integration, molecule on the lab host"
+	@echo "make bench-rerun - benchmark the idempotent re-run cost (docs/benchmarks.md)"
 
 deps:
 	@scripts/install-deps.sh
@@ -49,11 +50,14 @@ sanity: deps venv
 
 test: lint sanity unit integration molecule
 
+bench-rerun: deps venv lab-image
+	lab/with-lab.sh $(VENV)/bin/python bench/rerun_cost.py
+
 clean:
 	rm -rf build .pytest_cache
 
 # --- the lab host (a Debian 12 VM with AppArmor under QEMU) ---
-.PHONY: lab-image lab-up lab-ssh lab-down molecule
+.PHONY: lab-image lab-up lab-ssh lab-down molecule bench-rerun
 lab-image: deps
 	@lab/build-image.sh
 

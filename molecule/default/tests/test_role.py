@@ -124,3 +124,24 @@ def test_daemon_default_must_be_a_docker_profile(host, name):
     rc, out = harden(host, host_hardening_docker_default_seccomp=name)
     assert rc != 0 and 'host_hardening_docker_default_seccomp: nonexistent is not a profile' in out
     assert host.file(DAEMON_JSON).content_string == before
+
+
+def run_verify_playbook(host):
+    runner = host.backend.ansible_runner
+    proc = subprocess.run(['ansible-playbook', '-i', runner.inventory_file, str(PROJECT / 'playbooks' / 'verify.yml')],
+                          capture_output=True, text=True, check=False, timeout=600, cwd=str(PROJECT))
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_verify_playbook_passes_and_catches_a_changed_file(host):
+    rc, out = run_verify_playbook(host)
+    assert rc == 0, out[-3000:]
+    path = '/etc/containerd/seccomp/web.json'
+    original = host.file(path).content_string
+    host.run_expect([0], "printf ' ' >> %s" % path)
+    try:
+        rc, out = run_verify_playbook(host)
+        assert rc != 0 and '%s differs from the record (seccomp profile web)' % path in out
+    finally:
+        host.run_expect([0], "printf '%%s' '%s' > %s" % (original, path))
+    assert host.file(path).content_string == original
