@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -18,6 +20,8 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[3]
 RECORD = '/etc/ansible/facts.d/confine_hardening.fact'
 DAEMON_JSON = '/etc/docker/daemon.json'
+# Molecule forces colour on; these runs are read by the tests, so they go without.
+PLAIN = dict(os.environ, ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1')
 
 
 def harden(host, **extra):
@@ -25,8 +29,8 @@ def harden(host, **extra):
     cmd = ['ansible-playbook', '-i', runner.inventory_file, str(PROJECT / 'harden.yml')]
     if extra:
         cmd += ['-e', json.dumps(extra)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=900, cwd=str(PROJECT))
-    return proc.returncode, proc.stdout + proc.stderr
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=900, cwd=str(PROJECT), env=PLAIN)
+    return proc.returncode, re.sub(r'\x1b\[[0-9;]*m', '', proc.stdout + proc.stderr)
 
 
 def recap(output):
@@ -129,8 +133,8 @@ def test_daemon_default_must_be_a_docker_profile(host, name):
 def run_verify_playbook(host):
     runner = host.backend.ansible_runner
     proc = subprocess.run(['ansible-playbook', '-i', runner.inventory_file, str(PROJECT / 'playbooks' / 'verify.yml')],
-                          capture_output=True, text=True, check=False, timeout=600, cwd=str(PROJECT))
-    return proc.returncode, proc.stdout + proc.stderr
+                          capture_output=True, text=True, check=False, timeout=600, cwd=str(PROJECT), env=PLAIN)
+    return proc.returncode, re.sub(r'\x1b\[[0-9;]*m', '', proc.stdout + proc.stderr)
 
 
 def test_verify_playbook_passes_and_catches_a_changed_file(host):
@@ -145,3 +149,16 @@ def test_verify_playbook_passes_and_catches_a_changed_file(host):
     finally:
         host.run_expect([0], "printf '%%s' '%s' > %s" % (original, path))
     assert host.file(path).content_string == original
+
+
+def test_dropping_the_daemon_wide_default_takes_it_out_of_daemon_json(host):
+    rc, out = harden(host, host_hardening_docker_default_seccomp='')
+    assert rc == 0, out[-3000:]
+    assert 'seccomp-profile' not in json.loads(host.file(DAEMON_JSON).content_string)
+    options = json.loads(host.check_output("docker info --format '{{json .SecurityOptions}}'"))
+    assert 'name=seccomp,profile=default' in options, options
+    assert record(host)['runtime']['docker_default_seccomp'] == ''
+    rc, out = harden(host)
+    assert rc == 0, out[-3000:]
+    assert json.loads(host.file(DAEMON_JSON).content_string)['seccomp-profile'] == '/etc/docker/seccomp/web.json'
+    assert record(host)['runtime']['docker_default_seccomp'] == 'web'
