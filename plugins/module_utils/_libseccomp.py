@@ -73,6 +73,11 @@ class _Backend(object):
         """Syscall number on that arch; negative when it does not exist there."""
         raise NotImplementedError
 
+    def syscall_name(self, audit_arch, nr):
+        """The name of syscall ``nr`` on an arch given by its audit value (the ``arch=`` of an
+        audit record, which is libseccomp's arch token); None when unknown."""
+        raise NotImplementedError
+
     def _new(self, default_action, default_errno, arches):
         raise NotImplementedError
 
@@ -129,6 +134,18 @@ class BindingBackend(_Backend):
             return int(self.m.resolve_syscall(self._arch(arch), syscall))
         except Exception:
             return -1
+
+    def syscall_name(self, audit_arch, nr):
+        arch = int(audit_arch) & 0xffffffff
+        # the binding passes the token as a C int: tokens with the top bit set go in signed
+        signed = arch - (1 << 32) if arch & 0x80000000 else arch
+        try:
+            name = self.m.resolve_syscall(signed, int(nr))
+        except Exception:
+            return None
+        if isinstance(name, bytes):
+            name = name.decode('ascii', 'replace')
+        return name or None
 
     def _token(self, arch):
         # The binding hands out arch tokens signed in some places, unsigned in others.
@@ -198,6 +215,8 @@ class CtypesBackend(_Backend):
         lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
         lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
         lib.seccomp_version.restype = ctypes.POINTER(_Version)
+        lib.seccomp_syscall_resolve_num_arch.argtypes = [ctypes.c_uint32, ctypes.c_int]
+        lib.seccomp_syscall_resolve_num_arch.restype = ctypes.c_void_p
 
     def version(self):
         v = self.lib.seccomp_version().contents
@@ -216,6 +235,17 @@ class CtypesBackend(_Backend):
         # The rewrite variant, as the binding and runc's rule adding use: a call that an
         # arch reaches only through a multiplexer (recv via socketcall on x86) exists there.
         return self.lib.seccomp_syscall_resolve_name_rewrite(token, syscall.encode())
+
+    def syscall_name(self, audit_arch, nr):
+        ptr = self.lib.seccomp_syscall_resolve_num_arch(int(audit_arch) & 0xffffffff, int(nr))
+        if not ptr:
+            return None
+        try:
+            return ctypes.string_at(ptr).decode('ascii', 'replace')
+        finally:
+            libc = ctypes.CDLL(ctypes.util.find_library('c'))
+            libc.free.argtypes = [ctypes.c_void_p]
+            libc.free(ptr)
 
     def _check(self, rc, what):
         if rc < 0:

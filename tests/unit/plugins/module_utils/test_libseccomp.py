@@ -119,3 +119,12 @@ def test_binding_and_ctypes_agree_on_every_preset_name(ct):
     mine = [[a, n, ct.resolve(a, n) >= 0] for a in arches for n in names]
     assert mine == theirs
     assert ct.resolve('SCMP_ARCH_X86', 'recv') >= 0          # through socketcall
+
+
+@pytest.mark.skipif(not os.path.exists(DEBIAN_PYTHON), reason='Debian python3 not present')
+def test_both_backends_name_syscall_numbers_by_audit_arch(ct):
+    cases = [(0xc000003e, 165), (0x40000003, 21), (0xc000003e, 0), (0x40000003, 11), (0xc000003e, 99999)]
+    mine = [ct.syscall_name(arch, nr) for arch, nr in cases]
+    assert mine == ['mount', 'mount', 'read', 'execve', None]
+    out = with_binding('print(json.dumps([b.syscall_name(a, n) for a, n in %r]))' % (cases,))
+    assert json.loads(out) == mine
