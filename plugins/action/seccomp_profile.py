@@ -15,7 +15,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
-from ansible_collections.confine.hardening.plugins.plugin_utils._render import render_template
+from ansible_collections.confine.hardening.plugins.plugin_utils._render import render_template, with_content
 
 MODULE = 'confine.hardening.seccomp_profile'
 DEFAULT_TEMPLATE = os.path.join(os.path.dirname(__file__), '..', '..', 'templates', 'seccomp', 'oci.json.j2')
@@ -59,38 +59,18 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         name = args.get('name')
         label = 'seccomp profile %r' % (name,) if name else 'seccomp profiles'
-        items = args.get('profiles')
-        candidates = [args] + [i for i in (items if isinstance(items, list) else []) if isinstance(i, dict)]
-        if any(a.get('content') is not None for a in candidates):
-            result.update(failed=True, msg='%s: content: is set by the action plugin from the template; '
-                                           'use template or the spec options instead' % label)
-            return result
-        try:
-            if items is None:
-                if args.get('state', 'present') != 'absent':
-                    host, new_facts = self._host_facts(task_vars)
-                    args['content'] = self._content(args, host, task_vars)
-                    if new_facts:
-                        result['ansible_facts'] = new_facts
-            elif isinstance(items, list):
-                shared = dict((k, v) for k, v in args.items() if k not in ('name', 'profiles'))
-                host, new_facts = self._host_facts(task_vars)
-                rendered = []
-                for index, item in enumerate(items):
-                    if not isinstance(item, dict):
-                        raise spec_mod.SpecError('profiles[%d]' % index, 'must be a mapping')
-                    merged = dict(shared, **item)
-                    item = dict(item)
-                    if merged.get('state', 'present') != 'absent':
-                        try:
-                            item['content'] = self._content(merged, host, task_vars)
-                        except spec_mod.SpecError as exc:
-                            raise spec_mod.SpecError('profiles[%d] (%s): %s' % (index, item.get('name'), exc.field),
-                                                     str(exc).split(': ', 1)[1])
-                    rendered.append(item)
-                args['profiles'] = rendered
+        host = {}
+
+        def render(profile):
+            if not host:     # the target's facts, gathered at most once for all profiles
+                facts, new_facts = self._host_facts(task_vars)
+                host.update(facts)
                 if new_facts:
                     result['ansible_facts'] = new_facts
+            return self._content(profile, host, task_vars)
+
+        try:
+            args = with_content(args, render, spec_mod.SpecError)
         except spec_mod.SpecError as exc:
             result.update(failed=True, msg='%s: %s' % (label, exc), field=exc.field)
             return result

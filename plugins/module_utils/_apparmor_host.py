@@ -9,27 +9,21 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+
 SECURITYFS = '/sys/kernel/security'
 ENABLED = '/sys/module/apparmor/parameters/enabled'
 
 
-def _read(path):
-    try:
-        with open(path) as fh:
-            return fh.read()
-    except (IOError, OSError):
-        return None
-
-
 def unavailable_reason(get_bin_path, securityfs=SECURITYFS, enabled_path=ENABLED):
     """None when AppArmor is usable, else why not (one sentence)."""
-    enabled = _read(enabled_path)
+    enabled = fileio.read_text(enabled_path)
     if enabled is None:
         return 'the kernel has no AppArmor (%s is missing)' % enabled_path
     if enabled.strip() != 'Y':
         return 'AppArmor is built into the kernel but disabled (boot with apparmor=1 security=apparmor)'
     if not os.path.exists(os.path.join(securityfs, 'apparmor', 'profiles')):
-        lsm = (_read(os.path.join(securityfs, 'lsm')) or '').strip()
+        lsm = (fileio.read_text(os.path.join(securityfs, 'lsm')) or '').strip()
         if lsm and 'apparmor' not in lsm.split(','):
             return 'AppArmor is not among the active security modules (%s)' % lsm
         return 'securityfs is not mounted at %s' % securityfs

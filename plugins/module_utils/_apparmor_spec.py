@@ -167,6 +167,32 @@ def merge(base, extra):
     return out
 
 
+def _clean(value):
+    """Drop the None values AnsibleModule fills in for unset suboptions."""
+    if isinstance(value, dict):
+        return dict((k, _clean(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def user_spec(options):
+    """The spec the task's options give (the action plugin's args or the module's params):
+    the spec keys that are set, without unset suboptions and without options left at
+    their defaults (abi/3.0, local true), so both sides render the same text."""
+    spec = {}
+    for key in SPEC_KEYS:
+        value = options.get(key)
+        if value is None or (key != 'local' and value in ([], {})):
+            continue
+        spec[key] = _clean(value)
+    if spec.get('abi') == 'abi/3.0':
+        del spec['abi']
+    if spec.get('local') is True:
+        del spec['local']
+    return spec
+
+
 def build_spec(spec):
     """The preset (if any) with the user's spec merged over it."""
     user = dict((k, v) for k, v in spec.items() if k != 'preset')

@@ -33,6 +33,12 @@ def read_bytes(path):
         return None
 
 
+def read_text(path):
+    """The file's text (undecodable bytes replaced), or None when it cannot be read."""
+    data = read_bytes(path)
+    return None if data is None else data.decode('utf-8', 'replace')
+
+
 def file_mode(path):
     try:
         st = os.stat(path)

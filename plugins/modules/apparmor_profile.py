@@ -577,37 +577,9 @@ def argument_spec():
     )
 
 
-def _clean(value):
-    """Drop the None values AnsibleModule fills in for unset suboptions."""
-    if isinstance(value, dict):
-        return dict((k, _clean(v)) for k, v in value.items() if v is not None)
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
-def spec_from_params(params):
-    spec = {}
-    for key in spec_mod.SPEC_KEYS:
-        value = params.get(key)
-        if value is None or (key != 'local' and value in ([], {})):
-            continue
-        spec[key] = _clean(value)
-    if spec.get('abi') == 'abi/3.0':
-        del spec['abi']
-    if spec.get('local') is True:
-        del spec['local']
-    return spec
-
-
 # ---------------------------------------------------------------------------
 # The host: is AppArmor there, what is loaded, who owns a file
 # ---------------------------------------------------------------------------
-
-def _read_text(path):
-    data = fileio.read_bytes(path)
-    return None if data is None else data.decode('utf-8', 'replace')
-
 
 def unavailable_reason(module):
     """None when AppArmor is usable, else why not (one sentence)."""
@@ -616,7 +588,7 @@ def unavailable_reason(module):
 
 def loaded_profiles():
     """{profile name: mode} from the kernel."""
-    text = _read_text(os.path.join(SECURITYFS, 'apparmor', 'profiles')) or ''
+    text = fileio.read_text(os.path.join(SECURITYFS, 'apparmor', 'profiles')) or ''
     return parse_loaded(text)
 
 
@@ -668,7 +640,7 @@ def other_declarations(directory, name):
         path = os.path.join(directory, entry)
         if entry == name or entry.startswith('.') or entry.endswith(SKIP_SUFFIXES) or not os.path.isfile(path):
             continue
-        text = _read_text(path) or ''
+        text = fileio.read_text(path) or ''
         if name in text and declares(text, name):
             found.append(path)
     return found
@@ -737,7 +709,7 @@ def unload(name):
 
 def quiet_denies(path):
     """Plain deny rules in a site-local include: they would block in complain mode."""
-    text = _read_text(path) or ''
+    text = fileio.read_text(path) or ''
     return [line.strip() for line in text.splitlines() if re.match(r'^\s*deny\s', line)]
 
 
@@ -865,7 +837,7 @@ def run(module):
     if params['state'] == 'absent':
         return run_absent(module, result, params, name, path, link, existing, reason)
 
-    spec = spec_from_params(params)
+    spec = spec_mod.user_spec(params)
     text = render_content(params, spec)
     parser = parser_path(module)
     if reason and (mode != 'disabled' or not parser):

@@ -72,22 +72,15 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 
 ACTIONS = '/proc/sys/kernel/seccomp/actions_avail'
 
 
-def _read(path):
-    try:
-        with open(path) as fh:
-            return fh.read()
-    except (IOError, OSError):
-        return None
-
-
 def seccomp_facts():
-    status = _read('/proc/self/status') or ''
+    status = fileio.read_text('/proc/self/status') or ''
     line = [x for x in status.splitlines() if x.startswith('Seccomp:')]
-    actions = (_read(ACTIONS) or '').split()
+    actions = (fileio.read_text(ACTIONS) or '').split()
     return {'supported': bool(line) and bool(actions), 'actions': actions}
 
 
