@@ -425,6 +425,14 @@ EXAMPLES = r"""
   confine.hardening.apparmor_profile:
     name: legacy
     state: absent
+
+- name: Many profiles in one call (all are parsed before any is installed)
+  confine.hardening.apparmor_profile:
+    mode: complain
+    owner: platform-team
+    profiles:
+      - {name: web-container, preset: container-default}
+      - {name: worker, preset: container-strict, files: [{path: /data/**, perms: rw}], mode: enforce}
 """
 
 RETURN = r"""

@@ -283,6 +283,13 @@ EXAMPLES = r"""
   confine.hardening.seccomp_profile:
     name: web
     state: absent
+
+- name: Many profiles in one call (all are checked before any file is written)
+  confine.hardening.seccomp_profile:
+    targets: [docker, kubelet]
+    profiles:
+      - {name: web, preset: hardened}
+      - {name: web-observe, preset: hardened, mode: log}
 """
 
 RETURN = r"""
