@@ -487,6 +487,16 @@ backup_file:
   returned: when a backup was made
   type: str
   sample: /var/lib/confine/apparmor/backups/web-container.2026-11-23@10:00:00
+existed:
+  description: Whether the profile file existed before the task (an undo removes a file that did not).
+  returned: always
+  type: bool
+  sample: true
+disabled_before:
+  description: Whether the profile's C(disable/) link existed before the task.
+  returned: always
+  type: bool
+  sample: false
 userns_supported:
   description: Whether the target's parser and kernel mediate userns rules.
   returned: when O(state=present)
@@ -841,6 +851,8 @@ def run(module):
     reason = unavailable_reason(module)
     result['apparmor_available'] = reason is None
     existing = fileio.read_bytes(path)
+    # what an undo needs (confine.hardening.hardening_restore)
+    result.update(existed=existing is not None, disabled_before=os.path.islink(link))
 
     if params['state'] == 'absent':
         return run_absent(module, result, params, name, path, link, existing, reason)

@@ -20,6 +20,12 @@ description:
   - A profile whose files and mode did not change keeps its C(installed_at) and backup, so an idempotent run
     leaves the record byte for byte unchanged and reports no change.
   - The file is written atomically, C(0644) root:root.
+  - The record keeps the stage and when it began (C(stage_since)); the promotion gate counts observation time
+    and events from there.
+  - It also keeps the undo log of the last run that changed something (C(undo)): each file that run made,
+    replaced or removed, with its backup, and the previous version of the record itself (copied to
+    O(backup_dir)). M(confine.hardening.hardening_restore) with O(confine.hardening.hardening_restore#module:record)
+    applies it. A run that changes nothing keeps the undo log it found.
 author:
   - confine.hardening contributors (@confine)
 options:
@@ -46,6 +52,18 @@ options:
     type: list
     elements: dict
     default: []
+  docker:
+    description: The result of M(confine.hardening.docker_daemon) in this run, for the undo log.
+    type: dict
+    default: {}
+  backup_dir:
+    description: Where the previous version of the record is copied when the run changed something.
+    type: path
+    default: /var/lib/confine/record
+  extra:
+    description: More top-level keys to keep in the record (for example the promotion gate's decision).
+    type: dict
+    default: {}
   runtime:
     description:
       - Runtime settings the run applied (for example the Docker daemon-wide default profile).
@@ -86,6 +104,9 @@ record:
   sample:
     collection: {name: confine.hardening, version: 0.1.0}
     stage: enforce
+    stage_since: '2026-11-24T10:00:00+00:00'
+    undo:
+      - {kind: apparmor, name: web, path: /etc/apparmor.d/web, existed: false, backup: null, changed_file: true}
     profiles:
       - {kind: apparmor, name: web, mode: enforce, files: [{path: /etc/apparmor.d/web, sha256: 5d41...}]}
 path:
@@ -97,9 +118,11 @@ path:
 
 import datetime
 import json
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _undo as undo
 
 
 def now():
@@ -166,11 +189,28 @@ def build(params, previous):
     for key, value in params['runtime'].items():
         if value is not None or key not in runtime:
             runtime[key] = value
+    same_stage = previous.get('stage') == params['stage'] and previous.get('stage_since')
     record = {'collection': {'name': 'confine.hardening', 'version': params['collection_version']},
-              'stage': params['stage'], 'runtime': runtime, 'profiles': profiles}
-    unchanged = dict(previous, updated_at=None) == dict(record, updated_at=None)
+              'stage': params['stage'], 'stage_since': previous['stage_since'] if same_stage else stamp,
+              'runtime': runtime, 'profiles': profiles}
+    record.update(params.get('extra') or {})
+    items = undo.from_results(params['seccomp'], params['apparmor'], params.get('docker'))
+    record['undo'] = items if items else previous.get('undo') or []
+    ignore = ('updated_at', 'undo')
+    unchanged = dict(previous, **dict.fromkeys(ignore)) == dict(record, **dict.fromkeys(ignore)) and not items
     record['updated_at'] = previous.get('updated_at', stamp) if unchanged else stamp
-    return record
+    return record, bool(items)
+
+
+def add_record_undo(record, path, before, backup_dir, check_mode):
+    """The record's own previous version joins the undo log of a run that changed something."""
+    item = {'kind': 'record', 'name': os.path.basename(path), 'path': path, 'existed': before is not None,
+            'backup': None, 'changed_file': True}
+    if before is not None:
+        item['backup'] = fileio.backup_path(os.path.join(backup_dir, os.path.basename(path))).rstrip('~')
+        if not check_mode:
+            fileio.write_atomic(item['backup'], before, 0o644)
+    record['undo'] = record['undo'] + [item]
 
 
 def main():
@@ -182,12 +222,22 @@ def main():
             seccomp=dict(type='list', elements='dict', default=[]),
             apparmor=dict(type='list', elements='dict', default=[]),
             runtime=dict(type='dict', default={}),
+            docker=dict(type='dict', default={}),
+            backup_dir=dict(type='path', default='/var/lib/confine/record'),
+            extra=dict(type='dict', default={}),
         ),
         supports_check_mode=True,
     )
     path = module.params['path']
     before = fileio.read_bytes(path)
-    record = build(module.params, read_record(path))
+    previous = read_record(path)
+    record, fresh = build(module.params, previous)
+    if fresh:
+        try:
+            add_record_undo(record, path, before, module.params['backup_dir'], module.check_mode)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='hardening record: copying the previous record to %s failed: %s'
+                                 % (module.params['backup_dir'], exc))
     data = (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8')
     attrs = fileio.file_mode(path)
     changed = before != data or attrs is None or attrs[0] != 0o644

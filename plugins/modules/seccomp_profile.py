@@ -360,6 +360,18 @@ backup_files:
   type: list
   elements: str
   sample: [/etc/docker/seccomp/web.json.2026-11-23@12:00:00~]
+created:
+  description: Files this task made that did not exist before (an undo removes them).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/docker/seccomp/web.json]
+replaced:
+  description: Files this task replaced or removed (an undo puts their O(backup) copies back).
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/lib/confine/seccomp/web.json]
 libseccomp:
   description: The libseccomp backend used on the target.
   returned: when O(state=present)
@@ -639,6 +651,11 @@ def run(module):
         )
 
     result['changed'] = bool(steps)
+    # what an undo needs (confine.hardening.hardening_restore): files made new, and files
+    # replaced or removed (their backups are in backup_files)
+    final = fs.plan() if steps else []
+    result['created'] = [p for a, p in final if a == 'write' and not os.path.lexists(p)]
+    result['replaced'] = [p for _a, p in final if os.path.lexists(p)]
     if module._diff and diffs:
         result['diff'] = diffs
     if steps and not module.check_mode:

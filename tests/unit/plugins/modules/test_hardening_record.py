@@ -33,7 +33,7 @@ def params(seccomp, apparmor):
 
 def test_record_lists_profiles_with_hashes_taken_on_the_host(tmp_path):
     seccomp, apparmor = results(tmp_path)
-    record = m.build(params(seccomp, apparmor), {})
+    record = m.build(params(seccomp, apparmor), {})[0]
     assert [(p['kind'], p['name']) for p in record['profiles']] == [('apparmor', 'web-aa'), ('seccomp', 'web')]
     aa, sc = record['profiles']
     assert aa['files'] == [{'path': str(tmp_path / 'web-aa'), 'target': 'apparmor',
@@ -47,13 +47,55 @@ def test_record_lists_profiles_with_hashes_taken_on_the_host(tmp_path):
 def test_unchanged_profiles_keep_installed_at_and_the_record_is_identical(tmp_path, monkeypatch):
     seccomp, apparmor = results(tmp_path)
     monkeypatch.setattr(m, 'now', lambda: '2026-01-01T00:00:00+00:00')
-    first = m.build(params(seccomp, apparmor), {})
+    first = m.build(params(seccomp, apparmor), {})[0]
     monkeypatch.setattr(m, 'now', lambda: '2026-02-02T00:00:00+00:00')
     apparmor[0]['backup_file'] = None        # an idempotent run makes no backup
-    again = m.build(params(seccomp, apparmor), json.loads(json.dumps(first)))
+    again = m.build(params(seccomp, apparmor), json.loads(json.dumps(first)))[0]
     assert json.dumps(again, sort_keys=True) == json.dumps(first, sort_keys=True)
     (tmp_path / 'web-aa').write_text('changed')
-    third = m.build(params(seccomp, apparmor), again)
+    third = m.build(params(seccomp, apparmor), again)[0]
     aa, sc = third['profiles']
     assert aa['installed_at'] == '2026-02-02T00:00:00+00:00' and sc['installed_at'] == '2026-01-01T00:00:00+00:00'
     assert aa['backup'] == [str(tmp_path / 'bak')] and third['updated_at'] == '2026-02-02T00:00:00+00:00'
+
+
+def test_stage_since_is_kept_while_the_stage_stays_and_moves_with_it(tmp_path, monkeypatch):
+    seccomp, apparmor = results(tmp_path)
+    monkeypatch.setattr(m, 'now', lambda: '2026-01-01T00:00:00+00:00')
+    first = m.build(params(seccomp, apparmor), {})[0]
+    monkeypatch.setattr(m, 'now', lambda: '2026-01-03T00:00:00+00:00')
+    again = m.build(params(seccomp, apparmor), first)[0]
+    assert again['stage_since'] == '2026-01-01T00:00:00+00:00'
+    enforce = dict(params(seccomp, apparmor), stage='enforce')
+    promoted = m.build(enforce, again)[0]
+    assert promoted['stage'] == 'enforce' and promoted['stage_since'] == '2026-01-03T00:00:00+00:00'
+
+
+def test_a_changing_run_writes_a_fresh_undo_log_and_an_idle_run_keeps_it(tmp_path):
+    seccomp, apparmor = results(tmp_path)
+    seccomp[0].update(changed=True, created=[str(tmp_path / 'web.json')], replaced=[])
+    apparmor[0].update(changed=True, existed=True, disabled_before=False, kernel_mode_before='enforce')
+    docker = {'changed': True, 'existed': True, 'path': '/etc/docker/daemon.json',
+              'backup_file': '/var/lib/confine/docker/daemon.json.2026-01-01@00:00:00'}
+    record, fresh = m.build(dict(params(seccomp, apparmor), docker=docker), {})
+    assert fresh
+    assert [(i['kind'], i['existed'], i['backup']) for i in record['undo']] == [
+        ('seccomp', False, None), ('apparmor', True, str(tmp_path / 'bak')),
+        ('docker', True, '/var/lib/confine/docker/daemon.json.2026-01-01@00:00:00')]
+    for r in seccomp + apparmor:
+        r['changed'] = False
+    again, fresh = m.build(params(seccomp, apparmor), json.loads(json.dumps(record)))
+    assert not fresh and again['undo'] == record['undo'] and again['updated_at'] == record['updated_at']
+
+
+def test_the_previous_record_is_copied_and_joins_the_undo_log(tmp_path):
+    path = tmp_path / 'facts.d' / 'confine_hardening.fact'
+    record = {'undo': [{'kind': 'seccomp', 'path': '/x', 'existed': False, 'backup': None, 'changed_file': True}]}
+    m.add_record_undo(record, str(path), b'{"old": 1}', str(tmp_path / 'bak'), check_mode=False)
+    item = record['undo'][-1]
+    assert item['kind'] == 'record' and item['existed'] and item['path'] == str(path)
+    assert open(item['backup'], 'rb').read() == b'{"old": 1}'
+    first = {'undo': [dict(record['undo'][0])]}
+    m.add_record_undo(first, str(path), None, str(tmp_path / 'bak2'), check_mode=False)
+    assert first['undo'][-1] == {'kind': 'record', 'name': 'confine_hardening.fact', 'path': str(path),
+                                 'existed': False, 'backup': None, 'changed_file': True}

@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The undo log of a run: what puts a host back as it was before the run.
+
+Built from the results of the run's tasks (the profile modules, docker_daemon and the
+record itself), so the same log serves the in-run restore of a failed host and the
+on-demand rollback that reads it back from the governance record.  Each item is one
+file::
+
+    {'kind': 'seccomp' | 'apparmor' | 'docker' | 'record', 'name': ..., 'path': ...,
+     'existed': bool,          # False: the run made the file; the undo removes it
+     'backup': path or None,   # the copy taken before the run replaced or removed it
+     'changed_file': bool}     # False: only the kernel or a link changed (AppArmor)
+
+AppArmor items also carry ``disabled_before`` and ``kernel_mode_before``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+BACKUP_SUFFIX_RE = re.compile(r'\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~?$')
+
+
+def original_of(backup):
+    """The path a beside-the-file backup (``PATH.YYYY-MM-DD@HH:MM:SS~``) was taken of."""
+    return BACKUP_SUFFIX_RE.sub('', backup)
+
+
+def from_results(seccomp=None, apparmor=None, docker=None):
+    """Undo items for the changed results of one run, in the order they must be undone."""
+    items = []
+    for result in seccomp or []:
+        if not isinstance(result, dict) or not result.get('changed'):
+            continue
+        backups = dict((original_of(b), b) for b in result.get('backup_files') or [])
+        for path in result.get('created') or []:
+            items.append({'kind': 'seccomp', 'name': result.get('name'), 'path': path, 'existed': False,
+                          'backup': None, 'changed_file': True})
+        for path in result.get('replaced') or []:
+            items.append({'kind': 'seccomp', 'name': result.get('name'), 'path': path, 'existed': True,
+                          'backup': backups.get(path), 'changed_file': True})
+    for result in apparmor or []:
+        if not isinstance(result, dict) or not result.get('changed') or 'existed' not in result:
+            continue
+        backup = result.get('backup_file')
+        # a file left as it was has no backup: only the link or the kernel changed
+        changed_file = bool(backup) or not result['existed'] or result.get('state') == 'absent'
+        items.append({'kind': 'apparmor', 'name': result.get('name'), 'path': result['path'],
+                      'existed': result['existed'], 'backup': backup, 'changed_file': changed_file,
+                      'disabled_before': bool(result.get('disabled_before')),
+                      'kernel_mode_before': result.get('kernel_mode_before')})
+    if isinstance(docker, dict) and docker.get('changed') and docker.get('path'):
+        items.append({'kind': 'docker', 'name': 'daemon.json', 'path': docker['path'],
+                      'existed': bool(docker.get('existed')), 'backup': docker.get('backup_file'),
+                      'changed_file': True})
+    return items
+
+
+def unrestorable(items):
+    """Items whose file was replaced without a backup: the undo cannot bring them back."""
+    return [i for i in items if i.get('existed') and i.get('changed_file') and not i.get('backup')]

@@ -1,0 +1,219 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The undo of a run, end to end on the modules' real results: a run installs a new profile
+and replaces another (with backups), and hardening_restore puts every byte back, removes
+what the run made, loads AppArmor profiles again in the mode they had, refuses (changing
+nothing) when a backup is gone, and applies the undo log kept in the governance record.
+
+The kernel side of AppArmor is a fake (this machine's kernel has no AppArmor); the real
+kernel is exercised on the lab hosts (molecule/fleet)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+import shutil
+
+import pytest
+
+from ansible_collections.confine.hardening.plugins.modules import apparmor_profile as aa
+from ansible_collections.confine.hardening.plugins.modules import hardening_record as record_mod
+from ansible_collections.confine.hardening.plugins.modules import hardening_restore as m
+from ansible_collections.confine.hardening.plugins.modules import seccomp_profile as sc
+
+PARSER = shutil.which('apparmor_parser') or '/usr/sbin/apparmor_parser'
+
+
+class Kernel(object):
+    """securityfs as both modules see it, and what apparmor_parser -r loads."""
+
+    def __init__(self, root):
+        self.fs = root / 'securityfs'
+        (self.fs / 'apparmor').mkdir(parents=True)
+        self.enabled = root / 'enabled'
+        self.enabled.write_text('Y\n')
+        self.profiles = {}
+        self.write()
+
+    def write(self):
+        (self.fs / 'apparmor' / 'profiles').write_text(
+            ''.join('%s (%s)\n' % item for item in sorted(self.profiles.items())))
+
+    def load(self, path):
+        text = open(path).read()
+        name = re.search(r'^profile (\S+)', text, re.M).group(1)
+        self.profiles[name] = 'complain' if re.search(r'flags=\([^)]*complain', text) else 'enforce'
+        self.write()
+        return 0, '', ''
+
+    def unload(self, name):
+        self.profiles.pop(name, None)
+        self.write()
+
+
+class FakeModule(object):
+    def __init__(self, params, kernel=None, check_mode=False, diff=False):
+        self.params = params
+        self.kernel = kernel
+        self.check_mode = check_mode
+        self._diff = diff
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return PARSER if name == 'apparmor_parser' else shutil.which(name)
+
+    def run_command(self, args):
+        if args[0] == PARSER and args[1] == '-r':
+            return self.kernel.load(args[-1])
+        import subprocess
+        proc = subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
+        return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def kernel(tmp_path, monkeypatch):
+    k = Kernel(tmp_path)
+    for mod in (aa, m):
+        monkeypatch.setattr(mod, 'SECURITYFS', str(k.fs))
+        monkeypatch.setattr(mod, 'CACHE_GLOB', str(tmp_path / 'cache' / '*' / '%s'))
+        monkeypatch.setattr(mod, 'unload', k.unload)
+    monkeypatch.setattr(aa, 'ENABLED', str(k.enabled))
+    monkeypatch.setattr(aa, '_USERNS', {})
+    (tmp_path / 'apparmor.d').mkdir()
+    return k
+
+
+def defaults(spec):
+    return dict((key, opt.get('default')) for key, opt in spec.items())
+
+
+def seccomp(root, **kw):
+    p = defaults(sc.argument_spec())
+    p.update(docker_dir=str(root / 'docker'), kubelet_root=str(root / 'kubelet'), targets=['docker', 'kubelet'],
+             state_dir=str(root / 'state'), name='web', preset='hardened', backup=True)
+    p.update(kw)
+    return sc.run(FakeModule(p))
+
+
+def apparmor(root, kernel, **kw):
+    p = defaults(aa.argument_spec())
+    p.update(apparmor_dir=str(root / 'apparmor.d'), backup_dir=str(root / 'backups'), name='web-aa',
+             preset='container-default', backup=True)
+    p.update(kw)
+    return aa.run(FakeModule(p, kernel))
+
+
+def tree(root, skip=('backups', 'securityfs')):
+    """Every file under root but backups and the fake kernel: path -> bytes."""
+    out = {}
+    for dirpath, dirs, files in os.walk(str(root)):
+        dirs[:] = [d for d in dirs if d not in skip]
+        for name in files:
+            if not name.endswith('~') and not re.search(r'\d{4}-\d\d-\d\d@', name):
+                path = os.path.join(dirpath, name)
+                out[os.path.relpath(path, str(root))] = open(path, 'rb').read()
+    return out
+
+
+def restore(kernel, check_mode=False, diff=False, **params):
+    full = dict(record=None, seccomp=None, apparmor=None, docker=None)
+    full.update(params)
+    return m.run(FakeModule(full, kernel, check_mode=check_mode, diff=diff))
+
+
+@pytest.mark.skipif(not os.path.exists(PARSER), reason='apparmor_parser is not installed')
+def test_a_run_is_undone_byte_for_byte_and_the_kernel_goes_back(tmp_path, kernel):
+    seccomp(tmp_path)
+    apparmor(tmp_path, kernel, mode='complain')
+    before, loaded = tree(tmp_path), dict(kernel.profiles)
+
+    # the run: web gets stricter, api is new, web-aa goes to enforce, api-aa is new
+    run_sc = [seccomp(tmp_path, syscalls=[{'names': ['chmod'], 'action': 'SCMP_ACT_ERRNO'}]),
+              seccomp(tmp_path, name='api')]
+    run_aa = [apparmor(tmp_path, kernel, mode='enforce'), apparmor(tmp_path, kernel, name='api-aa', mode='enforce')]
+    assert all(r['changed'] for r in run_sc + run_aa)
+    assert tree(tmp_path) != before and kernel.profiles == {'web-aa': 'enforce', 'api-aa': 'enforce'}
+
+    planned = restore(kernel, check_mode=True, diff=True, seccomp=run_sc, apparmor=run_aa)
+    assert planned['changed'] and not planned['restored'] and tree(tmp_path) != before
+    assert any(d['before_header'].endswith('docker/web.json') for d in planned['diff'])
+
+    result = restore(kernel, seccomp=run_sc, apparmor=run_aa)
+    assert result['changed'] and not result['docker_restart_needed']
+    assert tree(tmp_path) == before
+    assert kernel.profiles == loaded == {'web-aa': 'complain'}
+    actions = dict((e['path'], e['action']) for e in result['restored'])
+    assert actions[str(tmp_path / 'docker/api.json')] == 'removed'
+    assert actions[str(tmp_path / 'docker/web.json')] == 'restored'
+    # nothing is left to do
+    assert restore(kernel, seccomp=run_sc, apparmor=run_aa)['changed'] is False
+
+
+def test_a_missing_backup_fails_and_changes_nothing(tmp_path):
+    seccomp(tmp_path)
+    run_sc = [seccomp(tmp_path, syscalls=[{'names': ['chmod'], 'action': 'SCMP_ACT_ERRNO'}]),
+              seccomp(tmp_path, name='api')]
+    os.unlink(run_sc[0]['backup_files'][0])
+    after = tree(tmp_path)
+    with pytest.raises(m.RestoreError, match=r'cannot restore, nothing was changed: the backup .* is gone'):
+        restore(None, seccomp=run_sc)
+    assert tree(tmp_path) == after
+
+
+def test_without_backups_a_replaced_file_is_refused(tmp_path):
+    seccomp(tmp_path, backup=False)
+    run_sc = [seccomp(tmp_path, backup=False, syscalls=[{'names': ['chmod'], 'action': 'SCMP_ACT_ERRNO'}])]
+    with pytest.raises(m.RestoreError, match=r'web.json was replaced without a backup \(backup was off\)'):
+        restore(None, seccomp=run_sc)
+
+
+def test_daemon_json_goes_back_and_asks_for_a_restart(tmp_path):
+    path = tmp_path / 'daemon.json'
+    backup = tmp_path / 'daemon.json.2026-01-01@00:00:00'
+    path.write_text('{"seccomp-profile": "/etc/docker/seccomp/web.json"}\n')
+    backup.write_text('{"log-driver": "journald"}\n')
+    result = restore(None, docker={'changed': True, 'existed': True, 'path': str(path), 'backup_file': str(backup)})
+    assert result['docker_restart_needed'] and path.read_text() == '{"log-driver": "journald"}\n'
+    made = restore(None, docker={'changed': True, 'existed': False, 'path': str(path)})
+    assert made['docker_restart_needed'] and not path.exists()
+
+
+def test_rollback_from_the_record_goes_one_run_back_each_time(tmp_path, monkeypatch):
+    fact = tmp_path / 'facts.d' / 'confine_hardening.fact'
+    fact.parent.mkdir()
+
+    def write_record(results):
+        previous = record_mod.read_record(str(fact))
+        params = {'stage': 'enforce', 'collection_version': '0.1.0', 'seccomp': results, 'apparmor': [],
+                  'runtime': {}, 'docker': {}}
+        rec, fresh = record_mod.build(params, previous)
+        if fresh:
+            record_mod.add_record_undo(rec, str(fact), record_mod.fileio.read_bytes(str(fact)),
+                                       str(tmp_path / 'backups' / 'record'), False)
+        fact.write_text(json.dumps(rec, indent=2, sort_keys=True) + '\n')
+
+    write_record([seccomp(tmp_path)])
+    first = tree(tmp_path)
+    monkeypatch.setattr(sc.fileio, 'backup_path', lambda p: p + '.2026-01-02@00:00:00~')
+    write_record([seccomp(tmp_path, syscalls=[{'names': ['chmod'], 'action': 'SCMP_ACT_ERRNO'}])])
+    assert tree(tmp_path) != first
+    rolled = restore(None, record=str(fact))
+    assert rolled['changed'] and tree(tmp_path) == first
+    # one more rollback undoes the first run: its files go, and so does the record
+    again = restore(None, record=str(fact))
+    assert again['changed'] and not fact.exists() and not (tmp_path / 'docker/web.json').exists()
+
+
+def test_a_record_without_an_undo_log_is_refused(tmp_path):
+    fact = tmp_path / 'r.fact'
+    fact.write_text('{"profiles": []}\n')
+    with pytest.raises(m.RestoreError, match='has no undo log'):
+        restore(None, record=str(fact))
+    with pytest.raises(m.RestoreError, match='does not exist, so there is no run to roll back'):
+        restore(None, record=str(tmp_path / 'none'))
