@@ -22,7 +22,7 @@ description:
   - The file is written atomically, C(0644) root:root.
   - The record keeps the stage and when it began (C(stage_since)); the promotion gate counts observation time
     and events from there.
-  - It also keeps the undo log of the last run that changed something (C(undo)): each file that run made,
+  - It also keeps the undo log of the last run that changed something (C(undo)), that is each file that run made,
     replaced or removed, with its backup, and the previous version of the record itself (copied to
     O(backup_dir)). M(confine.hardening.hardening_restore) with O(confine.hardening.hardening_restore#module:record)
     applies it. A run that changes nothing keeps the undo log it found.

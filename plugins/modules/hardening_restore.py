@@ -44,6 +44,12 @@ options:
   docker:
     description: The result of M(confine.hardening.docker_daemon) in the run to undo.
     type: dict
+  docker_daemon_json:
+    description:
+      - Docker's C(daemon.json). When a restored seccomp file is the daemon-wide default it names, dockerd needs
+        a restart too (it reads that file only when it starts).
+    type: path
+    default: /etc/docker/daemon.json
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -93,7 +99,7 @@ restored:
     - {kind: seccomp, name: web, path: /etc/docker/seccomp/web.json, action: restored}
     - {kind: apparmor, name: web, path: /etc/apparmor.d/web, action: removed, kernel_mode: null}
 docker_restart_needed:
-  description: Whether C(daemon.json) changed, so dockerd must be restarted to read it.
+  description: Whether C(daemon.json) or the daemon-wide default profile changed, so dockerd must be restarted.
   returned: always
   type: bool
   sample: false
@@ -110,6 +116,7 @@ msg:
 """
 
 import glob
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -141,7 +148,6 @@ def unload(name):
 
 
 def items_from_record(path):
-    import json
     data = fileio.read_bytes(path)
     if data is None:
         raise RestoreError('record: %s does not exist, so there is no run to roll back' % path)
@@ -212,6 +218,15 @@ def apparmor_kernel(module, item, parser):
     return now
 
 
+def docker_default(module):
+    """The seccomp profile dockerd uses by default (daemon.json's seccomp-profile), or None."""
+    try:
+        config = json.loads((fileio.read_text(module.params['docker_daemon_json']) or '{}'))
+    except ValueError:
+        return None
+    return config.get('seccomp-profile') if isinstance(config, dict) else None
+
+
 def apply(module, steps, done):
     parser = module.get_bin_path('apparmor_parser', required=False, opt_dirs=['/sbin', '/usr/sbin'])
     docker_restart = False
@@ -234,6 +249,8 @@ def apply(module, steps, done):
                 entry['action'] = 'reloaded'
         if item.get('kind') == 'docker' and current != wanted:
             docker_restart = True
+        if item.get('kind') == 'seccomp' and current != wanted and item['path'] == docker_default(module):
+            docker_restart = True       # dockerd reads its default profile only when it starts
         done.append(entry)
     return docker_restart
 
@@ -256,7 +273,8 @@ def run(module):
                            'before': (c or b'').decode('utf-8', 'replace'),
                            'after': (w or b'').decode('utf-8', 'replace')} for i, c, w in pending if c != w]
     if module.check_mode or not pending:
-        result['docker_restart_needed'] = any(i.get('kind') == 'docker' for i, c, w in pending if c != w)
+        result['docker_restart_needed'] = any(i.get('kind') == 'docker' or i['path'] == docker_default(module)
+                                              for i, c, w in pending if c != w)
         result['msg'] = ('%d files would be put back' % len(pending)) if pending else 'nothing to restore'
         return result
     try:
@@ -274,6 +292,7 @@ def main():
             seccomp=dict(type='list', elements='dict'),
             apparmor=dict(type='list', elements='dict'),
             docker=dict(type='dict'),
+            docker_daemon_json=dict(type='path', default='/etc/docker/daemon.json'),
         ),
         mutually_exclusive=[('record', 'seccomp'), ('record', 'apparmor'), ('record', 'docker')],
         required_one_of=[('record', 'seccomp', 'apparmor', 'docker')],

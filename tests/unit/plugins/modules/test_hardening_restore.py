@@ -122,7 +122,7 @@ def tree(root, skip=('backups', 'securityfs')):
 
 
 def restore(kernel, check_mode=False, diff=False, **params):
-    full = dict(record=None, seccomp=None, apparmor=None, docker=None)
+    full = dict(record=None, seccomp=None, apparmor=None, docker=None, docker_daemon_json='/nonexistent/daemon.json')
     full.update(params)
     return m.run(FakeModule(full, kernel, check_mode=check_mode, diff=diff))
 
@@ -182,6 +182,18 @@ def test_daemon_json_goes_back_and_asks_for_a_restart(tmp_path):
     assert result['docker_restart_needed'] and path.read_text() == '{"log-driver": "journald"}\n'
     made = restore(None, docker={'changed': True, 'existed': False, 'path': str(path)})
     assert made['docker_restart_needed'] and not path.exists()
+
+
+def test_a_restored_daemon_wide_default_profile_asks_for_a_restart(tmp_path):
+    seccomp(tmp_path)
+    run_sc = [seccomp(tmp_path, syscalls=[{'names': ['chmod'], 'action': 'SCMP_ACT_ERRNO'}])]
+    daemon = tmp_path / 'daemon.json'
+    daemon.write_text(json.dumps({'seccomp-profile': str(tmp_path / 'docker/web.json')}))
+    assert restore(None, check_mode=True, seccomp=run_sc, docker_daemon_json=str(daemon))['docker_restart_needed']
+    assert restore(None, seccomp=run_sc, docker_daemon_json=str(daemon))['docker_restart_needed']
+    daemon.write_text('{}')
+    run_sc = [seccomp(tmp_path, syscalls=[{'names': ['chmod'], 'action': 'SCMP_ACT_ERRNO'}])]
+    assert not restore(None, seccomp=run_sc, docker_daemon_json=str(daemon))['docker_restart_needed']
 
 
 def test_rollback_from_the_record_goes_one_run_back_each_time(tmp_path, monkeypatch):
