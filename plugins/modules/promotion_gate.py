@@ -1,0 +1,278 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: promotion_gate
+short_description: Decide whether a host in observe may go to enforce, from what its profiles logged
+version_added: 0.1.0
+description:
+  - Reads the governance record (the stage the host is in and when it began) and the kernel's audit records of
+    the host's profiles since then (as M(confine.hardening.profile_events) does), and decides the stage of this
+    run.
+  - With O(stage=auto), a host is promoted to C(enforce) once it has been in C(observe) for at least
+    O(observe_min) and every event since observation began is explained. An event is explained when the
+    profile's spec now has the rule the event's suggestion would add (the suggestion was accepted and merged
+    into the spec) or when it matches one of O(ignore). Otherwise the host stays in C(observe), and the result
+    says why, with the events, their counts and the suggestions that would explain them.
+  - A host with no record, or a record in another stage, starts observing. A host already promoted stays in
+    C(enforce); the gate never demotes.
+  - With O(stage=observe) or O(stage=enforce), the stage is the one given; the events since that stage began
+    are still read for the run's report.
+  - Seccomp records carry no profile name, so every C(SCMP_ACT_LOG) record on the host counts; seccomp records
+    of other actions (another profile enforcing) do not.
+  - Read only; runs in check mode.
+author:
+  - confine.hardening contributors (@confine)
+options:
+  stage:
+    description: The configured stage (the role's C(host_hardening_stage)).
+    type: str
+    choices: [observe, enforce, auto]
+    required: true
+  record:
+    description: The governance record written by M(confine.hardening.hardening_record).
+    type: path
+    default: /etc/ansible/facts.d/confine_hardening.fact
+  observe_min:
+    description: How long a host observes before it can be promoted (C(90), C(30m), C(24h), C(7d), C(1h30m)).
+    type: str
+    default: 24h
+  seccomp_profiles:
+    description: The seccomp specs of the run (as M(confine.hardening.seccomp_profile) takes them).
+    type: list
+    elements: dict
+    default: []
+  apparmor_profiles:
+    description: The AppArmor specs of the run (as M(confine.hardening.apparmor_profile) takes them).
+    type: list
+    elements: dict
+    default: []
+  ignore:
+    description:
+      - Events to ignore. Each item maps event fields (C(profile), C(operation), C(name), C(denied_mask),
+        C(capname), C(family), C(comm), C(syscall), C(exe), C(kind)) to shell-style patterns; an event is
+        ignored when every field of an item matches.
+    type: list
+    elements: dict
+    default: []
+  source:
+    description: Where to read the records; see M(confine.hardening.profile_events).
+    type: str
+    choices: [auto, auditd, journald, kmsg, file]
+    default: auto
+  log_path:
+    description: The log to read with O(source=file).
+    type: path
+  max_events:
+    description: At most this many unexplained events are returned (all are counted).
+    type: int
+    default: 50
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+seealso:
+  - module: confine.hardening.profile_events
+  - module: confine.hardening.hardening_record
+"""
+
+EXAMPLES = r"""
+- name: May this host leave observe?
+  confine.hardening.promotion_gate:
+    stage: auto
+    observe_min: 24h
+    apparmor_profiles: "{{ host_hardening_apparmor_profiles }}"
+    seccomp_profiles: "{{ host_hardening_seccomp_profiles }}"
+    ignore:
+      - {profile: web, operation: open, name: /usr/share/zoneinfo/*}
+      - {syscall: set_robust_list}
+  register: gate
+
+- name: Say why
+  ansible.builtin.debug:
+    msg: "{{ gate.stage }}: {{ gate.reason }}"
+"""
+
+RETURN = r"""
+stage:
+  description: The stage of this run (observe or enforce).
+  returned: always
+  type: str
+  sample: observe
+promoted:
+  description: Whether this run promotes the host from observe to enforce.
+  returned: always
+  type: bool
+  sample: false
+reason:
+  description: One sentence on the decision.
+  returned: always
+  type: str
+  sample: "2 unexplained events since observation began: web: open /srv/cache/x w by python3 (4 times); ..."
+stage_since:
+  description: When the recorded stage began (ISO 8601), or null.
+  returned: always
+  type: str
+observed_seconds:
+  description: How long the host has been in its recorded stage.
+  returned: always
+  type: int
+events:
+  description: The unexplained events (at most O(max_events)), most frequent first.
+  returned: always
+  type: list
+  elements: dict
+event_lines:
+  description: The first ten unexplained events, one line each, for people.
+  returned: always
+  type: list
+  elements: str
+  sample: ["web: open /srv/cache/x w by python3 (4 times)"]
+counts:
+  description: Occurrences since the stage began, in all and per verdict (C(unexplained), C(accepted), C(ignored)).
+  returned: always
+  type: dict
+  sample: {events: 12, unexplained: 2, accepted: 3, ignored: 1, occurrences: 40}
+suggestions:
+  description: Spec additions that would explain the unexplained events (the profile modules' format).
+  returned: always
+  type: dict
+source:
+  description: Where the records were read, and whether records were lost to rate limiting.
+  returned: always
+  type: dict
+  sample: {name: auditd, where: /var/log/audit/audit.log, rate_limited: false, lost: 0}
+"""
+
+import datetime
+import json
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
+from ansible_collections.confine.hardening.plugins.module_utils import _audit_sources as sources
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _gate as gate
+
+
+def epoch(iso):
+    if not iso:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(str(iso).replace('Z', '+00:00')).timestamp()
+    except ValueError:
+        return None
+
+
+def read_record(path):
+    data = fileio.read_bytes(path)
+    try:
+        record = json.loads(data.decode('utf-8')) if data else {}
+    except ValueError:
+        record = {}
+    return record if isinstance(record, dict) else {}
+
+
+def run(module, now=None):
+    p = module.params
+    now = time.time() if now is None else now
+    try:
+        observe_min = sources.parse_duration(p['observe_min'])
+    except ValueError as exc:
+        raise gate_error('observe_min: %s' % exc)
+    if p['log_path'] and p['source'] != 'file':
+        raise gate_error('log_path: only used with source=file (source is %s)' % p['source'])
+    for i, pattern in enumerate(p['ignore']):
+        if not pattern:
+            raise gate_error('ignore[%d]: an empty pattern would ignore every event' % i)
+    record = read_record(p['record'])
+    recorded = record.get('stage')
+    since = epoch(record.get('stage_since'))
+    # events count from the start of the stage this run continues
+    continues = (p['stage'] == recorded or (p['stage'] == 'auto' and recorded in ('observe', 'enforce')))
+    result = dict(changed=False, stage_since=record.get('stage_since') if continues else None,
+                  observed_seconds=int(now - since) if continues and since else 0, events=[], event_lines=[],
+                  suggestions={},
+                  counts=dict(events=0, unexplained=0, accepted=0, ignored=0, occurrences=0), source={})
+    unexplained = accepted = skipped = []
+    if continues and since:
+        try:
+            found = sources.collect(p['source'], since=since,
+                                    profiles=[s.get('name') for s in p['apparmor_profiles']],
+                                    log_path=p['log_path'], run_command=module.run_command)
+        except sources.SourceError as exc:
+            if p['stage'] == 'auto' and recorded == 'observe':
+                raise gate_error('source: %s; without the audit records the gate cannot promote' % exc)
+            module.warn('the run report has no events: %s' % exc)
+            found = None
+        if found is not None:
+            for warning in found.get('warnings') or []:
+                module.warn(warning)
+            result['source'] = dict(name=found['source'], where=found['where'], rate_limited=found['rate_limited'],
+                                    lost=found['lost'])
+            unexplained, accepted, skipped = gate.sort_events(found['events'], p['seccomp_profiles'],
+                                                              p['apparmor_profiles'], p['ignore'])
+            result['counts'] = dict(events=len(found['events']), unexplained=len(unexplained),
+                                    accepted=len(accepted), ignored=len(skipped),
+                                    occurrences=sum(e['count'] for e in unexplained + accepted + skipped))
+            result['events'] = unexplained[:p['max_events']]
+            result['event_lines'] = [gate.describe(e) for e in unexplained[:10]]
+            result['suggestions'] = audit.suggestions(unexplained)
+    if p['stage'] == 'auto':
+        stage, promoted, reason = gate.decide(recorded, since, now, observe_min, unexplained, accepted, skipped)
+        if promoted and result['source'].get('rate_limited'):
+            stage, promoted = 'observe', False
+            reason = ('no unexplained events, but the kernel dropped audit records (rate limited), so some may be '
+                      'missing; raise the audit backlog or rate limit and observe again')
+    else:
+        stage, promoted = p['stage'], False
+        reason = 'stage %s, as configured (host_hardening_stage)' % stage
+    result.update(stage=stage, promoted=promoted, reason=reason)
+    return result
+
+
+class GateError(Exception):
+    pass
+
+
+def gate_error(msg):
+    return GateError(msg)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            stage=dict(type='str', required=True, choices=['observe', 'enforce', 'auto']),
+            record=dict(type='path', default='/etc/ansible/facts.d/confine_hardening.fact'),
+            observe_min=dict(type='str', default='24h'),
+            seccomp_profiles=dict(type='list', elements='dict', default=[]),
+            apparmor_profiles=dict(type='list', elements='dict', default=[]),
+            ignore=dict(type='list', elements='dict', default=[]),
+            source=dict(type='str', default='auto', choices=['auto', 'auditd', 'journald', 'kmsg', 'file']),
+            log_path=dict(type='path'),
+            max_events=dict(type='int', default=50),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        result = run(module)
+    except GateError as exc:
+        module.fail_json(msg='promotion gate: %s' % exc)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
