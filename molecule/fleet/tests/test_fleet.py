@@ -1,0 +1,143 @@
+"""A rollout across three lab hosts in waves (fleet1 is the canary, then fleet2, then fleet3).
+
+Converge installed version 1 of the profiles on all three. Here version 2 goes out with a
+fault injected on fleet2 (an option dockerd refuses, so its restart fails after the new
+profiles were installed): the wave stops, fleet2 is back on version 1 byte for byte and
+in the kernel, fleet3 is not touched. Without the fault, a re-run converges the fleet;
+playbooks/rollback.yml then takes one host back to version 1.
+
+The tests run in order and share the fleet's state; each runs ansible-playbook as a user
+would, through the scenario's inventory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import testinfra
+
+PROJECT = Path(__file__).resolve().parents[3]
+INVENTORY = os.environ.get('MOLECULE_INVENTORY_FILE', '')
+HOSTS = ('fleet1', 'fleet2', 'fleet3')
+PLAIN = dict(os.environ, ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1')
+VERSION2 = {
+    'host_hardening_seccomp_profiles': [
+        {'name': 'fleet-web', 'preset': 'hardened', 'owner': 'platform-team',
+         'syscalls': [{'names': ['chmod', 'fchmod'], 'action': 'SCMP_ACT_ERRNO'}]},
+        {'name': 'fleet-api', 'preset': 'runtime-default', 'owner': 'platform-team'},
+    ],
+    'host_hardening_apparmor_profiles': [
+        {'name': 'fleet-web', 'preset': 'container-strict', 'owner': 'platform-team',
+         'files': [{'path': '/tmp/**', 'perms': 'rwk'}]},
+        {'name': 'fleet-api', 'preset': 'container-default', 'owner': 'platform-team', 'mode': 'complain'},
+    ],
+}
+# dockerd refuses an option it does not know: fleet2's restart fails after its new
+# profiles are in place
+FAULT = {'host_hardening_docker_daemon_options':
+         "{{ {'confine-no-such-option': true} if inventory_hostname == 'fleet2' else {} }}"}
+SNAPSHOT = r'''
+cd / && sha256sum etc/docker/seccomp/*.json etc/apparmor.d/fleet-* etc/docker/daemon.json \
+  etc/ansible/facts.d/confine_hardening.fact var/lib/confine/seccomp/*.json 2>/dev/null | sort -k2
+grep '^fleet-' /sys/kernel/security/apparmor/profiles | sort
+docker info --format '{{json .SecurityOptions}}'
+'''
+STATE = {}
+
+
+@pytest.fixture(scope='module')
+def fleet():
+    if not INVENTORY:
+        pytest.skip('runs under molecule (MOLECULE_INVENTORY_FILE)')
+    return dict((name, testinfra.get_host('ansible://%s' % name, ansible_inventory=INVENTORY)) for name in HOSTS)
+
+
+def playbook(name, *args, extra=None):
+    cmd = ['ansible-playbook', '-i', INVENTORY, str(PROJECT / name)] + list(args)
+    if extra:
+        cmd += ['-e', json.dumps(extra)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=2400, cwd=str(PROJECT),
+                          env=PLAIN)
+    return proc.returncode, re.sub(r'\x1b\[[0-9;]*m', '', proc.stdout + proc.stderr)
+
+
+def snapshot(host):
+    out = host.run(SNAPSHOT)
+    assert out.rc == 0, out.stderr
+    return out.stdout
+
+
+def record(host):
+    return json.loads(host.file('/etc/ansible/facts.d/confine_hardening.fact').content_string)
+
+
+def test_converge_installed_version_1_everywhere(fleet):
+    for name, host in fleet.items():
+        rec = record(host)
+        assert sorted((p['kind'], p['name']) for p in rec['profiles']) == [('apparmor', 'fleet-web'),
+                                                                           ('seccomp', 'fleet-web')], name
+        assert 'fleet-web (enforce)' in host.file('/sys/kernel/security/apparmor/profiles').content_string
+        STATE[name] = snapshot(host)
+        assert 'fleet-web.json' in STATE[name] and 'seccomp,profile=/etc/docker/seccomp/fleet-web.json' in STATE[name]
+
+
+def test_a_failed_wave_stops_the_rollout_and_the_host_is_put_back(fleet):
+    if len(STATE) != 3:
+        pytest.skip('needs the version 1 snapshot')
+    rc, out = playbook('harden.yml', extra=dict(VERSION2, **FAULT))
+    assert rc != 0, out[-4000:]
+    # the failure names dockerd's reason and says the run was undone on fleet2
+    assert re.search(r'fatal: \[fleet2\].*confine-no-such-option.*the run was undone on fleet2', out), out[-6000:]
+    # the canary took version 2
+    one = fleet['fleet1']
+    assert sorted(p['name'] for p in record(one)['profiles'] if p['kind'] == 'apparmor') == ['fleet-api', 'fleet-web']
+    assert snapshot(one) != STATE['fleet1']
+    # fleet2 had version 2 installed and loaded, then it was undone: every file, the
+    # kernel's profiles and dockerd's default are as they were
+    undone = int(re.search(r'the run was undone on fleet2: (\d+) files put back', out).group(1))
+    assert undone >= 5, out[-6000:]     # 2 seccomp profiles' files and records, 2 AppArmor profiles
+    assert snapshot(fleet['fleet2']) == STATE['fleet2']
+    assert not fleet['fleet2'].file('/etc/apparmor.d/fleet-api').exists
+    # the rollout stopped: fleet3 was never touched
+    assert '[fleet3]' not in out, out[-4000:]
+    assert snapshot(fleet['fleet3']) == STATE['fleet3']
+
+
+def test_without_the_fault_a_rerun_converges_the_fleet(fleet):
+    rc, out = playbook('harden.yml', extra=VERSION2)
+    assert rc == 0, out[-4000:]
+    for name, host in fleet.items():
+        rec = record(host)
+        assert sorted((p['kind'], p['name']) for p in rec['profiles']) == [
+            ('apparmor', 'fleet-api'), ('apparmor', 'fleet-web'), ('seccomp', 'fleet-api'), ('seccomp', 'fleet-web')]
+        modes = host.file('/sys/kernel/security/apparmor/profiles').content_string
+        assert 'fleet-web (enforce)' in modes and 'fleet-api (complain)' in modes, name
+        # dockerd was restarted for the new version of its default profile: a container
+        # under it cannot chmod
+        probe = host.run('docker run --rm --network none confine/probe:latest /probe chmod')
+        assert probe.rc == 0, (name, probe.stdout, probe.stderr)
+        assert json.loads(probe.stdout.strip().splitlines()[-1])['results']['chmod'] == 'EPERM', name
+    # the run report, on the host and as JSON
+    report = json.loads(fleet['fleet3'].file('/var/lib/confine/report.json').content_string)
+    assert report['stage'] == 'enforce' and report['host'] == 'fleet3'
+    assert sorted(p['name'] for p in report['profiles']) == ['fleet-api', 'fleet-api', 'fleet-web', 'fleet-web']
+
+
+def test_rollback_takes_a_host_back_to_version_1(fleet):
+    if len(STATE) != 3:
+        pytest.skip('needs the version 1 snapshot')
+    rc, out = playbook('playbooks/rollback.yml', '-l', 'fleet3')
+    assert rc == 0, out[-4000:]
+    assert snapshot(fleet['fleet3']) == STATE['fleet3']
+    assert not fleet['fleet3'].file('/etc/apparmor.d/fleet-api').exists
+    # the others keep version 2
+    assert 'fleet-api' in fleet['fleet1'].file('/sys/kernel/security/apparmor/profiles').content_string
+    # a second run brings it forward again
+    rc, out = playbook('harden.yml', '-l', 'fleet3', extra=VERSION2)
+    assert rc == 0, out[-4000:]
+    assert 'fleet-api (complain)' in fleet['fleet3'].file('/sys/kernel/security/apparmor/profiles').content_string
