@@ -1,0 +1,333 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: profile_events
+short_description: Read the AppArmor and seccomp audit records of a host, counted, with profile suggestions
+version_added: 0.1.0
+description:
+  - Reads the kernel's AppArmor (C(type=AVC), C(type=1400)) and seccomp (C(type=SECCOMP), C(type=1326)) audit
+    records from auditd's log, the journal, the kernel ring buffer or a given file, and returns them
+    deduplicated and counted, most frequent first, with the rules that would allow what was observed
+    (RV(suggestions)), in the spec format of M(confine.hardening.apparmor_profile) and
+    M(confine.hardening.seccomp_profile).
+  - This is how a profile in complain mode (AppArmor C(apparmor="ALLOWED")) or with a C(SCMP_ACT_LOG)
+    action is learned from, and how a gate checks that enforcing one blocks nothing that is needed
+    (AppArmor C(apparmor="DENIED") records; seccomp C(SCMP_ACT_KILL_PROCESS) records, and C(SCMP_ACT_ERRNO)
+    ones where the filter was loaded with logging asked for).
+  - Logs are read line by line; memory grows with the number of distinct events, not with the size of the log.
+  - Records the kernel lost or did not log (its audit rate and backlog limits, the printk rate limit) are
+    reported in RV(rate_limited) and RV(lost), with a warning. See C(docs/events.md).
+  - Reads only; never changes the host. C(changed) is always false.
+author:
+  - confine.hardening contributors (@confine)
+options:
+  since:
+    description:
+      - Only records from this time on. Epoch seconds (V(1795468675), quote it in YAML), an ISO 8601 time
+        (V(2026-11-24T10:00:00Z), V(2026-11-24T11:00:00+01:00); a time without an offset is UTC), or a
+        duration meaning that long ago (V(30s), V(15m), V(2h), V(1d), V(1h30m)).
+      - Omitted, every record the source still holds is read.
+    type: str
+  profiles:
+    description:
+      - AppArmor profile names to keep; events of child profiles (C(NAME//child)) count for C(NAME).
+        Omitted or empty, all profiles are kept.
+      - Seccomp records are never filtered by profile, because they carry no profile name (only the
+        process, its executable and its AppArmor label); use O(kinds) to leave them out.
+    type: list
+    elements: str
+  source:
+    description:
+      - Where the records are read.
+      - V(auditd) reads C(/var/log/audit/audit.log) and its rotated files C(audit.log.N), oldest first;
+        rotated files last written before O(since) are not opened.
+      - V(journald) reads the journal's kernel and audit transports with C(journalctl -o json). Where
+        C(systemd-journald-audit.socket) is active, journald has every record even when the kernel's
+        printk rate limit kept it out of the kernel log; a record in both is counted once.
+      - V(kmsg) reads the kernel ring buffer C(/dev/kmsg) (root, or C(CAP_SYSLOG) with
+        C(kernel.dmesg_restrict=1)). When auditd runs, the kernel does not log records there.
+      - V(file) reads O(log_path).
+      - V(auto) takes auditd when its log is readable and auditd runs, else journald when C(journalctl) is
+        installed and journald runs, else C(/dev/kmsg).
+    type: str
+    default: auto
+    choices: [auto, auditd, journald, kmsg, file]
+  log_path:
+    description:
+      - The file read with O(source=file), for example a copy of an auditd log, C(dmesg) output, raw
+        C(/dev/kmsg) records, or C(journalctl -o cat) or C(journalctl -o json) output. The format is
+        recognised line by line.
+      - Required with O(source=file); an error with any other O(source).
+    type: path
+  kinds:
+    description: The kinds of records returned, counted and suggested from.
+    type: list
+    elements: str
+    choices: [apparmor, seccomp]
+    default: [apparmor, seccomp]
+  max_events:
+    description:
+      - At most this many events are returned in RV(events), the most frequent first; V(0) returns none.
+        RV(counts) and RV(suggestions) always cover every event.
+    type: int
+    default: 500
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+notes:
+  - Reading auditd's log, C(/dev/kmsg) and all of the journal needs root (C(become=true)).
+  - Syscall numbers are named with the host's libseccomp for the architecture of each record. Without
+    libseccomp, seccomp events keep their numbers and no seccomp suggestion is made.
+  - C(lost) counts since boot; C(auditctl --reset-lost) starts the count again.
+seealso:
+  - module: confine.hardening.apparmor_profile
+  - module: confine.hardening.seccomp_profile
+"""
+
+EXAMPLES = r"""
+- name: What the web profile met in the last two hours
+  confine.hardening.profile_events:
+    since: 2h
+    profiles: [web]
+    kinds: [apparmor]
+  become: true
+  register: web_events
+
+- name: Learn from the complain-mode run - merge the suggested rules into the profile's spec
+  confine.hardening.apparmor_profile:
+    profiles:
+      - "{{ web_spec | ansible.builtin.combine(web_events.suggestions.apparmor.web | default({}),
+                                               recursive=true, list_merge='append_rp') }}"
+  vars:
+    web_spec:
+      name: web
+      preset: container-default
+      mode: complain
+      files:
+        - {path: /srv/www/**, perms: r}
+      capabilities: {allow: [net_bind_service]}
+  become: true
+
+- name: Seccomp - the syscalls a log-mode allowlist profile logged, from the journal
+  confine.hardening.profile_events:
+    source: journald
+    since: "2026-11-24T10:00:00Z"
+    kinds: [seccomp]
+  become: true
+  register: sc_events
+
+- name: Allow them in the profile
+  confine.hardening.seccomp_profile:
+    profiles:
+      - "{{ sc_spec | ansible.builtin.combine(sc_events.suggestions.seccomp | default({}), list_merge='append_rp') }}"
+  vars:
+    sc_spec:
+      name: web
+      preset: allowlist
+      mode: log
+      syscalls:
+        - {names: [epoll_wait, accept4], action: SCMP_ACT_ALLOW}
+  become: true
+
+- name: Gate - nothing was denied since the profile was enforced, and nothing was lost
+  confine.hardening.profile_events:
+    since: "{{ enforced_at }}"
+    profiles: [web]
+    kinds: [apparmor]
+  become: true
+  register: gate
+  failed_when: >-
+    gate.rate_limited or (gate.events | selectattr('verdict', 'eq', 'DENIED') | list | length > 0)
+
+- name: Read a log copied from another host
+  confine.hardening.profile_events:
+    source: file
+    log_path: /tmp/lab-audit.log
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+source:
+  description: The source read (O(source=auto) resolved).
+  returned: always
+  type: str
+  sample: auditd
+where:
+  description: The file or command read.
+  returned: always
+  type: str
+  sample: /var/log/audit/audit.log
+since:
+  description: The start of the window in epoch seconds; V(0.0) when O(since) was not given.
+  returned: always
+  type: float
+  sample: 1795468675.0
+since_iso:
+  description: RV(since) as an ISO 8601 UTC time; null when O(since) was not given.
+  returned: always
+  type: str
+  sample: "2026-11-24T10:00:00Z"
+events:
+  description:
+    - The distinct events, most frequent first, at most O(max_events).
+    - C(count) is how often the event was seen, C(first) and C(last) the epoch times of the first and last.
+    - AppArmor events have C(verdict) (V(ALLOWED) in complain mode, V(DENIED), V(AUDIT)), C(profile),
+      C(operation), C(comm), and as the record has them C(name), C(requested_mask), C(denied_mask),
+      C(capname), C(family), C(sock_type), C(peer), C(signal), C(fstype), C(srcname), C(flags).
+    - Seccomp events have C(action) (from the record's C(code)), C(arch) (the audit arch, hex),
+      C(nr), C(syscall) (its name on that arch, null when unknown), C(comm), C(exe) and C(label) (the
+      AppArmor label of the process).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {kind: apparmor, verdict: ALLOWED, profile: web, operation: open, comm: nginx, name: /srv/cache/x,
+       requested_mask: r, denied_mask: r, count: 12, first: 1795468675.652, last: 1795468699.1}
+    - {kind: seccomp, action: SCMP_ACT_LOG, arch: c000003e, nr: 165, syscall: mount, comm: probe,
+       exe: /probe, label: docker-default, count: 1, first: 1795468300.12, last: 1795468300.12}
+truncated:
+  description: How many events were left out of RV(events) by O(max_events).
+  returned: always
+  type: int
+  sample: 0
+counts:
+  description: Occurrences (sums of the events' C(count)) by kind, and of AppArmor events by profile.
+  returned: always
+  type: dict
+  sample: {apparmor: 14, seccomp: 1, by_profile: {web: 14}}
+suggestions:
+  description:
+    - Rules that allow what the ALLOWED and DENIED records show, in the spec format of the profile modules.
+      C(AUDIT) records (accesses a rule allows and logs) suggest nothing.
+    - C(apparmor) maps a profile name (child profiles under their parent) to C(files), C(capabilities)
+      and C(network) to add; process ids and numbered or hex-suffixed names in paths are globbed.
+    - C(seccomp) is present when seccomp events were seen and named; its C(syscalls) is one rule to
+      add to O(confine.hardening.seccomp_profile#module:syscalls).
+    - Review them before use; a suggestion allows what happened, whether it should have or not.
+  returned: always
+  type: dict
+  sample:
+    apparmor:
+      web:
+        files: [{path: /srv/cache/x, perms: r}]
+        capabilities: {allow: [net_bind_service]}
+        network: [{family: inet, type: stream}]
+    seccomp:
+      syscalls: [{names: [mount], action: SCMP_ACT_ALLOW}]
+lines:
+  description: Lines (records and other log lines) read.
+  returned: always
+  type: int
+  sample: 48211
+skipped:
+  description: Lines that looked like AppArmor or seccomp records but were malformed or truncated.
+  returned: always
+  type: int
+  sample: 0
+rate_limited:
+  description:
+    - Whether the kernel reported records lost or not logged (the C(lost) counter of C(auditctl -s), its
+      C(audit_lost=), C(backlog limit exceeded) and C(rate limit exceeded) lines, printk C(callbacks suppressed)
+      lines where only the kernel log is read, auditd's own errors). The events may then be incomplete.
+  returned: always
+  type: bool
+  sample: false
+lost:
+  description:
+    - Records the kernel reported lost or not logged, since boot; null when the source gives no way to know.
+  returned: always
+  type: int
+  sample: 0
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
+from ansible_collections.confine.hardening.plugins.module_utils import _audit_sources as sources
+
+KINDS = ['apparmor', 'seccomp']
+
+
+class EventsError(Exception):
+    pass
+
+
+def argument_spec():
+    return dict(
+        since=dict(type='str'),
+        profiles=dict(type='list', elements='str'),
+        source=dict(type='str', default='auto', choices=list(sources.SOURCES)),
+        log_path=dict(type='path'),
+        kinds=dict(type='list', elements='str', choices=KINDS, default=list(KINDS)),
+        max_events=dict(type='int', default=500),
+    )
+
+
+def iso(epoch):
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(epoch)) if epoch else None
+
+
+def run(module, now=None):
+    params = module.params
+    try:
+        since = sources.parse_since(params['since'], time.time() if now is None else now)
+    except ValueError as exc:
+        raise EventsError('since: %s' % exc)
+    kinds = params['kinds']
+    if not kinds:
+        raise EventsError('kinds: name at least one of %s' % ', '.join(KINDS))
+    if params['max_events'] < 0:
+        raise EventsError('max_events: %d is negative; give 0 or more' % params['max_events'])
+    try:
+        got = sources.collect(params['source'], since=since, profiles=params['profiles'],
+                              log_path=params['log_path'], run_command=module.run_command)
+    except sources.SourceError as exc:
+        raise EventsError(str(exc))
+    except (IOError, OSError) as exc:
+        where = getattr(exc, 'filename', None) or params['log_path'] or params['source']
+        raise EventsError('source: reading %s failed (%s)' % (where, exc.strerror or exc))
+    events = [e for e in got['events'] if e['kind'] in kinds]
+    suggestions = audit.suggestions(events)
+    counts = sources.count_events(events)
+    truncated = max(0, len(events) - params['max_events'])
+    if truncated:
+        module.warn('%d of %d events are left out (max_events=%d); counts and suggestions cover all of them'
+                    % (truncated, len(events), params['max_events']))
+        events = events[:params['max_events']]
+    for warning in got['warnings']:
+        module.warn(warning)
+    return dict(changed=False, source=got['source'], where=got['where'], since=since, since_iso=iso(since),
+                events=events, truncated=truncated, counts=counts, suggestions=suggestions, lines=got['lines'],
+                skipped=got['skipped'], rate_limited=got['rate_limited'], lost=got['lost'])
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        result = run(module)
+    except EventsError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
