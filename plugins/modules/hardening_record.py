@@ -60,6 +60,11 @@ options:
     description: Where the previous version of the record is copied when the run changed something.
     type: path
     default: /var/lib/confine/record
+  audit_lost:
+    description:
+      - The kernel's lost-audit-record counter now (from M(confine.hardening.promotion_gate)). The record keeps
+        its value at the start of the stage, so the gate can tell whether records were lost while observing.
+    type: int
   extra:
     description: More top-level keys to keep in the record (for example the promotion gate's decision).
     type: dict
@@ -193,6 +198,10 @@ def build(params, previous):
     record = {'collection': {'name': 'confine.hardening', 'version': params['collection_version']},
               'stage': params['stage'], 'stage_since': previous['stage_since'] if same_stage else stamp,
               'runtime': runtime, 'profiles': profiles}
+    if same_stage and 'audit_lost_at_stage_start' in previous:
+        record['audit_lost_at_stage_start'] = previous['audit_lost_at_stage_start']
+    elif params.get('audit_lost') is not None:
+        record['audit_lost_at_stage_start'] = params['audit_lost']
     record.update(params.get('extra') or {})
     items = undo.from_results(params['seccomp'], params['apparmor'], params.get('docker'))
     record['undo'] = items if items else previous.get('undo') or []
@@ -225,6 +234,7 @@ def main():
             docker=dict(type='dict', default={}),
             backup_dir=dict(type='path', default='/var/lib/confine/record'),
             extra=dict(type='dict', default={}),
+            audit_lost=dict(type='int'),
         ),
         supports_check_mode=True,
     )

@@ -150,8 +150,15 @@ suggestions:
   description: Spec additions that would explain the unexplained events (the profile modules' format).
   returned: always
   type: dict
+audit_lost:
+  description: The kernel's count of lost audit records since boot (C(auditctl -s)), or null.
+  returned: always
+  type: int
 source:
-  description: Where the records were read, and whether records were lost to rate limiting.
+  description:
+    - Where the records were read, and whether records were lost to rate limiting.
+    - C(lost_during_stage) is how many records the kernel lost since the stage began; a host that lost records
+      while observing is not promoted.
   returned: always
   type: dict
   sample: {name: auditd, where: /var/log/audit/audit.log, rate_limited: false, lost: 0}
@@ -231,9 +238,18 @@ def run(module, now=None):
             result['events'] = unexplained[:p['max_events']]
             result['event_lines'] = [gate.describe(e) for e in unexplained[:10]]
             result['suggestions'] = audit.suggestions(unexplained)
+    # the kernel's lost-record counter runs since boot: what counts is its rise since the
+    # stage began (kept in the record), not its value
+    result['audit_lost'] = sources.auditctl_lost(module.run_command)[0]
+    start = record.get('audit_lost_at_stage_start') if continues else None
+    if result['audit_lost'] is not None and start is not None:
+        lost_during = max(0, result['audit_lost'] - start)
+    else:
+        lost_during = 1 if result['source'].get('rate_limited') else 0
+    result['source']['lost_during_stage'] = lost_during
     if p['stage'] == 'auto':
         stage, promoted, reason = gate.decide(recorded, since, now, observe_min, unexplained, accepted, skipped)
-        if promoted and result['source'].get('rate_limited'):
+        if promoted and lost_during:
             stage, promoted = 'observe', False
             reason = ('no unexplained events, but the kernel dropped audit records (rate limited), so some may be '
                       'missing; raise the audit backlog or rate limit and observe again')

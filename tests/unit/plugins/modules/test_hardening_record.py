@@ -99,3 +99,12 @@ def test_the_previous_record_is_copied_and_joins_the_undo_log(tmp_path):
     m.add_record_undo(first, str(path), None, str(tmp_path / 'bak2'), check_mode=False)
     assert first['undo'][-1] == {'kind': 'record', 'name': 'confine_hardening.fact', 'path': str(path),
                                  'existed': False, 'backup': None, 'changed_file': True}
+
+
+def test_the_lost_record_counter_is_kept_from_the_start_of_the_stage(tmp_path):
+    seccomp, apparmor = results(tmp_path)
+    first = m.build(dict(params(seccomp, apparmor), audit_lost=3), {})[0]
+    later = m.build(dict(params(seccomp, apparmor), audit_lost=9), first)[0]
+    assert first['audit_lost_at_stage_start'] == later['audit_lost_at_stage_start'] == 3
+    promoted = m.build(dict(params(seccomp, apparmor), stage='enforce', audit_lost=9), later)[0]
+    assert promoted['audit_lost_at_stage_start'] == 9

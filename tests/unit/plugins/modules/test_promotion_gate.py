@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The promotion gate module on a record and a log of real record lines: observation
+starts, waits, refuses with the events and suggestions, promotes once the suggestions are
+in the spec, holds back when the kernel lost records during the stage, and refuses bad
+input with one sentence naming the option."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible_collections.confine.hardening.plugins.module_utils import _audit_sources as sources
+from ansible_collections.confine.hardening.plugins.modules import promotion_gate as m
+
+T0 = 1795468000.0       # the stage began
+LOG = [
+    'type=AVC msg=audit(1795467000.000:100): apparmor="ALLOWED" operation="open" profile="web" '
+    'name="/etc/before-the-stage" pid=1 comm="python3" requested_mask="r" denied_mask="r" fsuid=0 ouid=0',
+    'type=AVC msg=audit(1795468675.652:237): apparmor="ALLOWED" operation="open" profile="web" '
+    'name="/srv/cache/data.db" pid=1728 comm="python3" requested_mask="wc" denied_mask="wc" fsuid=0 ouid=0',
+    'type=AVC msg=audit(1795468675.700:238): apparmor="ALLOWED" operation="capable" profile="web" pid=1728 '
+    'comm="python3" capability=12  capname="net_admin"',
+    'type=AVC msg=audit(1795468675.800:239): apparmor="ALLOWED" operation="open" profile="other" '
+    'name="/etc/shadow" pid=9 comm="cat" requested_mask="r" denied_mask="r" fsuid=0 ouid=0',
+]
+
+
+class FakeModule(object):
+    def __init__(self, params, lost=None):
+        self.params = params
+        self.warnings = []
+        self.lost = lost
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def run_command(self, args):
+        if self.lost is None:
+            return 1, '', 'no auditctl here'
+        return 0, 'enabled 1\nlost %d\nbacklog 0\n' % self.lost, ''
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    log = tmp_path / 'audit.log'
+    log.write_text('\n'.join(LOG) + '\n')
+    record = tmp_path / 'record.fact'
+    monkeypatch.setattr(sources, 'which', lambda name: '/usr/sbin/' + name)
+    return log, record
+
+
+def params(host, **kw):
+    log, record = host
+    p = dict(stage='auto', record=str(record), observe_min='1h', seccomp_profiles=[],
+             apparmor_profiles=[{'name': 'web', 'preset': 'service', 'attach': '/usr/bin/web'}], ignore=[],
+             source='file', log_path=str(log), max_events=50)
+    p.update(kw)
+    return p
+
+
+def write_record(host, **kw):
+    rec = dict(stage='observe', stage_since='2026-11-23T21:06:40+00:00')    # T0
+    rec.update(kw)
+    host[1].write_text(json.dumps(rec))
+
+
+def test_a_host_without_a_record_starts_observing(host):
+    result = m.run(FakeModule(params(host)), now=T0)
+    assert (result['stage'], result['promoted']) == ('observe', False)
+    assert result['reason'].startswith('observation starts now')
+
+
+def test_unexplained_events_hold_the_host_in_observe_with_suggestions(host):
+    write_record(host)
+    result = m.run(FakeModule(params(host)), now=T0 + 7200)
+    assert (result['stage'], result['promoted']) == ('observe', False)
+    assert result['reason'].startswith('2 unexplained events since observation began: web: ')
+    assert sorted(e.get('name') or e.get('capname') for e in result['events']) == ['/srv/cache/data.db', 'net_admin']
+    assert result['suggestions']['apparmor']['web'] == {'files': [{'path': '/srv/cache/data.db', 'perms': 'w'}],
+                                                        'capabilities': {'allow': ['net_admin']}}
+    assert result['counts']['unexplained'] == 2 and result['observed_seconds'] == 7200
+
+
+def test_accepted_suggestions_promote_after_the_observation_time(host):
+    write_record(host)
+    first = m.run(FakeModule(params(host)), now=T0 + 7200)
+    spec = dict(params(host)['apparmor_profiles'][0], **first['suggestions']['apparmor']['web'])
+    early = m.run(FakeModule(params(host, apparmor_profiles=[spec], observe_min='1d')), now=T0 + 7200)
+    assert (early['stage'], early['reason']) == ('observe', 'observed for 2h of 1d; no unexplained events so far')
+    result = m.run(FakeModule(params(host, apparmor_profiles=[spec])), now=T0 + 7200)
+    assert (result['stage'], result['promoted']) == ('enforce', True)
+    assert result['reason'] == 'observed for 2h with no unexplained events (2 accepted, 0 ignored): promoted'
+
+
+def test_ignore_patterns_promote_too(host):
+    write_record(host)
+    ignore = [{'profile': 'web', 'name': '/srv/cache/*'}, {'capname': 'net_*'}]
+    result = m.run(FakeModule(params(host, ignore=ignore)), now=T0 + 7200)
+    assert result['promoted'] and result['counts']['ignored'] == 2
+
+
+def test_records_lost_during_the_stage_hold_promotion_back(host):
+    write_record(host, audit_lost_at_stage_start=4)
+    ignore = [{'kind': '*'}]
+    steady = m.run(FakeModule(params(host, ignore=ignore), lost=4), now=T0 + 7200)
+    assert steady['promoted'] and steady['audit_lost'] == 4
+    lost = m.run(FakeModule(params(host, ignore=ignore), lost=9), now=T0 + 7200)
+    assert (lost['stage'], lost['promoted']) == ('observe', False)
+    assert 'dropped audit records' in lost['reason'] and lost['source']['lost_during_stage'] == 5
+
+
+def test_a_promoted_host_stays_and_fixed_stages_are_reported(host):
+    write_record(host, stage='enforce')
+    assert m.run(FakeModule(params(host)), now=T0 + 10)['stage'] == 'enforce'
+    fixed = m.run(FakeModule(params(host, stage='observe')), now=T0 + 10)
+    assert fixed['stage'] == 'observe' and fixed['events'] == []      # a new observe stage begins
+    write_record(host)
+    fixed = m.run(FakeModule(params(host, stage='observe')), now=T0 + 10)
+    assert fixed['stage'] == 'observe' and fixed['counts']['unexplained'] == 2
+
+
+@pytest.mark.parametrize('kw, words', [
+    ({'observe_min': 'soon'}, 'observe_min: '),
+    ({'source': 'auditd'}, 'log_path: only used with source=file'),
+    ({'ignore': [{}]}, 'ignore[0]: an empty pattern would ignore every event'),
+])
+def test_bad_input_is_one_sentence_naming_the_option(host, kw, words):
+    with pytest.raises(m.GateError) as err:
+        m.run(FakeModule(params(host, **kw)), now=T0)
+    assert str(err.value).startswith(words)
