@@ -10,12 +10,14 @@ PYTEST := $(VENV)/bin/pytest
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help deps venv engine images demo test unit integration lint sanity clean
+.PHONY: help deps venv engine images demo test unit integration lint sanity clean bench-audit
 
 help:
 	@echo "make demo   - render, install and prove the example profiles (see README)"
 	@echo "make test   - every test: lint, sanity, unit, integration, molecule on the lab host"
 	@echo "make bench-rerun - benchmark the idempotent re-run cost (docs/benchmarks.md)"
+	@echo "make bench-audit - benchmark the audit-log parser on a generated 1 GiB log beside ausearch"
+	@echo "                   (docs/benchmarks.md; more options: make bench-audit ARGS=--help)"
 
 deps:
 	@scripts/install-deps.sh
@@ -53,6 +55,10 @@ test: lint sanity unit integration molecule
 bench-rerun: deps venv lab-image
 	lab/with-lab.sh $(VENV)/bin/python bench/rerun_cost.py
 
+# installs auditd (for ausearch) when ausearch is missing; no lab host needed
+bench-audit: venv
+	$(PY) bench/audit_parse.py $(ARGS)
+
 clean:
 	rm -rf build .pytest_cache
 
@@ -72,4 +78,5 @@ lab-down:
 
 molecule: deps venv images lab-image
 	@molecule test
+	@molecule test -s fleet
 	@$(PYTEST) -q tests/lab

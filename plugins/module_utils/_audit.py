@@ -135,10 +135,14 @@ class Collector(object):
     def results(self, resolve=None):
         """The events, most frequent first; seccomp numbers named by ``resolve(arch, nr)``."""
         out = []
+        names = {}      # one lookup per (arch, number): many events share them
         for event in self.events.values():
             event = dict(event)
             if event['kind'] == 'seccomp':
-                event['syscall'] = resolve(event['arch'], event['nr']) if resolve else None
+                key = (event['arch'], event['nr'])
+                if key not in names:
+                    names[key] = resolve(event['arch'], event['nr']) if resolve else None
+                event['syscall'] = names[key]
                 event['arch'] = '%x' % event['arch']
             out.append(event)
         out.sort(key=lambda e: (-e['count'], e['kind'], str(e.get('profile') or e.get('syscall'))))
