@@ -89,10 +89,9 @@ def apparmor_accepted(event, spec):
     want = rules[0]
     for rule in spec.get('files') or []:
         path = rule.get('path') or ''
-        if (path == want['path'] or apparmor_glob_re(path).match(name)) and _perms_cover(rule.get('perms'),
-                                                                                        want.get('perms')):
-            if 'exec' not in want or rule.get('exec'):
-                return True
+        matches = path == want['path'] or apparmor_glob_re(path).match(name)
+        if matches and _perms_cover(rule.get('perms'), want.get('perms')) and ('exec' not in want or rule.get('exec')):
+            return True
     return False
 
 
