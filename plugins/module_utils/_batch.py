@@ -78,8 +78,9 @@ def run_batch(module, argument_spec, run, error_cls):
             results.append(run(ItemModule(module, params, check_mode=False, validated=True)))
         except error_cls as exc:
             done = ', '.join(applied) if applied else 'none'
-            raise error_cls('%s: %s (profiles changed before it: %s)' % (params.get('name'), exc, done),
-                            **getattr(exc, 'extra', {}))
+            # the results applied so far go with the failure, so a caller can undo them
+            extra = dict(getattr(exc, 'extra', {}), profiles=[r for r in results if r.get('changed')])
+            raise error_cls('%s: %s (profiles changed before it: %s)' % (params.get('name'), exc, done), **extra)
         applied.append(params.get('name'))
     out = {'changed': any(r.get('changed') for r in results), 'profiles': results}
     diffs = []

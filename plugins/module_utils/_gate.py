@@ -26,10 +26,14 @@ ALLOWING = ('SCMP_ACT_ALLOW', 'SCMP_ACT_LOG')
 def apparmor_glob_re(pattern):
     """An AppArmor path glob as a regular expression (``**``, ``*``, ``?``, ``[...]``,
     ``{a,b}``, and the @{PROC} and @{pid} variables the suggestions use)."""
-    pattern = pattern.replace('@{PROC}', '/proc').replace('@{pid}', '[0-9]*').replace('//', '/')
+    pattern = pattern.replace('@{PROC}', '/proc').replace('//', '/')
     out, i, depth = [], 0, 0
     while i < len(pattern):
         c = pattern[i]
+        if pattern.startswith('@{pid}', i):
+            out.append('[0-9]+')
+            i += 6
+            continue
         if pattern.startswith('**', i):
             out.append('.*')
             i += 2
@@ -58,7 +62,10 @@ def apparmor_glob_re(pattern):
         else:
             out.append(re.escape(c))
         i += 1
-    return re.compile('^%s$' % ''.join(out))
+    try:
+        return re.compile('^%s$' % ''.join(out))
+    except re.error:
+        return re.compile(r'(?!)')     # a rule the gate cannot read explains nothing
 
 
 def _perms_cover(have, want):
@@ -100,6 +107,8 @@ def seccomp_accepted(event, specs):
     for spec in specs:
         for rule in spec.get('syscalls') or []:
             names = rule.get('names') or ([rule['name']] if rule.get('name') else [])
+            if isinstance(names, str):
+                names = [names]
             action = (rule.get('action') or '').upper()
             if name in names and action in ALLOWING and not rule.get('args'):
                 return True
@@ -118,23 +127,28 @@ def ignored(event, patterns):
 
 
 def sort_events(events, seccomp_specs, apparmor_specs, patterns):
-    """(unexplained, accepted, ignored) lists of events."""
+    """(unexplained, accepted, ignored) lists of this run's events.
+
+    Seccomp records of actions other than SCMP_ACT_LOG (another profile enforcing) and
+    AppArmor records that are not a verdict, or name a profile this run does not
+    manage, are not the gate's business and are left out."""
     by_name = dict((s.get('name'), s) for s in apparmor_specs or [])
     unexplained, accepted, skipped = [], [], []
     for event in events:
-        if ignored(event, patterns):
-            skipped.append(event)
-            continue
         if event['kind'] == 'seccomp':
             if event.get('action') != 'SCMP_ACT_LOG':
-                continue        # another profile's enforced verdict, not ours to judge
-            ok = seccomp_accepted(event, seccomp_specs or [])
-        else:
-            if event.get('verdict') not in ('ALLOWED', 'DENIED'):
                 continue
+            spec = None
+        else:
             spec = by_name.get(event['profile'].split('//', 1)[0])
-            ok = spec is not None and apparmor_accepted(event, spec)
-        (accepted if ok else unexplained).append(event)
+            if event.get('verdict') not in ('ALLOWED', 'DENIED') or spec is None:
+                continue
+        if ignored(event, patterns):
+            skipped.append(event)
+        elif seccomp_accepted(event, seccomp_specs or []) if spec is None else apparmor_accepted(event, spec):
+            accepted.append(event)
+        else:
+            unexplained.append(event)
     return unexplained, accepted, skipped
 
 

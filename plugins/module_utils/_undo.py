@@ -30,7 +30,7 @@ def original_of(backup):
     return BACKUP_SUFFIX_RE.sub('', backup)
 
 
-def from_results(seccomp=None, apparmor=None, docker=None):
+def from_results(seccomp=None, apparmor=None, docker=None, kubelet=None):
     """Undo items for the changed results of one run, in the order they must be undone."""
     items = []
     for result in seccomp or []:
@@ -48,7 +48,9 @@ def from_results(seccomp=None, apparmor=None, docker=None):
             continue
         backup = result.get('backup_file')
         # a file left as it was has no backup: only the link or the kernel changed
-        changed_file = bool(backup) or not result['existed'] or result.get('state') == 'absent'
+        changed_file = result.get('file_changed')
+        if changed_file is None:
+            changed_file = bool(backup) or not result['existed'] or result.get('state') == 'absent'
         items.append({'kind': 'apparmor', 'name': result.get('name'), 'path': result['path'],
                       'existed': result['existed'], 'backup': backup, 'changed_file': changed_file,
                       'disabled_before': bool(result.get('disabled_before')),
@@ -57,6 +59,10 @@ def from_results(seccomp=None, apparmor=None, docker=None):
         items.append({'kind': 'docker', 'name': 'daemon.json', 'path': docker['path'],
                       'existed': bool(docker.get('existed')), 'backup': docker.get('backup_file'),
                       'changed_file': True})
+    if isinstance(kubelet, dict) and kubelet.get('changed') and kubelet.get('path'):
+        # lineinfile only edits a config that exists; its backup sits beside it
+        items.append({'kind': 'kubelet', 'name': 'kubelet config', 'path': kubelet['path'], 'existed': True,
+                      'backup': kubelet.get('backup') or kubelet.get('backup_file'), 'changed_file': True})
     return items
 
 

@@ -492,6 +492,11 @@ existed:
   returned: always
   type: bool
   sample: true
+file_changed:
+  description: Whether the task wrote or removed the profile file (not only the link or the kernel).
+  returned: always
+  type: bool
+  sample: true
 disabled_before:
   description: Whether the profile's C(disable/) link existed before the task.
   returned: always
@@ -823,6 +828,7 @@ def run_absent(module, result, params, name, path, link, existing, reason):
                     '(force: true unloads it)' % name)
     caches = glob.glob(CACHE_GLOB % name) if (ours or params['force']) else []
     changed = existing is not None or os.path.lexists(link) or do_unload or bool(caches)
+    result['file_changed'] = existing is not None
     result.update(changed=changed, kernel_mode=None if do_unload else kernel_before)
     if module._diff and changed:
         result['diff'] = diff_entries(path, existing, None, kernel_before, result['kernel_mode'], name)
@@ -883,6 +889,7 @@ def run(module):
     file_changes = fileio.FileSet()
     file_changes.want(path, data)
     writes = bool(file_changes.plan())
+    result['file_changed'] = writes
     link_changes = not link_ok(link, path, mode == 'disabled')
     kernel_changes = kernel_before != want_kernel
     changed = writes or link_changes or kernel_changes
@@ -917,7 +924,15 @@ def run(module):
     now = loaded_profiles().get(name) if not reason else None
     result['kernel_mode'] = now
     if now != want_kernel:
-        raise ProfileError('the kernel shows profile %s as %s after loading, not %s'
+        restore(path, existing, link, link_before)
+        try:
+            if existing is not None and kernel_before is not None:
+                load(module, parser, path)
+            elif kernel_before is None and now is not None:
+                unload(name)
+        except (ProfileError, IOError, OSError):
+            pass
+        raise ProfileError('the kernel shows profile %s as %s after loading, not %s; the previous file was put back'
                            % (name, now or 'not loaded', want_kernel or 'not loaded'), kernel_mode=now)
     return result
 

@@ -56,6 +56,12 @@ options:
     description: The result of M(confine.hardening.docker_daemon) in this run, for the undo log.
     type: dict
     default: {}
+  kubelet:
+    description:
+      - The result of the kubelet config edit in this run (C(ansible.builtin.lineinfile) with C(backup=true)),
+        with C(path) added, for the undo log.
+    type: dict
+    default: {}
   backup_dir:
     description: Where the previous version of the record is copied when the run changed something.
     type: path
@@ -63,8 +69,12 @@ options:
   audit_lost:
     description:
       - The kernel's lost-audit-record counter now (from M(confine.hardening.promotion_gate)). The record keeps
-        its value at the start of the stage, so the gate can tell whether records were lost while observing.
+        its value at the start of the stage, with O(boot_id), so the gate can tell whether records were lost
+        while observing.
     type: int
+  boot_id:
+    description: The kernel's boot id now; the lost-record counter starts again at each boot.
+    type: str
   extra:
     description: More top-level keys to keep in the record (for example the promotion gate's decision).
     type: dict
@@ -201,9 +211,9 @@ def build(params, previous):
     if same_stage and 'audit_lost_at_stage_start' in previous:
         record['audit_lost_at_stage_start'] = previous['audit_lost_at_stage_start']
     elif params.get('audit_lost') is not None:
-        record['audit_lost_at_stage_start'] = params['audit_lost']
+        record['audit_lost_at_stage_start'] = {'lost': params['audit_lost'], 'boot_id': params.get('boot_id')}
     record.update(params.get('extra') or {})
-    items = undo.from_results(params['seccomp'], params['apparmor'], params.get('docker'))
+    items = undo.from_results(params['seccomp'], params['apparmor'], params.get('docker'), params.get('kubelet'))
     record['undo'] = items if items else previous.get('undo') or []
     ignore = ('updated_at', 'undo')
     unchanged = dict(previous, **dict.fromkeys(ignore)) == dict(record, **dict.fromkeys(ignore)) and not items
@@ -235,6 +245,8 @@ def main():
             backup_dir=dict(type='path', default='/var/lib/confine/record'),
             extra=dict(type='dict', default={}),
             audit_lost=dict(type='int'),
+            boot_id=dict(type='str'),
+            kubelet=dict(type='dict', default={}),
         ),
         supports_check_mode=True,
     )

@@ -21,6 +21,8 @@ description:
     M(confine.hardening.hardening_record); the record itself goes back to its previous version, so a second
     rollback goes one more run back.
   - Every backup is checked before anything is touched; if one is missing, the module fails and changes
+    nothing. A file put back keeps the mode it had (its backup's mode).
+  - With O(record) on a host that has no record, there is nothing to roll back; the module says so and changes
     nothing.
   - Docker is not restarted here. RV(docker_restart_needed) tells the caller that C(daemon.json) changed.
   - Restoring replaced files needs the backups the modules take with O(confine.hardening.seccomp_profile#module:backup)
@@ -44,6 +46,9 @@ options:
   docker:
     description: The result of M(confine.hardening.docker_daemon) in the run to undo.
     type: dict
+  kubelet:
+    description: The result of the kubelet config edit in the run to undo, with C(path) added.
+    type: dict
   docker_daemon_json:
     description:
       - Docker's C(daemon.json). When a restored seccomp file is the daemon-wide default it names, dockerd needs
@@ -59,7 +64,8 @@ attributes:
     support: full
   idempotent:
     description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
+    support: partial
+    details: With the results of a run, yes. With O(record), each call goes one more run back.
   platform:
     description: Target OS/families that can be operated against.
     support: full
@@ -150,7 +156,7 @@ def unload(name):
 def items_from_record(path):
     data = fileio.read_bytes(path)
     if data is None:
-        raise RestoreError('record: %s does not exist, so there is no run to roll back' % path)
+        return None
     try:
         record = json.loads(data.decode('utf-8'))
     except ValueError as exc:
@@ -208,7 +214,9 @@ def apparmor_kernel(module, item, parser):
         return loaded_profiles().get(name)
     if not parser:
         raise RestoreError('apparmor_parser is not installed, so profile %s could not be loaded again' % name)
-    rc, out, err = module.run_command([parser, '-r', '-T', '-W', item['path']])
+    # the file's flags give its mode; -C forces complain when that is what the kernel had
+    force = ['-C'] if want == 'complain' else []
+    rc, out, err = module.run_command([parser, '-r', '-T', '-W'] + force + [item['path']])
     if rc != 0:
         raise RestoreError('apparmor_parser -r %s failed: %s' % (item['path'], (err or out).strip()))
     now = loaded_profiles().get(name)
@@ -240,7 +248,8 @@ def apply(module, steps, done):
                 os.unlink(item['path'])
             entry['action'] = 'removed'
         else:
-            fileio.write_atomic(item['path'], wanted, 0o644)
+            attrs = fileio.file_mode(item['backup']) if item.get('backup') else None
+            fileio.write_atomic(item['path'], wanted, attrs[0] if attrs else 0o644)
             entry['action'] = 'restored'
         if item.get('kind') == 'apparmor':
             before = loaded_profiles().get(item['name'])
@@ -255,18 +264,28 @@ def apply(module, steps, done):
     return docker_restart
 
 
+def apparmor_differs(item, loaded):
+    """Whether the kernel or the disable/ link of a profile differ from before the run."""
+    link = os.path.join(os.path.dirname(item['path']), 'disable', item['name'])
+    return loaded.get(item['name']) != item.get('kernel_mode_before') or \
+        os.path.islink(link) != bool(item.get('disabled_before'))
+
+
 def run(module):
     params = module.params
     if params.get('record'):
         items = items_from_record(params['record'])
+        if items is None:
+            return dict(changed=False, undo=[], restored=[], docker_restart_needed=False,
+                        msg='no record at %s: this host was never hardened, nothing to roll back' % params['record'])
     else:
-        items = undo.from_results(params.get('seccomp'), params.get('apparmor'), params.get('docker'))
+        items = undo.from_results(params.get('seccomp'), params.get('apparmor'), params.get('docker'),
+                                  params.get('kubelet'))
     steps, problems = plan(items)
     if problems:
         raise RestoreError('cannot restore, nothing was changed: %s' % '; '.join(problems))
     loaded = loaded_profiles()
-    pending = [(i, c, w) for i, c, w in steps
-               if c != w or (i.get('kind') == 'apparmor' and loaded.get(i['name']) != i.get('kernel_mode_before'))]
+    pending = [(i, c, w) for i, c, w in steps if c != w or (i.get('kind') == 'apparmor' and apparmor_differs(i, loaded))]
     result = dict(changed=bool(pending), undo=items, restored=[], docker_restart_needed=False)
     if module._diff and pending:
         result['diff'] = [{'before_header': i['path'], 'after_header': i['path'],
@@ -292,10 +311,11 @@ def main():
             seccomp=dict(type='list', elements='dict'),
             apparmor=dict(type='list', elements='dict'),
             docker=dict(type='dict'),
+            kubelet=dict(type='dict'),
             docker_daemon_json=dict(type='path', default='/etc/docker/daemon.json'),
         ),
-        mutually_exclusive=[('record', 'seccomp'), ('record', 'apparmor'), ('record', 'docker')],
-        required_one_of=[('record', 'seccomp', 'apparmor', 'docker')],
+        mutually_exclusive=[('record', 'seccomp'), ('record', 'apparmor'), ('record', 'docker'), ('record', 'kubelet')],
+        required_one_of=[('record', 'seccomp', 'apparmor', 'docker', 'kubelet')],
         supports_check_mode=True,
     )
     try:

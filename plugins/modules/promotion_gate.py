@@ -154,6 +154,10 @@ audit_lost:
   description: The kernel's count of lost audit records since boot (C(auditctl -s)), or null.
   returned: always
   type: int
+boot_id:
+  description: The kernel's boot id (the lost-record counter starts again at each boot).
+  returned: always
+  type: str
 source:
   description:
     - Where the records were read, and whether records were lost to rate limiting.
@@ -173,6 +177,9 @@ from ansible_collections.confine.hardening.plugins.module_utils import _audit as
 from ansible_collections.confine.hardening.plugins.module_utils import _audit_sources as sources
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _gate as gate
+
+
+BOOT_ID = '/proc/sys/kernel/random/boot_id'
 
 
 def epoch(iso):
@@ -241,9 +248,13 @@ def run(module, now=None):
     # the kernel's lost-record counter runs since boot: what counts is its rise since the
     # stage began (kept in the record), not its value
     result['audit_lost'] = sources.auditctl_lost(module.run_command)[0]
+    result['boot_id'] = (fileio.read_text(BOOT_ID) or '').strip() or None
     start = record.get('audit_lost_at_stage_start') if continues else None
-    if result['audit_lost'] is not None and start is not None:
-        lost_during = max(0, result['audit_lost'] - start)
+    if result['audit_lost'] is not None and isinstance(start, dict) and start.get('lost') is not None:
+        if start.get('boot_id') == result['boot_id']:
+            lost_during = max(0, result['audit_lost'] - start['lost'])
+        else:
+            lost_during = result['audit_lost']     # rebooted: the counter started again from 0
     else:
         lost_during = 1 if result['source'].get('rate_limited') else 0
     result['source']['lost_during_stage'] = lost_during

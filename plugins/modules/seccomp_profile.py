@@ -501,7 +501,9 @@ def read_manifest(path):
 
 
 class ProfileError(Exception):
-    pass
+    def __init__(self, message, **extra):
+        super(ProfileError, self).__init__(message)
+        self.extra = extra
 
 
 def check_with_libseccomp(backend, profile, user_fields, preset_names):
@@ -681,7 +683,7 @@ def main():
     except ProfileError as exc:
         name = module.params['name']
         module.fail_json(msg='seccomp profile %r: %s' % (name, exc) if name else 'seccomp profiles: %s' % exc,
-                         name=name)
+                         name=name, **exc.extra)
     module.exit_json(**result)
 
 

@@ -93,7 +93,7 @@ def test_gate_refuses_then_promotes_after_the_suggestions_are_accepted(host):
         assert denied.rc != 0 and 'Permission denied' in denied.stderr
         # a further run stays enforced and changes nothing
         rc, out = harden(host, accepted)
-        assert rc == 0 and re.search(r'changed=0 ', out), out[-2000:]
+        assert rc == 0 and re.search(r'^lab\s+: ok=\d+\s+changed=0 ', out, re.M), out[-2000:]
     finally:
         harden(host, dict(SPEC, state='absent'), host_hardening_stage='enforce')
         host.run('rm -rf %s /srv/confine-gate /var/lib/confine-gate-test' % APP)

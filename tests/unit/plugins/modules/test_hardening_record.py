@@ -103,8 +103,8 @@ def test_the_previous_record_is_copied_and_joins_the_undo_log(tmp_path):
 
 def test_the_lost_record_counter_is_kept_from_the_start_of_the_stage(tmp_path):
     seccomp, apparmor = results(tmp_path)
-    first = m.build(dict(params(seccomp, apparmor), audit_lost=3), {})[0]
-    later = m.build(dict(params(seccomp, apparmor), audit_lost=9), first)[0]
-    assert first['audit_lost_at_stage_start'] == later['audit_lost_at_stage_start'] == 3
-    promoted = m.build(dict(params(seccomp, apparmor), stage='enforce', audit_lost=9), later)[0]
-    assert promoted['audit_lost_at_stage_start'] == 9
+    first = m.build(dict(params(seccomp, apparmor), audit_lost=3, boot_id='b1'), {})[0]
+    later = m.build(dict(params(seccomp, apparmor), audit_lost=9, boot_id='b1'), first)[0]
+    assert first['audit_lost_at_stage_start'] == later['audit_lost_at_stage_start'] == {'lost': 3, 'boot_id': 'b1'}
+    promoted = m.build(dict(params(seccomp, apparmor), stage='enforce', audit_lost=9, boot_id='b2'), later)[0]
+    assert promoted['audit_lost_at_stage_start'] == {'lost': 9, 'boot_id': 'b2'}

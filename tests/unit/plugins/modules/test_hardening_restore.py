@@ -42,10 +42,11 @@ class Kernel(object):
         (self.fs / 'apparmor' / 'profiles').write_text(
             ''.join('%s (%s)\n' % item for item in sorted(self.profiles.items())))
 
-    def load(self, path):
+    def load(self, path, complain=False):
         text = open(path).read()
         name = re.search(r'^profile (\S+)', text, re.M).group(1)
-        self.profiles[name] = 'complain' if re.search(r'flags=\([^)]*complain', text) else 'enforce'
+        complain = complain or re.search(r'flags=\([^)]*complain', text)
+        self.profiles[name] = 'complain' if complain else 'enforce'
         self.write()
         return 0, '', ''
 
@@ -70,7 +71,7 @@ class FakeModule(object):
 
     def run_command(self, args):
         if args[0] == PARSER and args[1] == '-r':
-            return self.kernel.load(args[-1])
+            return self.kernel.load(args[-1], complain='-C' in args)
         import subprocess
         proc = subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
         return proc.returncode, proc.stdout, proc.stderr
@@ -122,7 +123,8 @@ def tree(root, skip=('backups', 'securityfs')):
 
 
 def restore(kernel, check_mode=False, diff=False, **params):
-    full = dict(record=None, seccomp=None, apparmor=None, docker=None, docker_daemon_json='/nonexistent/daemon.json')
+    full = dict(record=None, seccomp=None, apparmor=None, docker=None, kubelet=None,
+                docker_daemon_json='/nonexistent/daemon.json')
     full.update(params)
     return m.run(FakeModule(full, kernel, check_mode=check_mode, diff=diff))
 
@@ -227,5 +229,58 @@ def test_a_record_without_an_undo_log_is_refused(tmp_path):
     fact.write_text('{"profiles": []}\n')
     with pytest.raises(m.RestoreError, match='has no undo log'):
         restore(None, record=str(fact))
-    with pytest.raises(m.RestoreError, match='does not exist, so there is no run to roll back'):
-        restore(None, record=str(tmp_path / 'none'))
+    never = restore(None, record=str(tmp_path / 'none'))
+    assert not never['changed'] and 'this host was never hardened, nothing to roll back' in never['msg']
+
+
+@pytest.mark.skipif(not os.path.exists(PARSER), reason='apparmor_parser is not installed')
+def test_an_apparmor_file_replaced_without_a_backup_is_refused(tmp_path, kernel):
+    apparmor(tmp_path, kernel, mode='complain', backup=False)
+    changed = [apparmor(tmp_path, kernel, mode='enforce', backup=False)]
+    assert changed[0]['file_changed'] and 'backup_file' not in changed[0]
+    with pytest.raises(m.RestoreError, match=r'web-aa was replaced without a backup'):
+        restore(kernel, apparmor=changed)
+    # only the mode in the kernel changed (no file write): the undo reloads the file as it is
+    kernel.profiles['web-aa'] = 'complain'
+    kernel.write()
+    relinked = apparmor(tmp_path, kernel, mode='enforce', backup=False)
+    assert relinked['changed'] and not relinked['file_changed']
+    result = restore(kernel, apparmor=[relinked])
+    assert [e['action'] for e in result['restored']] == ['reloaded']
+
+
+@pytest.mark.skipif(not os.path.exists(PARSER), reason='apparmor_parser is not installed')
+def test_a_batch_that_fails_part_way_returns_what_it_applied_and_that_is_undone(tmp_path, kernel, monkeypatch):
+    apparmor(tmp_path, kernel, mode='complain')
+    before, loaded = tree(tmp_path), dict(kernel.profiles)
+    real = kernel.load
+
+    def load(path, complain=False):
+        if path.endswith('/zz-fails'):
+            return 1, '', 'apparmor_parser: Unable to replace "zz-fails".  Permission denied'
+        return real(path, complain)
+    kernel.load = load
+    p = defaults(aa.argument_spec())
+    p.update(apparmor_dir=str(tmp_path / 'apparmor.d'), backup_dir=str(tmp_path / 'backups'), backup=True,
+             profiles=[{'name': 'web-aa', 'preset': 'container-default', 'mode': 'enforce'},
+                       {'name': 'new-aa', 'preset': 'container-default', 'mode': 'enforce'},
+                       {'name': 'zz-fails', 'preset': 'container-default', 'mode': 'enforce'}])
+    mod = FakeModule(p, kernel)
+    with pytest.raises(aa.ProfileError) as err:
+        aa.batch.run_batch(mod, aa.argument_spec(), aa.run, aa.ProfileError)
+    applied = err.value.extra['profiles']
+    assert [r['name'] for r in applied] == ['web-aa', 'new-aa']
+    assert 'profiles changed before it: web-aa, new-aa' in str(err.value)
+    restore(kernel, apparmor=applied)
+    assert tree(tmp_path) == before and kernel.profiles == loaded
+
+
+def test_the_kubelet_config_goes_back(tmp_path):
+    config = tmp_path / 'config.yaml'
+    backup = tmp_path / 'config.yaml.4242.2026-01-01@00:00:00~'
+    config.write_text('kind: KubeletConfiguration\nseccompDefault: true\n')
+    backup.write_text('kind: KubeletConfiguration\n')
+    os.chmod(str(backup), 0o600)
+    result = restore(None, kubelet={'changed': True, 'backup': str(backup), 'path': str(config)})
+    assert result['restored'][0]['kind'] == 'kubelet' and config.read_text() == 'kind: KubeletConfiguration\n'
+    assert oct(os.stat(str(config)).st_mode & 0o777) == '0o600'

@@ -104,13 +104,18 @@ def test_ignore_patterns_promote_too(host):
 
 
 def test_records_lost_during_the_stage_hold_promotion_back(host):
-    write_record(host, audit_lost_at_stage_start=4)
+    boot = m.fileio.read_text(m.BOOT_ID).strip()
+    write_record(host, audit_lost_at_stage_start={'lost': 4, 'boot_id': boot})
     ignore = [{'kind': '*'}]
     steady = m.run(FakeModule(params(host, ignore=ignore), lost=4), now=T0 + 7200)
     assert steady['promoted'] and steady['audit_lost'] == 4
     lost = m.run(FakeModule(params(host, ignore=ignore), lost=9), now=T0 + 7200)
     assert (lost['stage'], lost['promoted']) == ('observe', False)
     assert 'dropped audit records' in lost['reason'] and lost['source']['lost_during_stage'] == 5
+    # after a reboot the counter starts again: all it counts is lost
+    write_record(host, audit_lost_at_stage_start={'lost': 500, 'boot_id': 'another-boot'})
+    rebooted = m.run(FakeModule(params(host, ignore=ignore), lost=300), now=T0 + 7200)
+    assert not rebooted['promoted'] and rebooted['source']['lost_during_stage'] == 300
 
 
 def test_a_promoted_host_stays_and_fixed_stages_are_reported(host):
