@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Whether AppArmor is usable on this host, and why not."""
+"""Whether AppArmor is usable on this host, and why not; what the kernel has loaded; the
+``disable/`` links and the parser cache of a profile."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,6 +14,7 @@ from ansible_collections.confine.hardening.plugins.module_utils import _fileio a
 
 SECURITYFS = '/sys/kernel/security'
 ENABLED = '/sys/module/apparmor/parameters/enabled'
+CACHE_GLOB = '/var/cache/apparmor/*/%s'
 
 
 def unavailable_reason(get_bin_path, securityfs=SECURITYFS, enabled_path=ENABLED):
@@ -30,3 +32,48 @@ def unavailable_reason(get_bin_path, securityfs=SECURITYFS, enabled_path=ENABLED
     if not get_bin_path('apparmor_parser', opt_dirs=['/sbin', '/usr/sbin']):
         return 'apparmor_parser is not installed (Debian package apparmor)'
     return None
+
+
+def parse_loaded(text):
+    """{profile name: mode} from the text of securityfs' ``apparmor/profiles``."""
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.endswith(')') and ' (' in line:
+            name, mode = line[:-1].rsplit(' (', 1)
+            out[name] = mode
+    return out
+
+
+def loaded_profiles(securityfs=SECURITYFS):
+    """{profile name: mode} from the kernel."""
+    return parse_loaded(fileio.read_text(os.path.join(securityfs, 'apparmor', 'profiles')) or '')
+
+
+def unload(name, securityfs=SECURITYFS):
+    """Remove a loaded profile by name (as aa-remove-unknown does)."""
+    with open(os.path.join(securityfs, 'apparmor', '.remove'), 'w') as fh:
+        fh.write(name)
+
+
+def link_ok(link, target, present):
+    if present:
+        return os.path.islink(link) and os.readlink(link) == target
+    return not os.path.lexists(link)
+
+
+def ensure_link(link, target, present):
+    """The ``disable/`` link to ``target`` made (atomically) or removed."""
+    if present:
+        if link_ok(link, target, True):
+            return
+        directory = os.path.dirname(link)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        tmp = '%s.confine-tmp' % link
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(target, tmp)
+        os.rename(tmp, link)
+    elif os.path.lexists(link):
+        os.unlink(link)

@@ -538,7 +538,7 @@ from ansible_collections.confine.hardening.plugins.module_utils import _fileio a
 
 SECURITYFS = aa_host.SECURITYFS
 ENABLED = aa_host.ENABLED
-CACHE_GLOB = '/var/cache/apparmor/*/%s'
+CACHE_GLOB = aa_host.CACHE_GLOB
 SKIP_SUFFIXES = ('~', '.dpkg-new', '.dpkg-old', '.dpkg-dist', '.dpkg-bak', '.rpmnew', '.rpmsave', '.orig', '.rej')
 RULE_KEYS = {
     'files': ('path', 'perms', 'exec', 'owner'), 'exec': ('path', 'mode', 'target'),
@@ -611,18 +611,7 @@ def unavailable_reason(module):
 
 def loaded_profiles():
     """{profile name: mode} from the kernel."""
-    text = fileio.read_text(os.path.join(SECURITYFS, 'apparmor', 'profiles')) or ''
-    return parse_loaded(text)
-
-
-def parse_loaded(text):
-    out = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if line.endswith(')') and ' (' in line:
-            name, mode = line[:-1].rsplit(' (', 1)
-            out[name] = mode
-    return out
+    return aa_host.loaded_profiles(SECURITYFS)
 
 
 def package_of(module, path):
@@ -725,9 +714,7 @@ def load(module, parser, path):
 
 
 def unload(name):
-    """Remove a loaded profile by name (as aa-remove-unknown does)."""
-    with open(os.path.join(SECURITYFS, 'apparmor', '.remove'), 'w') as fh:
-        fh.write(name)
+    aa_host.unload(name, SECURITYFS)
 
 
 def quiet_denies(path):
@@ -747,28 +734,6 @@ def make_backup(params, path, name):
     dest = fileio.backup_path(os.path.join(params['backup_dir'], name)).rstrip('~')
     fileio.write_atomic(dest, data, 0o644)
     return dest
-
-
-def ensure_link(link, target, present):
-    if present:
-        if os.path.islink(link) and os.readlink(link) == target:
-            return
-        directory = os.path.dirname(link)
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        tmp = '%s.confine-tmp' % link
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        os.symlink(target, tmp)
-        os.rename(tmp, link)
-    elif os.path.lexists(link):
-        os.unlink(link)
-
-
-def link_ok(link, target, present):
-    if present:
-        return os.path.islink(link) and os.readlink(link) == target
-    return not os.path.lexists(link)
 
 
 def refuse_foreign(module, params, name, path, existing, loaded):
@@ -890,7 +855,7 @@ def run(module):
     file_changes.want(path, data)
     writes = bool(file_changes.plan())
     result['file_changed'] = writes
-    link_changes = not link_ok(link, path, mode == 'disabled')
+    link_changes = not aa_host.link_ok(link, path, mode == 'disabled')
     kernel_changes = kernel_before != want_kernel
     changed = writes or link_changes or kernel_changes
     result.update(changed=changed, kernel_mode=want_kernel if changed else kernel_before)
@@ -912,7 +877,7 @@ def run(module):
     link_before = os.readlink(link) if os.path.islink(link) else None
     try:
         file_changes.apply()
-        ensure_link(link, path, mode == 'disabled')
+        aa_host.ensure_link(link, path, mode == 'disabled')
         if mode == 'disabled':
             if kernel_before is not None:
                 unload(name)
@@ -944,7 +909,7 @@ def restore(path, existing, link, link_before):
                 os.unlink(path)
         else:
             fileio.write_atomic(path, existing, 0o644)
-        ensure_link(link, link_before, link_before is not None)
+        aa_host.ensure_link(link, link_before, link_before is not None)
     except (IOError, OSError):
         pass
 

@@ -126,11 +126,12 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _undo as undo
-from ansible_collections.confine.hardening.plugins.module_utils._apparmor_host import SECURITYFS
 
-CACHE_GLOB = '/var/cache/apparmor/*/%s'
+SECURITYFS = aa_host.SECURITYFS
+CACHE_GLOB = aa_host.CACHE_GLOB
 
 
 class RestoreError(Exception):
@@ -138,19 +139,11 @@ class RestoreError(Exception):
 
 
 def loaded_profiles():
-    out = {}
-    text = fileio.read_text(os.path.join(SECURITYFS, 'apparmor', 'profiles')) or ''
-    for line in text.splitlines():
-        line = line.strip()
-        if line.endswith(')') and ' (' in line:
-            name, mode = line[:-1].rsplit(' (', 1)
-            out[name] = mode
-    return out
+    return aa_host.loaded_profiles(SECURITYFS)
 
 
 def unload(name):
-    with open(os.path.join(SECURITYFS, 'apparmor', '.remove'), 'w') as fh:
-        fh.write(name)
+    aa_host.unload(name, SECURITYFS)
 
 
 def items_from_record(path):
@@ -196,15 +189,7 @@ def apparmor_kernel(module, item, parser):
     loaded = loaded_profiles()
     want = item.get('kernel_mode_before')
     link = os.path.join(os.path.dirname(item['path']), 'disable', name)
-    if item.get('disabled_before') and os.path.exists(item['path']):
-        if not (os.path.islink(link) and os.readlink(link) == item['path']):
-            if os.path.lexists(link):
-                os.unlink(link)
-            if not os.path.isdir(os.path.dirname(link)):
-                os.makedirs(os.path.dirname(link), 0o755)
-            os.symlink(item['path'], link)
-    elif os.path.lexists(link):
-        os.unlink(link)
+    aa_host.ensure_link(link, item['path'], bool(item.get('disabled_before')) and os.path.exists(item['path']))
     if want is None or not os.path.exists(item['path']):
         if name in loaded:
             unload(name)

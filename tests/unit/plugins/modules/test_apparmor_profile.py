@@ -311,7 +311,7 @@ def test_spec_errors_name_the_field_without_the_action_plugin(kernel):
 
 
 def test_parse_loaded_and_declares():
-    assert m.parse_loaded('docker-default (enforce)\n/usr/bin/man (complain)\nweb//child (enforce)\n') == {
+    assert m.aa_host.parse_loaded('docker-default (enforce)\n/usr/bin/man (complain)\nweb//child (enforce)\n') == {
         'docker-default': 'enforce', '/usr/bin/man': 'complain', 'web//child': 'enforce'}
     assert m.declares('profile web /usr/bin/web flags=(complain) {\n', 'web')
     assert m.declares('  profile "web" {\n', 'web')
