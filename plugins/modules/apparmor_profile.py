@@ -343,23 +343,9 @@ options:
       - The rendered profile. Set by the action plugin from the template; not meant to be set by hand. When
         it is missing, the module renders the spec itself.
     type: str
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
+extends_documentation_fragment:
+  - confine.hardening.attributes
+  - confine.hardening.attributes.action
 notes:
   - A host without AppArmor (not built into the kernel, disabled at boot, securityfs not mounted, or no
     C(apparmor_parser)) fails with one message and C(apparmor_available=false) in the result; the

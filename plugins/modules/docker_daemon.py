@@ -35,20 +35,8 @@ options:
     description: Where the previous file is kept before a change.
     type: path
     default: /var/lib/confine/docker
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - confine.hardening.attributes
 notes:
   - dockerd reads daemon.json only when it starts; restart it after a change.
 """

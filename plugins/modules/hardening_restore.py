@@ -55,21 +55,12 @@ options:
         a restart too (it reads that file only when it starts).
     type: path
     default: /etc/docker/daemon.json
+extends_documentation_fragment:
+  - confine.hardening.attributes
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: partial
     details: With the results of a run, yes. With O(record), each call goes one more run back.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 seealso:
   - module: confine.hardening.hardening_record
   - module: confine.hardening.seccomp_profile

@@ -78,20 +78,11 @@ options:
         RV(counts) and RV(suggestions) always cover every event.
     type: int
     default: 500
+extends_documentation_fragment:
+  - confine.hardening.attributes
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 notes:
   - Reading auditd's log, C(/dev/kmsg) and all of the journal needs root (C(become=true)).
   - Syscall numbers are named with the host's libseccomp for the architecture of each record. Without

@@ -73,17 +73,11 @@ options:
     description: At most this many unexplained events are returned (all are counted).
     type: int
     default: 50
+extends_documentation_fragment:
+  - confine.hardening.attributes
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 seealso:
   - module: confine.hardening.profile_events
   - module: confine.hardening.hardening_record

@@ -204,23 +204,9 @@ options:
       - The rendered profile JSON. Set by the action plugin from the template; not meant to be set by hand.
         When it is missing, the module builds the profile from the spec itself.
     type: str
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
+extends_documentation_fragment:
+  - confine.hardening.attributes
+  - confine.hardening.attributes.action
 notes:
   - Docker reads C(--security-opt seccomp=FILE) when a container is created; containerd's CRI reads the
     kubelet path when a pod's container is created. Running containers keep the filter they started with.
