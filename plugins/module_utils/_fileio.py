@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import json
 import os
 import stat
 import tempfile
@@ -37,6 +38,18 @@ def read_text(path):
     """The file's text (undecodable bytes replaced), or None when it cannot be read."""
     data = read_bytes(path)
     return None if data is None else data.decode('utf-8', 'replace')
+
+
+def read_json_object(path):
+    """The JSON object in a file, or None when the file is missing, is not JSON or holds no object."""
+    data = read_bytes(path)
+    if data is None:
+        return None
+    try:
+        value = json.loads(data.decode('utf-8'))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def file_mode(path):

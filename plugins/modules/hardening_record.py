@@ -133,14 +133,8 @@ def now():
 
 
 def read_record(path):
-    data = fileio.read_bytes(path)
-    if data is None:
-        return {}
-    try:
-        record = json.loads(data.decode('utf-8'))
-    except ValueError:
-        return {}
-    return record if isinstance(record, dict) else {}
+    """The record as it is ({} when there is none, or it cannot be read)."""
+    return fileio.read_json_object(path) or {}
 
 
 def hashed(path):

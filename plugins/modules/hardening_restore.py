@@ -204,11 +204,7 @@ def apparmor_kernel(module, item, parser):
 
 def docker_default(module):
     """The seccomp profile dockerd uses by default (daemon.json's seccomp-profile), or None."""
-    try:
-        config = json.loads((fileio.read_text(module.params['docker_daemon_json']) or '{}'))
-    except ValueError:
-        return None
-    return config.get('seccomp-profile') if isinstance(config, dict) else None
+    return (fileio.read_json_object(module.params['docker_daemon_json']) or {}).get('seccomp-profile')
 
 
 def apply(module, steps, done):

@@ -162,8 +162,6 @@ source:
   sample: {name: auditd, where: /var/log/audit/audit.log, rate_limited: false, lost: 0}
 """
 
-import datetime
-import json
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -176,22 +174,16 @@ from ansible_collections.confine.hardening.plugins.module_utils import _gate as 
 BOOT_ID = '/proc/sys/kernel/random/boot_id'
 
 
-def epoch(iso):
-    if not iso:
-        return None
-    try:
-        return datetime.datetime.fromisoformat(str(iso).replace('Z', '+00:00')).timestamp()
-    except ValueError:
-        return None
+class GateError(Exception):
+    pass
 
 
-def read_record(path):
-    data = fileio.read_bytes(path)
+def epoch(iso, now):
+    """The record's time (ISO 8601) as epoch seconds, or None when it is missing or unreadable."""
     try:
-        record = json.loads(data.decode('utf-8')) if data else {}
+        return sources.parse_since(iso, now) if iso else None
     except ValueError:
-        record = {}
-    return record if isinstance(record, dict) else {}
+        return None
 
 
 def run(module, now=None):
@@ -200,15 +192,15 @@ def run(module, now=None):
     try:
         observe_min = sources.parse_duration(p['observe_min'])
     except ValueError as exc:
-        raise gate_error('observe_min: %s' % exc)
+        raise GateError('observe_min: %s' % exc)
     if p['log_path'] and p['source'] != 'file':
-        raise gate_error('log_path: only used with source=file (source is %s)' % p['source'])
+        raise GateError('log_path: only used with source=file (source is %s)' % p['source'])
     for i, pattern in enumerate(p['ignore']):
         if not pattern:
-            raise gate_error('ignore[%d]: an empty pattern would ignore every event' % i)
-    record = read_record(p['record'])
+            raise GateError('ignore[%d]: an empty pattern would ignore every event' % i)
+    record = fileio.read_json_object(p['record']) or {}
     recorded = record.get('stage')
-    since = epoch(record.get('stage_since'))
+    since = epoch(record.get('stage_since'), now)
     # events count from the start of the stage this run continues
     continues = (p['stage'] == recorded or (p['stage'] == 'auto' and recorded in ('observe', 'enforce')))
     result = dict(changed=False, stage_since=record.get('stage_since') if continues else None,
@@ -223,7 +215,7 @@ def run(module, now=None):
                                     log_path=p['log_path'], run_command=module.run_command)
         except sources.SourceError as exc:
             if p['stage'] == 'auto' and recorded == 'observe':
-                raise gate_error('source: %s; without the audit records the gate cannot promote' % exc)
+                raise GateError('source: %s; without the audit records the gate cannot promote' % exc)
             module.warn('the run report has no events: %s' % exc)
             found = None
         if found is not None:
@@ -263,14 +255,6 @@ def run(module, now=None):
         reason = 'stage %s, as configured (host_hardening_stage)' % stage
     result.update(stage=stage, promoted=promoted, reason=reason)
     return result
-
-
-class GateError(Exception):
-    pass
-
-
-def gate_error(msg):
-    return GateError(msg)
 
 
 def main():

@@ -475,17 +475,6 @@ def manifest_path(params, name):
     return os.path.join(params['state_dir'], name + '.json')
 
 
-def read_manifest(path):
-    data = fileio.read_bytes(path)
-    if data is None:
-        return None
-    try:
-        manifest = json.loads(data.decode('utf-8'))
-    except ValueError:
-        return None
-    return manifest if isinstance(manifest, dict) else None
-
-
 class ProfileError(Exception):
     def __init__(self, message, **extra):
         super(ProfileError, self).__init__(message)
@@ -576,7 +565,7 @@ def run(module):
     if not isinstance(name, str) or not spec_mod.NAME_RE.match(name):
         raise ProfileError('name: %r is not a valid profile name (letters, digits, ".", "_", "-")' % (name,))
     mpath = manifest_path(params, name)
-    manifest = read_manifest(mpath) or {}
+    manifest = fileio.read_json_object(mpath) or {}
     previous = sorted((manifest.get('files') or {}).keys())
     fs = fileio.FileSet()
     diffs = []
