@@ -17,6 +17,7 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 import time
@@ -98,8 +99,16 @@ def write_atomic(path, data, mode=0o644):
         pass
 
 
+BACKUP_SUFFIX_RE = re.compile(r'\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~?$')
+
+
 def backup_path(path):
     return '%s.%s~' % (path, time.strftime('%Y-%m-%d@%H:%M:%S'))
+
+
+def original_of(backup):
+    """The path a backup_path() copy was taken of (the ``~`` may have been dropped)."""
+    return BACKUP_SUFFIX_RE.sub('', backup)
 
 
 class FileSet(object):

@@ -20,14 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
-BACKUP_SUFFIX_RE = re.compile(r'\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~?$')
-
-
-def original_of(backup):
-    """The path a beside-the-file backup (``PATH.YYYY-MM-DD@HH:MM:SS~``) was taken of."""
-    return BACKUP_SUFFIX_RE.sub('', backup)
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 
 
 def from_results(seccomp=None, apparmor=None, docker=None, kubelet=None):
@@ -36,7 +29,7 @@ def from_results(seccomp=None, apparmor=None, docker=None, kubelet=None):
     for result in seccomp or []:
         if not isinstance(result, dict) or not result.get('changed'):
             continue
-        backups = dict((original_of(b), b) for b in result.get('backup_files') or [])
+        backups = dict((fileio.original_of(b), b) for b in result.get('backup_files') or [])
         for path in result.get('created') or []:
             items.append({'kind': 'seccomp', 'name': result.get('name'), 'path': path, 'existed': False,
                           'backup': None, 'changed_file': True})

@@ -65,3 +65,12 @@ def test_failure_puts_every_file_back(tmp_path, monkeypatch):
     assert not os.path.exists(b)
     assert open(c, 'rb').read() == b'old-c'
     assert calls[:2] == [a, b]
+
+
+def test_original_of_reads_back_what_backup_path_made():
+    from ansible_collections.confine.hardening.plugins.module_utils import _fileio
+    made = _fileio.backup_path('/etc/docker/seccomp/web.json')
+    assert made != '/etc/docker/seccomp/web.json' and made.endswith('~')
+    assert _fileio.original_of(made) == '/etc/docker/seccomp/web.json'
+    assert _fileio.original_of(made.rstrip('~')) == '/etc/docker/seccomp/web.json'
+    assert _fileio.original_of('/etc/docker/seccomp/web.json') == '/etc/docker/seccomp/web.json'
