@@ -68,9 +68,8 @@ def test_failure_puts_every_file_back(tmp_path, monkeypatch):
 
 
 def test_original_of_reads_back_what_backup_path_made():
-    from ansible_collections.confine.hardening.plugins.module_utils import _fileio
-    made = _fileio.backup_path('/etc/docker/seccomp/web.json')
+    made = fileio.backup_path('/etc/docker/seccomp/web.json')
     assert made != '/etc/docker/seccomp/web.json' and made.endswith('~')
-    assert _fileio.original_of(made) == '/etc/docker/seccomp/web.json'
-    assert _fileio.original_of(made.rstrip('~')) == '/etc/docker/seccomp/web.json'
-    assert _fileio.original_of('/etc/docker/seccomp/web.json') == '/etc/docker/seccomp/web.json'
+    assert fileio.original_of(made) == '/etc/docker/seccomp/web.json'
+    assert fileio.original_of(made.rstrip('~')) == '/etc/docker/seccomp/web.json'
+    assert fileio.original_of('/etc/docker/seccomp/web.json') == '/etc/docker/seccomp/web.json'
