@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import hashlib
 import json
 import os
@@ -22,17 +23,131 @@ import stat
 import tempfile
 import time
 
+# The most the collection reads of one file it manages (profiles, records, daemon.json).
+MAX_READ = 16 * 1024 * 1024
+
+
+class NotRegularFile(OSError):
+    """A FIFO, device, socket or directory where a regular file was expected."""
+
+    def __init__(self, path, kind):
+        OSError.__init__(self, errno.EINVAL, '%s is a %s, not a regular file' % (path, kind))
+        self.path = path
+        self.kind = kind
+
+
+class UnsafePath(ValueError):
+    """A path that lies outside every directory the caller manages."""
+
+
+def _kind(mode):
+    for test, name in ((stat.S_ISFIFO, 'FIFO'), (stat.S_ISCHR, 'character device'), (stat.S_ISBLK, 'block device'),
+                       (stat.S_ISSOCK, 'socket'), (stat.S_ISDIR, 'directory')):
+        if test(mode):
+            return name
+    return 'special file'
+
 
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def read_bytes(path):
+def read_bytes(path, limit=MAX_READ):
+    """The file's bytes, or None when it is missing or cannot be read.
+
+    Never blocks and never reads without bound: a FIFO, device or socket raises
+    NotRegularFile (it is opened non-blocking and looked at before any read), and so
+    does a file longer than ``limit``."""
     try:
-        with open(path, 'rb') as fh:
-            return fh.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0))
     except (IOError, OSError):
         return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(path, _kind(st.st_mode))
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise NotRegularFile(path, 'file longer than %d bytes' % limit)
+            chunks.append(chunk)
+        return b''.join(chunks)
+    except NotRegularFile:
+        raise
+    except (IOError, OSError):
+        return None
+    finally:
+        os.close(fd)
+
+
+def check_regular_or_missing(path):
+    """Raise NotRegularFile when ``path`` exists and is not a regular file (a symlink to one is fine)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegularFile(path, _kind(st.st_mode))
+
+
+def _real(path):
+    return os.path.realpath(path)
+
+
+def within(path, roots):
+    """True when ``path`` is an absolute path inside one of ``roots`` (a root itself does not count).
+
+    The comparison is made on resolved parents, so neither ``..`` nor a symlinked
+    directory leads outside; the last component itself may be a symlink (it is
+    removed or replaced as a link, never followed)."""
+    if not isinstance(path, str) or not path.startswith('/') or '\x00' in path:
+        return False
+    if '..' in path.split('/'):
+        return False
+    parent, base = os.path.split(os.path.normpath(path))
+    if base in ('', '.'):
+        return False
+    real_parent = _real(parent)
+    for root in roots:
+        if not root:
+            continue
+        real_root = _real(root)
+        if real_parent == real_root or real_parent.startswith(real_root.rstrip('/') + '/'):
+            return True
+    return False
+
+
+def guard(path, roots, field):
+    """``path`` when it lies inside ``roots``; UnsafePath naming ``field`` otherwise."""
+    if not within(path, roots):
+        raise UnsafePath('%s: %r is outside the directories this module manages (%s)'
+                         % (field, path, ', '.join(r for r in roots if r)))
+    return path
+
+
+def remove_owned(path, roots, expected_sha256, field):
+    """Remove ``path`` only when it lies in ``roots`` and still holds what was written.
+
+    Returns ``(removed, reason)``: ``(True, None)`` when removed or already gone,
+    ``(False, sentence)`` when kept (changed by hand, not a regular file).  Raises
+    UnsafePath for a path outside ``roots``."""
+    guard(path, roots, field)
+    if not os.path.lexists(path):
+        return True, None
+    if os.path.islink(path):
+        return False, '%s is a symlink, which this collection never writes; it was kept' % path
+    try:
+        data = read_bytes(path)
+    except NotRegularFile as exc:
+        return False, '%s; it was kept' % exc.strerror
+    if data is not None and expected_sha256 is not None and sha256(data) != expected_sha256:
+        return False, '%s was changed since it was written (its sha256 is not the recorded one); it was kept' % path
+    os.unlink(path)
+    return True, None
 
 
 def read_text(path):
@@ -99,11 +214,62 @@ def write_atomic(path, data, mode=0o644):
         pass
 
 
-BACKUP_SUFFIX_RE = re.compile(r'\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~?$')
+BACKUP_SUFFIX_RE = re.compile(r'\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d(\.\d{6}(-\d+)?)?~?$')
 
 
 def backup_path(path):
-    return '%s.%s~' % (path, time.strftime('%Y-%m-%d@%H:%M:%S'))
+    """A backup name for ``path``: the time to the microsecond (write_backup makes it unique)."""
+    now = time.time()
+    return '%s.%s.%06d~' % (path, time.strftime('%Y-%m-%d@%H:%M:%S', time.localtime(now)),
+                            int((now % 1) * 1000000))
+
+
+def write_backup(path, data, mode=0o644, tilde=True):
+    """Write ``data`` to a new backup file named after ``path``; never replaces an existing file.
+
+    The copy is written to a temporary file, fsynced, then hard-linked to its name,
+    which fails if the name is taken; the next free name is tried instead.  Returns
+    the backup's path."""
+    directory = os.path.dirname(path) or '.'
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    base = backup_path(path)
+    if not tilde:
+        base = base.rstrip('~')
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        owner = _owner()
+        if owner is not None:
+            os.chown(tmp, owner[0], owner[1])
+        for n in range(1000):
+            name = base if n == 0 else ('%s-%d~' % (base[:-1], n) if tilde else '%s-%d' % (base, n))
+            try:
+                os.link(tmp, name)
+                return name
+            except OSError as exc:
+                if exc.errno != errno.EEXIST:
+                    raise
+        raise OSError(errno.EEXIST, 'no free backup name for %s' % path)
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+class IncompleteUndo(OSError):
+    """A failed change whose undo could not put every file back."""
+
+    def __init__(self, cause, not_restored):
+        self.cause = cause
+        self.not_restored = not_restored      # [(path, reason)]
+        OSError.__init__(self, getattr(cause, 'errno', None) or errno.EIO, '%s; the change was undone except for '
+                         '%s, which could not be put back' % (cause, ', '.join('%s (%s)' % pr for pr in not_restored)))
 
 
 def original_of(backup):
@@ -148,15 +314,14 @@ class FileSet(object):
                 previous = read_bytes(path)
                 attrs = file_mode(path)
                 if backup and previous is not None:
-                    dest = backup_path(path)
-                    write_atomic(dest, previous, attrs[0] if attrs else self.mode)
-                    backups.append(dest)
+                    backups.append(write_backup(path, previous, attrs[0] if attrs else self.mode))
                 done.append((path, previous, attrs[0] if attrs else None))
                 if action == 'write':
                     write_atomic(path, self.wanted[path], self.mode)
                 else:
                     os.unlink(path)
-        except BaseException:
+        except BaseException as exc:
+            failed = []
             for path, previous, mode in reversed(done):
                 try:
                     if previous is None:
@@ -164,12 +329,18 @@ class FileSet(object):
                             os.unlink(path)
                     else:
                         write_atomic(path, previous, mode if mode is not None else self.mode)
-                except (IOError, OSError):
-                    pass
+                except (IOError, OSError) as undo_exc:
+                    failed.append((path, str(undo_exc)))
+            kept = set(p for p, _ in failed)
             for dest in backups:
+                # a backup whose original could not be put back is all that is left of it
+                if original_of(dest) in kept:
+                    continue
                 try:
                     os.unlink(dest)
                 except OSError:
                     pass
+            if failed and isinstance(exc, Exception):
+                raise IncompleteUndo(exc, failed)
             raise
         return backups

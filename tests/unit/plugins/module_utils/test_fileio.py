@@ -73,3 +73,83 @@ def test_original_of_reads_back_what_backup_path_made():
     assert fileio.original_of(made) == '/etc/docker/seccomp/web.json'
     assert fileio.original_of(made.rstrip('~')) == '/etc/docker/seccomp/web.json'
     assert fileio.original_of('/etc/docker/seccomp/web.json') == '/etc/docker/seccomp/web.json'
+
+
+def test_read_bytes_refuses_fifos_and_devices_without_blocking(tmp_path):
+    fifo = str(tmp_path / 'fifo')
+    os.mkfifo(fifo)
+    for path in (fifo, '/dev/zero', '/dev/urandom', str(tmp_path)):
+        with pytest.raises(fileio.NotRegularFile) as exc:
+            fileio.read_bytes(path)
+        assert 'not a regular file' in str(exc.value)
+    assert fileio.read_bytes(str(tmp_path / 'missing')) is None
+
+
+def test_read_bytes_is_bounded(tmp_path):
+    big = tmp_path / 'big'
+    big.write_bytes(b'x' * 100)
+    assert fileio.read_bytes(str(big), limit=100) == b'x' * 100
+    with pytest.raises(fileio.NotRegularFile):
+        fileio.read_bytes(str(big), limit=99)
+
+
+def test_backups_within_one_second_never_share_a_name(tmp_path, monkeypatch):
+    a = str(tmp_path / 'a')
+    monkeypatch.setattr(fileio.time, 'time', lambda: 1700000000.5)
+    names = [fileio.write_backup(a, ('v%d' % i).encode()) for i in range(3)]
+    assert len(set(names)) == 3
+    assert [open(n, 'rb').read() for n in names] == [b'v0', b'v1', b'v2']
+    assert all(fileio.original_of(n) == a for n in names)
+    assert fileio.original_of(a + '.2026-11-24@10:00:00~') == a     # names of earlier versions
+
+
+def test_within_and_guard(tmp_path):
+    root = tmp_path / 'root'
+    (root / 'sub').mkdir(parents=True)
+    os.symlink('/etc', str(root / 'link'))
+    assert fileio.within(str(root / 'a.json'), [str(root)])
+    assert fileio.within(str(root / 'sub' / 'a.json'), [str(root)])
+    for bad in (str(root), str(root / '..' / 'x'), str(root / 'link' / 'passwd'), 'relative', '/etc/passwd',
+                str(root / 'a\x00b'), str(tmp_path / 'rootx' / 'a')):
+        assert not fileio.within(bad, [str(root)]), bad
+    with pytest.raises(fileio.UnsafePath) as exc:
+        fileio.guard('/etc/passwd', [str(root)], 'files[0]')
+    assert str(exc.value).startswith("files[0]: '/etc/passwd' is outside")
+
+
+def test_remove_owned_keeps_changed_files_and_links(tmp_path):
+    root = str(tmp_path)
+    a = os.path.join(root, 'a')
+    open(a, 'wb').write(b'mine')
+    assert fileio.remove_owned(a, [root], fileio.sha256(b'other'), 'f')[0] is False
+    assert os.path.exists(a)
+    assert fileio.remove_owned(a, [root], fileio.sha256(b'mine'), 'f') == (True, None)
+    assert not os.path.exists(a)
+    os.symlink('/etc/passwd', a)
+    assert fileio.remove_owned(a, [root], None, 'f')[0] is False and os.path.islink(a)
+    with pytest.raises(fileio.UnsafePath):
+        fileio.remove_owned('/etc/passwd', [root], None, 'f')
+
+
+def test_an_undo_that_cannot_put_a_file_back_says_which(tmp_path, monkeypatch):
+    a, b = str(tmp_path / 'a'), str(tmp_path / 'b')
+    open(a, 'wb').write(b'old-a')
+    fs = fileio.FileSet()
+    fs.want(a, b'new-a')
+    fs.want(b, b'new-b')
+    real = fileio.write_atomic
+    state = {'n': 0}
+
+    def flaky(path, data, mode=0o644):
+        state['n'] += 1
+        if state['n'] >= 2:          # the write of b and the undo of a both fail: disk full
+            raise OSError(28, 'No space left on device')
+        return real(path, data, mode)
+
+    monkeypatch.setattr(fileio, 'write_atomic', flaky)
+    with pytest.raises(fileio.IncompleteUndo) as exc:
+        fs.apply(backup=True)
+    assert exc.value.not_restored == [(a, '[Errno 28] No space left on device')]
+    assert a in str(exc.value) and 'could not be put back' in str(exc.value)
+    # the backup of the file that could not be put back is kept
+    assert [n for n in os.listdir(str(tmp_path)) if n.startswith('a.') and n.endswith('~')]
