@@ -68,6 +68,34 @@ class SpecError(ValueError):
         super(SpecError, self).__init__('%s: %s' % (field, message))
 
 
+# The boot-time loader (and apparmor.service) skips files in /etc/apparmor.d with these
+# endings: a profile so named loads now and is gone after a reboot.
+SKIPPED_SUFFIXES = ('.dpkg-new', '.dpkg-old', '.dpkg-dist', '.dpkg-bak', '.dpkg-remove', '.pacsave', '.pacnew',
+                    '.rpmnew', '.rpmsave', '.orig', '.rej', '~')
+RESERVED_NAMES = ('unconfined', 'README')
+
+
+def name_problem(name):
+    """Why ``name`` cannot be a profile (and file) name of this collection, or None."""
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        return '%r is not a valid profile name (letters, digits, ".", "_", "-", at most 128)' % (name,)
+    if name in RESERVED_NAMES:
+        return '%r is reserved by AppArmor' % (name,)
+    for suffix in SKIPPED_SUFFIXES:
+        if name.endswith(suffix):
+            return ('%r ends in %r: AppArmor skips such files when it loads profiles at boot, so the profile '
+                    'would be gone after a reboot' % (name, suffix))
+    return None
+
+
+def check_name(field, name):
+    """``name`` when it is a usable profile name; SpecError naming ``field`` otherwise."""
+    problem = name_problem(name)
+    if problem:
+        raise SpecError(field, problem)
+    return name
+
+
 # ---------------------------------------------------------------------------
 # Presets (as specs, so users extend them with the same keys)
 # ---------------------------------------------------------------------------
@@ -442,9 +470,7 @@ def validate_header(spec):
     for key in spec:
         if key not in SPEC_KEYS:
             raise SpecError(key, 'unknown key (expected one of %s)' % ', '.join(SPEC_KEYS))
-    name = spec.get('name')
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise SpecError('name', '%r is not a valid profile name (letters, digits, ".", "_", "-")' % (name,))
+    check_name('name', spec.get('name'))
     if spec.get('preset') is not None and spec['preset'] not in PRESETS:
         raise SpecError('preset', 'unknown preset %r (expected one of %s)' % (spec['preset'], ', '.join(PRESETS)))
     if spec.get('mode', 'enforce') not in MODES:
