@@ -68,6 +68,148 @@ class SpecError(ValueError):
         super(SpecError, self).__init__('%s: %s' % (field, message))
 
 
+# ---------------------------------------------------------------------------
+# Quoting: the one way a string from a spec becomes a token of the profile
+# ---------------------------------------------------------------------------
+#
+# Measured with apparmor_parser 3.0.8 (-QK --debug and -D rule-exprs print what it read):
+# - an unquoted token ends at a space, tab, newline, '"', '!' or a ',' at its end; inside
+#   one, '\ ' and '\,' continue it, so a token ending in a backslash swallows what follows
+#   (issue 11 items 1 and 2);
+# - a quoted token is '"' (any character but NUL and '"', or '\"')* '"', longest match:
+#   a backslash just before the closing quote makes that quote an escaped one, and the
+#   token runs on to the next quote in the file (even on a later line);
+# - inside a token the lexer turns \" into ", \n \t \a \e \r ... into control
+#   characters, \NNN, \dNNN and \xHH into the character (\x5c and \x2a into the escaped
+#   glob characters \\ and \*), and passes every other backslash pair (\\ \* \? \[ \] \{
+#   \} \^ \@ ...) through to the glob compiler, where it means the character itself;
+# - @{NAME} is a variable (expanded before globbing); \@ is a literal @.
+# So a spec glob reaches the parser unchanged when it is written in double quotes with
+# only '"' escaped and a final backslash pair written \x5c; a backslash in a spec glob
+# must escape one of the glob characters below, and control characters cannot be written.
+
+GLOB_CHARS = '\\*?[]{}^@'
+MAX_TOKEN = 4096
+SAFE_TOKEN_RE = re.compile(r'^[A-Za-z0-9_./*?\[\]{}^@,-]+$')
+VARIABLE_RE = re.compile(r'@\{[A-Za-z_][A-Za-z0-9_]*\}')
+
+
+def literal_glob(value):
+    """``value`` with every AppArmor glob character escaped: a glob that matches
+    exactly the string ``value`` (no check; see ``literal_path``)."""
+    return ''.join('\\' + char if char in GLOB_CHARS else char for char in value)
+
+
+def _text_problem(value):
+    if not isinstance(value, str):
+        return '%r is not a string' % (value,)
+    if not value:
+        return 'must not be empty'
+    try:
+        size = len(value.encode('utf-8'))
+    except UnicodeError:
+        return '%r is not valid Unicode text (it holds a lone surrogate)' % (value,)
+    if size > MAX_TOKEN:
+        return 'is %d bytes long; at most %d are allowed' % (size, MAX_TOKEN)
+    for char in value:
+        if ord(char) < 0x20 or 0x7f <= ord(char) < 0xa0:
+            return '%r contains the control character %r, which a profile cannot express' % (value, char)
+    return None
+
+
+def _glob_problem(value):
+    """Why ``value`` is not a well-formed AppArmor glob of this collection, or None."""
+    depth, bracket, i = 0, False, 0
+    while i < len(value):
+        char = value[i]
+        if char == '\\':
+            if i + 1 >= len(value):
+                return ('%r ends in a lone backslash (a backslash escapes the next character; '
+                        'write \\\\ for a backslash)' % (value,))
+            if value[i + 1] not in GLOB_CHARS:
+                return ('%r has a backslash before %r (a backslash may only escape one of %s)'
+                        % (value, value[i + 1], ' '.join(GLOB_CHARS)))
+            i += 2
+            continue
+        if bracket:
+            if char == ']':
+                bracket = False
+        elif char == '[':
+            bracket = True
+        elif char == '@' and value[i + 1:i + 2] == '{':
+            match = VARIABLE_RE.match(value, i)
+            if not match:
+                return ('%r has "@{" that does not start a variable such as @{HOME} (write \\@ for a literal @)'
+                        % (value,))
+            i = match.end()
+            continue
+        elif char == '{':
+            depth += 1
+        elif char == '}':
+            depth -= 1
+            if depth < 0:
+                return '%r has a "}" without its "{" (write \\} for a literal brace)' % (value,)
+        i += 1
+    if bracket:
+        return '%r has a "[" without its "]" (write \\[ for a literal bracket)' % (value,)
+    if depth:
+        return '%r has a "{" without its "}" (write \\{ for a literal brace)' % (value,)
+    return None
+
+
+def _token(glob):
+    """The profile token the parser reads back as exactly ``glob``."""
+    if SAFE_TOKEN_RE.match(glob) and _commas_in_braces(glob):
+        return glob
+    body = glob.replace('"', '\\"')
+    if body.endswith('\\'):
+        # the glob ends in the pair \\: a backslash before the closing quote would escape it
+        body = body[:-2] + '\\x5c'
+    return '"%s"' % body
+
+
+def _commas_in_braces(value):
+    depth = 0
+    for char in value:
+        if char == '{':
+            depth += 1
+        elif char == '}':
+            depth -= 1
+        elif char == ',' and depth <= 0:
+            return False
+    return True
+
+
+def quote(field, value, literal=False, path=True):
+    """The profile token for the spec string ``value`` of ``field``; SpecError naming the field
+    when the string cannot be a profile token.
+
+    ``value`` is an AppArmor glob (``*``, ``**``, ``?``, ``[...]``, ``{a,b}``, ``@{VAR}``; a
+    backslash escapes a glob character) unless ``literal`` is true, in which case every
+    character means itself.  ``path`` asks for an absolute path: it starts with ``/`` (or, for
+    a glob, with a variable such as ``@{PROC}``).  The token is double-quoted when it needs to
+    be (spaces, quotes, commas outside braces, backslashes, non-ASCII letters)."""
+    problem = _text_problem(value)
+    if problem is None:
+        glob = literal_glob(value) if literal else value
+        problem = None if literal else _glob_problem(value)
+        if problem is None and path and not (value.startswith('/') or
+                                             (not literal and VARIABLE_RE.match(value))):
+            problem = '%r is not an absolute path (it must start with / or a variable such as @{HOME})' % (value,)
+        if problem is None:
+            return _token(glob)
+    raise SpecError(field, problem)
+
+
+def literal_path(path):
+    """The spec glob that matches exactly the absolute path ``path`` and nothing else: every
+    AppArmor glob character (``\\ * ? [ ] { } ^ @``) escaped with a backslash.  For
+    suggestions made from observed file names.  SpecError (field ``path``) when ``path``
+    is not absolute, is empty or too long, or holds a control character."""
+    quote('path', path, literal=True)
+    return literal_glob(path)
+
+
 # The boot-time loader (and apparmor.service) skips files in /etc/apparmor.d with these
 # endings: a profile so named loads now and is gone after a reboot.
 SKIPPED_SUFFIXES = ('.dpkg-new', '.dpkg-old', '.dpkg-dist', '.dpkg-bak', '.dpkg-remove', '.pacsave', '.pacnew',
