@@ -20,6 +20,14 @@ description:
     RV(backup_file). If the file did not exist, RV(existed) is false. The caller restarts dockerd and, if
     dockerd does not come back, puts the previous file back (the C(host_hardening) role does this).
   - The file is written atomically, C(0644) root:root, as indented JSON with sorted keys.
+  - When O(path) is a symlink to a regular file, the file it points to is rewritten (atomically, in that file's
+    directory) and the link stays as it is. A dangling link, or a link to anything but a regular file, is
+    refused and nothing is written.
+  - The whole new content is checked and serialised before anything is written. JSON that Docker's reader and
+    this module cannot agree on is refused with one sentence naming the key, leaving the file and the backups
+    untouched. That covers NaN and Infinity (including numbers too large for a double, like C(1e400)), strings
+    or keys with a lone surrogate (C(\\ud800)), duplicate keys, and nesting deeper than 64 levels, in
+    O(settings) or in the file.
 author:
   - confine.hardening contributors (@confine)
 options:
@@ -59,7 +67,12 @@ backup_file:
   description: The copy of the previous file, made before a change.
   returned: when the file existed and changed
   type: str
-  sample: /var/lib/confine/docker/daemon.json.2026-11-23@10:00:00
+  sample: /var/lib/confine/docker/daemon.json.2026-11-23@10:00:00.123456
+link_target:
+  description: The file written when O(path) is a symlink (the link is kept).
+  returned: when O(path) is a symlink
+  type: str
+  sample: /srv/docker-config/daemon.json
 config:
   description: The merged configuration.
   returned: always
@@ -67,11 +80,14 @@ config:
   sample: {seccomp-profile: /etc/docker/seccomp/web.json, log-driver: journald}
 """
 
-import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+
+
+class DaemonError(Exception):
+    pass
 
 
 def merged(current, settings):
@@ -84,6 +100,66 @@ def merged(current, settings):
     return out
 
 
+def read_current(path):
+    """(real file, bytes or None, the JSON object): everything checked before anything is written."""
+    try:
+        real = fileio.resolve_in_place(path, 'path')
+        before = fileio.read_bytes(real)
+    except fileio.NotRegularFile as exc:
+        raise DaemonError('path: %s; daemon.json is only ever replaced as a regular file, so nothing was changed'
+                          % exc.strerror)
+    current = {}
+    if before is not None and before.strip():
+        try:
+            current = fileio.loads_strict(before.decode('utf-8'))
+        except ValueError as exc:
+            raise DaemonError('%s is not valid JSON (%s); dockerd would not start with it either. Fix it by hand; '
+                              'nothing was changed' % (path, exc))
+        if not isinstance(current, dict):
+            raise DaemonError('%s holds a JSON %s, not an object; fix it by hand; nothing was changed'
+                              % (path, type(current).__name__))
+        problem = fileio.json_problem(current, '')
+        if problem:
+            raise DaemonError('%s: the key %s; fix it by hand; nothing was changed' % (path, problem))
+    return real, before, current
+
+
+def run(module):
+    params = module.params
+    path = params['path']
+    problem = fileio.json_problem(params['settings'], 'settings')
+    if problem:
+        raise DaemonError('%s; nothing was changed' % problem)
+    real, before, current = read_current(path)
+    config = merged(current, params['settings'])
+    # the whole new content is serialised (and so checked) before anything is written
+    try:
+        data = fileio.dumps_checked(config, 'settings')
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise DaemonError('settings: %s; nothing was changed' % exc)
+    attrs = fileio.file_mode(real)
+    changed = config != current or before is None or attrs is None or attrs[0] != 0o644
+    result = dict(changed=changed, existed=before is not None, config=config, path=path)
+    if real != path:
+        result['link_target'] = real
+    if module._diff and changed:
+        result['diff'] = {'before_header': path, 'after_header': path,
+                          'before': (before or b'').decode('utf-8', 'replace'), 'after': data.decode('utf-8')}
+    if changed and not module.check_mode:
+        if before is not None:
+            try:
+                result['backup_file'] = fileio.write_backup(os.path.join(params['backup_dir'], 'daemon.json'), before,
+                                                            attrs[0] if attrs else 0o644, tilde=False)
+            except (IOError, OSError) as exc:
+                raise DaemonError('backup_dir: copying %s to %s failed (%s); nothing was changed'
+                                  % (path, params['backup_dir'], exc))
+        try:
+            fileio.write_atomic(real, data, 0o644)
+        except (IOError, OSError) as exc:
+            raise DaemonError('writing %s failed: %s; the file was not changed' % (real, exc), result)
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -93,36 +169,11 @@ def main():
         ),
         supports_check_mode=True,
     )
-    path = module.params['path']
-    before = fileio.read_bytes(path)
-    current = {}
-    if before is not None and before.strip():
-        try:
-            current = json.loads(before.decode('utf-8'))
-        except ValueError as exc:
-            module.fail_json(msg='%s is not valid JSON (%s); dockerd would not start with it either. Fix it by hand; '
-                                 'nothing was changed' % (path, exc), path=path)
-        if not isinstance(current, dict):
-            module.fail_json(msg='%s holds a JSON %s, not an object; fix it by hand; nothing was changed'
-                                 % (path, type(current).__name__), path=path)
-    config = merged(current, module.params['settings'])
-    data = (json.dumps(config, indent=2, sort_keys=True) + '\n').encode('utf-8')
-    changed = config != current or before is None
-    attrs = fileio.file_mode(path)
-    changed = changed or attrs is None or attrs[0] != 0o644
-    result = dict(changed=changed, existed=before is not None, config=config, path=path)
-    if module._diff and changed:
-        result['diff'] = {'before_header': path, 'after_header': path,
-                          'before': (before or b'').decode('utf-8', 'replace'), 'after': data.decode('utf-8')}
-    if changed and not module.check_mode:
-        try:
-            if before is not None:
-                dest = fileio.backup_path(os.path.join(module.params['backup_dir'], 'daemon.json')).rstrip('~')
-                fileio.write_atomic(dest, before, attrs[0] if attrs else 0o644)
-                result['backup_file'] = dest
-            fileio.write_atomic(path, data, 0o644)
-        except (IOError, OSError) as exc:
-            module.fail_json(msg='writing %s failed: %s; the file was not changed' % (path, exc), path=path)
+    try:
+        result = run(module)
+    except DaemonError as exc:
+        extra = exc.args[1] if len(exc.args) > 1 else {}
+        module.fail_json(msg=exc.args[0], **dict((k, v) for k, v in extra.items() if k in ('backup_file', 'existed')))
     module.exit_json(**result)
 
 

@@ -19,7 +19,13 @@ description:
   - The next run reads the record as C(ansible_local.confine_hardening) (fact gathering reads C(facts.d)).
   - A profile whose files and mode did not change keeps its C(installed_at) and backup, so an idempotent run
     leaves the record byte for byte unchanged and reports no change.
-  - The file is written atomically, C(0644) root:root.
+  - The file is written atomically, C(0644) root:root. When O(path) is a symlink to a regular file, that file is
+    rewritten and the link kept; a dangling link is refused.
+  - The results passed in are checked first; a result of the wrong shape (for example O(seccomp=[{}])) fails
+    with one sentence naming it (C(seccomp[0].name must be a profile name ...)). Top-level fields of the
+    previous record with the wrong type are dropped with a warning.
+  - Each undo item carries the sha256 of its file as the run left it; the rollback removes a file the run
+    made only while it still has that hash.
   - The record keeps the stage and when it began (C(stage_since)); the promotion gate counts observation time
     and events from there.
   - It also keeps the undo log of the last run that changed something (C(undo)), that is each file that run made,
@@ -86,6 +92,13 @@ options:
         recorded on a run that made none).
     type: dict
     default: {}
+  lock_timeout:
+    description:
+      - How many seconds to wait for another task that is reading and rewriting the same record (a short
+        C(flock) on the record's directory; nothing is created for it). The whole run is serialised by
+        M(confine.hardening.hardening_lock).
+    type: int
+    default: 60
 extends_documentation_fragment:
   - confine.hardening.attributes
 """
@@ -120,12 +133,16 @@ path:
 """
 
 import datetime
-import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as seccomp_spec
 from ansible_collections.confine.hardening.plugins.module_utils import _undo as undo
+
+
+class RecordError(Exception):
+    pass
 
 
 def now():
@@ -137,8 +154,83 @@ def read_record(path):
     return fileio.read_json_object(path) or {}
 
 
+# The shapes a previous record's top-level fields must have; anything else is dropped
+# (with a warning) rather than trusted: the record is on the host, so it is input.
+RECORD_SHAPES = {'profiles': list, 'runtime': dict, 'undo': list, 'stage': str, 'stage_since': str,
+                 'updated_at': str, 'audit_lost_at_stage_start': dict, 'collection': dict}
+
+
+def sanitised(previous, warn=None):
+    out = {}
+    for key, value in previous.items():
+        shape = RECORD_SHAPES.get(key)
+        if shape is not None and not isinstance(value, shape):
+            if warn:
+                warn('the previous record\'s %s is a %s, not a %s; it was dropped' % (key, type(value).__name__,
+                                                                                     shape.__name__))
+            continue
+        out[key] = value
+    out['profiles'] = [p for p in out.get('profiles') or [] if isinstance(p, dict)]
+    return out
+
+
+def _str_list(value, field):
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RecordError('%s must be a list of paths' % field)
+    return value
+
+
+def aa_file(result):
+    """The profile file of an apparmor_profile result (``profile_path`` from 0.2.0, ``path`` before)."""
+    return result.get('profile_path', result.get('path'))
+
+
+def check_results(params):
+    """Every result passed in has the shape its module returns; RecordError naming the field otherwise."""
+    for kind in ('seccomp', 'apparmor'):
+        for index, result in enumerate(params[kind]):
+            field = '%s[%d]' % (kind, index)
+            if not isinstance(result, dict):
+                raise RecordError('%s must be a result of confine.hardening.%s_profile (a mapping), not a %s'
+                                  % (field, kind, type(result).__name__))
+            name = result.get('name')
+            if not isinstance(name, str) or not seccomp_spec.NAME_RE.match(name):
+                raise RecordError('%s.name must be a profile name (letters, digits, ".", "_", "-"), not %r'
+                                  % (field, name))
+            if kind == 'seccomp':
+                files = result.get('files')
+                if files is None:
+                    files = []
+                if not isinstance(files, list):
+                    raise RecordError('%s.files must be a list, not a %s' % (field, type(files).__name__))
+                for j, entry in enumerate(files):
+                    if not isinstance(entry, dict) or not isinstance(entry.get('path'), str):
+                        raise RecordError('%s.files[%d] must be a mapping with a path' % (field, j))
+                for key in ('backup_files', 'created', 'replaced'):
+                    _str_list(result.get(key), '%s.%s' % (field, key))
+            elif result.get('state', 'present') == 'present' or 'existed' in result:
+                if not isinstance(aa_file(result), str):
+                    raise RecordError('%s.profile_path must be the path of the profile file' % field)
+                if result.get('backup_file') is not None and not isinstance(result['backup_file'], str):
+                    raise RecordError('%s.backup_file must be a path' % field)
+    for key in ('docker', 'kubelet'):
+        value = params.get(key) or {}
+        for sub in ('path', 'backup_file', 'backup'):
+            if value.get(sub) not in (None, '') and not isinstance(value.get(sub), str):
+                raise RecordError('%s.%s must be a path' % (key, sub))
+    for key in ('runtime', 'extra'):
+        problem = fileio.json_problem(params.get(key) or {}, key)
+        if problem:
+            raise RecordError(problem)
+
+
 def hashed(path):
-    data = fileio.read_bytes(path)
+    try:
+        data = fileio.read_bytes(path)
+    except fileio.NotRegularFile as exc:
+        raise RecordError('%s; the record hashes regular files only' % exc.strerror)
     return None if data is None else fileio.sha256(data)
 
 
@@ -146,13 +238,13 @@ def seccomp_entry(result, stage):
     files = [{'path': f['path'], 'target': f.get('target'), 'sha256': hashed(f['path'])}
              for f in result.get('files') or []]
     return {'kind': 'seccomp', 'name': result['name'], 'mode': result.get('mode'), 'stage': stage,
-            'preset': result.get('preset'), 'targets': sorted(set(f['target'] for f in files if f['target'])),
+            'preset': result.get('preset'), 'targets': sorted(set(f['target'] for f in files if isinstance(f['target'], str))),
             'files': files, 'owner': result.get('owner'), 'source': result.get('source'),
             'backup': result.get('backup_files') or []}
 
 
 def apparmor_entry(result, stage):
-    path = result['path']
+    path = aa_file(result)
     return {'kind': 'apparmor', 'name': result['name'], 'mode': result.get('mode'), 'stage': stage,
             'kernel_mode': result.get('kernel_mode'), 'targets': ['kernel'],
             'files': [{'path': path, 'target': 'apparmor', 'sha256': hashed(path)}],
@@ -165,7 +257,18 @@ def same_install(a, b):
     return all(a.get(k) == b.get(k) for k in keys)
 
 
-def build(params, previous):
+def with_hashes(items):
+    """Each undo item with the sha256 of its file as this run left it: hardening_restore removes a file
+    the run made only while it still has that hash (issue 11 item 8)."""
+    for item in items:
+        if isinstance(item, dict) and 'sha256' not in item and isinstance(item.get('path'), str):
+            item['sha256'] = hashed(item['path'])
+    return items
+
+
+def build(params, previous, warn=None):
+    check_results(params)
+    previous = sanitised(previous, warn)
     old = dict(((p.get('kind'), p.get('name')), p) for p in previous.get('profiles') or [] if isinstance(p, dict))
     stamp = now()
     profiles = []
@@ -195,7 +298,8 @@ def build(params, previous):
     elif params.get('audit_lost') is not None:
         record['audit_lost_at_stage_start'] = {'lost': params['audit_lost'], 'boot_id': params.get('boot_id')}
     record.update(params.get('extra') or {})
-    items = undo.from_results(params['seccomp'], params['apparmor'], params.get('docker'), params.get('kubelet'))
+    items = with_hashes(undo.from_results(params['seccomp'], params['apparmor'], params.get('docker'),
+                                          params.get('kubelet')))
     record['undo'] = items if items else previous.get('undo') or []
     ignore = ('updated_at', 'undo')
     unchanged = dict(previous, **dict.fromkeys(ignore)) == dict(record, **dict.fromkeys(ignore)) and not items
@@ -204,14 +308,56 @@ def build(params, previous):
 
 
 def add_record_undo(record, path, before, backup_dir, check_mode):
-    """The record's own previous version joins the undo log of a run that changed something."""
+    """The record's own previous version joins the undo log of a run that changed something.
+
+    The copy gets a name no other backup has (``_fileio.write_backup``: two runs within one
+    second no longer share a backup name, issue 11 item 11)."""
     item = {'kind': 'record', 'name': os.path.basename(path), 'path': path, 'existed': before is not None,
             'backup': None, 'changed_file': True}
     if before is not None:
-        item['backup'] = fileio.backup_path(os.path.join(backup_dir, os.path.basename(path))).rstrip('~')
-        if not check_mode:
-            fileio.write_atomic(item['backup'], before, 0o644)
+        target = os.path.join(backup_dir, os.path.basename(path))
+        if check_mode:
+            item['backup'] = fileio.backup_path(target).rstrip('~')
+        else:
+            item['backup'] = fileio.write_backup(target, before, 0o644, tilde=False)
     record['undo'] = record['undo'] + [item]
+
+
+def run(module):
+    params = module.params
+    path = params['path']
+    try:
+        real = fileio.resolve_in_place(path, 'path')
+        before = fileio.read_bytes(real)
+    except fileio.NotRegularFile as exc:
+        raise RecordError('path: %s; the record is only ever written as a regular file' % exc.strerror)
+    previous = read_record(real)
+    if before is not None and not previous and before.strip():
+        module.warn('the previous record %s is not a JSON object; it is replaced (its copy is kept in %s)'
+                    % (path, params['backup_dir']))
+    record, fresh = build(params, previous, module.warn)
+    if fresh:
+        try:
+            add_record_undo(record, path, before, params['backup_dir'], module.check_mode)
+        except (IOError, OSError) as exc:
+            raise RecordError('hardening record: copying the previous record to %s failed: %s'
+                              % (params['backup_dir'], exc))
+    try:
+        data = fileio.dumps_checked(record, 'record')
+    except ValueError as exc:
+        raise RecordError('hardening record: %s; nothing was written' % exc)
+    attrs = fileio.file_mode(real)
+    changed = before != data or attrs is None or attrs[0] != 0o644
+    result = dict(changed=changed, record=record, path=path)
+    if module._diff and changed:
+        result['diff'] = {'before_header': path, 'after_header': path,
+                          'before': (before or b'').decode('utf-8', 'replace'), 'after': data.decode('utf-8')}
+    if changed and not module.check_mode:
+        try:
+            fileio.write_atomic(real, data, 0o644)
+        except (IOError, OSError) as exc:
+            raise RecordError('hardening record: writing %s failed: %s' % (path, exc))
+    return result
 
 
 def main():
@@ -229,31 +375,20 @@ def main():
             audit_lost=dict(type='int'),
             boot_id=dict(type='str'),
             kubelet=dict(type='dict', default={}),
+            lock_timeout=dict(type='int', default=60),
         ),
         supports_check_mode=True,
     )
-    path = module.params['path']
-    before = fileio.read_bytes(path)
-    previous = read_record(path)
-    record, fresh = build(module.params, previous)
-    if fresh:
-        try:
-            add_record_undo(record, path, before, module.params['backup_dir'], module.check_mode)
-        except (IOError, OSError) as exc:
-            module.fail_json(msg='hardening record: copying the previous record to %s failed: %s'
-                                 % (module.params['backup_dir'], exc))
-    data = (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8')
-    attrs = fileio.file_mode(path)
-    changed = before != data or attrs is None or attrs[0] != 0o644
-    result = dict(changed=changed, record=record, path=path)
-    if module._diff and changed:
-        result['diff'] = {'before_header': path, 'after_header': path,
-                          'before': (before or b'').decode('utf-8', 'replace'), 'after': data.decode('utf-8')}
-    if changed and not module.check_mode:
-        try:
-            fileio.write_atomic(path, data, 0o644)
-        except (IOError, OSError) as exc:
-            module.fail_json(msg='hardening record: writing %s failed: %s' % (path, exc))
+    try:
+        # the read, merge and write of the record happen under a short lock on its directory
+        # (the run-long lease is confine.hardening.hardening_lock); nothing is created for it
+        with fileio.dir_lock(os.path.dirname(module.params['path']) or '.', module.params['lock_timeout'],
+                             'the governance record'):
+            result = run(module)
+    except fileio.LockTimeout as exc:
+        module.fail_json(msg='lock_timeout: %s' % exc.strerror)
+    except RecordError as exc:
+        module.fail_json(msg=str(exc))
     module.exit_json(**result)
 
 
