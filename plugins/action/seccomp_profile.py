@@ -15,11 +15,20 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
+from ansible_collections.confine.hardening.plugins.modules.seccomp_profile import argument_spec
 from ansible_collections.confine.hardening.plugins.plugin_utils._render import render_template, with_content
 
 MODULE = 'confine.hardening.seccomp_profile'
 DEFAULT_TEMPLATE = os.path.join(os.path.dirname(__file__), '..', '..', 'templates', 'seccomp', 'oci.json.j2')
 HOST_FACT_KEYS = ('architecture', 'kernel')
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return dict((k, _clean(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 class ActionModule(ActionBase):
@@ -46,11 +55,12 @@ class ActionModule(ActionBase):
 
     def _content(self, args, host, task_vars):
         """Resolve and render one profile's args (SpecError or AnsibleError on bad input)."""
-        spec = dict((k, args[k]) for k in spec_mod.SPEC_KEYS if args.get(k) not in (None, [], {}))
+        # as the module's spec_from_params: set keys only, unset suboptions dropped
+        spec = dict((k, _clean(args[k])) for k in spec_mod.SPEC_KEYS if args.get(k) not in (None, [], {}))
         profile, info = spec_mod.build_profile(spec, host)
         variables = dict(task_vars)
         variables.update(profile=profile, spec=spec, seccomp=info)
-        return render_template(self, args.get('template'), os.path.abspath(DEFAULT_TEMPLATE), variables)
+        return render_template(self, args.get('template'), os.path.abspath(DEFAULT_TEMPLATE), variables, task_vars)
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -70,12 +80,17 @@ class ActionModule(ActionBase):
             return self._content(profile, host, task_vars)
 
         try:
-            args = with_content(args, render, spec_mod.SpecError)
+            args = with_content(args, render, spec_mod.SpecError, argument_spec())
         except spec_mod.SpecError as exc:
             result.update(failed=True, msg='%s: %s' % (label, exc), field=exc.field)
             return result
         except AnsibleError as exc:
-            result.update(failed=True, msg='%s: %s' % (label, to_text(exc)))
+            result.update(failed=True, msg='%s: %s' % (label, ' '.join(to_text(getattr(exc, 'message', exc)).split())))
+            return result
+        except Exception as exc:  # pylint: disable=broad-except
+            # no traceback for any input: a value the spec checks did not foresee
+            result.update(failed=True, msg='%s: the profile could not be rendered (%s: %s)'
+                          % (label, type(exc).__name__, ' '.join(to_text(exc).split())))
             return result
         result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         return result
