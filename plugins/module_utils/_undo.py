@@ -39,12 +39,17 @@ def from_results(seccomp=None, apparmor=None, docker=None, kubelet=None):
     for result in apparmor or []:
         if not isinstance(result, dict) or not result.get('changed') or 'existed' not in result:
             continue
+        # apparmor_profile returns profile_file since 0.2.0 ('path' before: Ansible overwrote
+        # the result's mode and state with the file's attributes)
+        path = result.get('profile_file') or result.get('path')
+        if not path:
+            continue
         backup = result.get('backup_file')
         # a file left as it was has no backup: only the link or the kernel changed
         changed_file = result.get('file_changed')
         if changed_file is None:
             changed_file = bool(backup) or not result['existed'] or result.get('state') == 'absent'
-        items.append({'kind': 'apparmor', 'name': result.get('name'), 'path': result['path'],
+        items.append({'kind': 'apparmor', 'name': result.get('name'), 'path': path,
                       'existed': result['existed'], 'backup': backup, 'changed_file': changed_file,
                       'disabled_before': bool(result.get('disabled_before')),
                       'kernel_mode_before': result.get('kernel_mode_before')})

@@ -314,11 +314,15 @@ options:
     type: bool
     default: false
   backup:
-    description: Keep a time-stamped copy of the file replaced or removed in O(backup_dir).
+    description:
+      - Keep a time-stamped copy of the file replaced or removed in O(backup_dir). Each backup is a new file; two
+        changes within the same second never share a name.
     type: bool
     default: false
   backup_dir:
-    description: Where backups go; outside O(apparmor_dir), so a backup is never loaded.
+    description:
+      - Where backups go. It must lie outside O(apparmor_dir), so a backup is never loaded as a profile (the task
+        fails otherwise).
     type: path
     default: /var/lib/confine/apparmor/backups
   owner:
@@ -336,6 +340,10 @@ options:
       - A Jinja template on the controller (searched like M(ansible.builtin.template) sources) that renders the
         profile. It sees the task's variables plus C(apparmor) (header, abi, tunables, name, attach, flags and
         rules, already validated) and C(spec). Keep the first header line, the marker.
+      - The template file is trusted (it is the controller's); the variables it sees are not, so a C({{ }}) in a
+        spec value or an inventory variable is written as text, never evaluated.
+      - The rendered text must declare exactly one top-level profile, O(name) (checked with C(apparmor_parser -N)),
+        and include nothing outside the policy directory; otherwise the task fails before anything changes.
       - Default, the collection's C(templates/apparmor/profile.j2).
     type: path
   content:
@@ -443,11 +451,15 @@ mode:
   returned: when O(state=present)
   type: str
   sample: complain
-path:
-  description: The profile file.
+profile_file:
+  description:
+    - The profile file.
+    - Called C(path) before 0.2.0; renamed because Ansible adds a file's attributes (C(mode), C(owner), C(state))
+      to any module result with a C(path) key, which overwrote this module's RV(mode) and RV(state).
   returned: always
   type: str
   sample: /etc/apparmor.d/web-container
+  version_added: 0.2.0
 sha256:
   description: sha256 of the installed file.
   returned: when O(state=present)
@@ -469,10 +481,12 @@ disabled_link:
   type: str
   sample: /etc/apparmor.d/disable/legacy
 backup_file:
-  description: The backup of the replaced or removed file.
+  description:
+    - The backup of the replaced or removed file, a new file whose name has the time to the microsecond (and a
+      C(-N) suffix when that name is taken); an existing backup is never overwritten.
   returned: when a backup was made
   type: str
-  sample: /var/lib/confine/apparmor/backups/web-container.2026-11-23@10:00:00
+  sample: /var/lib/confine/apparmor/backups/web-container.2026-11-23@10:00:00.123456
 existed:
   description: Whether the profile file existed before the task (an undo removes a file that did not).
   returned: always
@@ -592,12 +606,18 @@ def argument_spec():
 
 def unavailable_reason(module):
     """None when AppArmor is usable, else why not (one sentence)."""
-    return aa_host.unavailable_reason(module.get_bin_path, SECURITYFS, ENABLED)
+    try:
+        return aa_host.unavailable_reason(module.get_bin_path, SECURITYFS, ENABLED)
+    except fileio.NotRegularFile as exc:
+        return 'cannot read the kernel\'s AppArmor state: %s' % exc.strerror
 
 
 def loaded_profiles():
     """{profile name: mode} from the kernel."""
-    return aa_host.loaded_profiles(SECURITYFS)
+    try:
+        return aa_host.loaded_profiles(SECURITYFS)
+    except fileio.NotRegularFile as exc:
+        raise ProfileError('cannot read the loaded profiles: %s' % exc.strerror)
 
 
 def package_of(module, path):
@@ -638,7 +658,10 @@ def other_declarations(directory, name):
         path = os.path.join(directory, entry)
         if entry == name or entry.startswith('.') or entry.endswith(SKIP_SUFFIXES) or not os.path.isfile(path):
             continue
-        text = fileio.read_text(path) or ''
+        try:
+            text = fileio.read_text(path) or ''
+        except fileio.NotRegularFile:
+            continue        # only regular files are profiles the loader reads
         if name in text and declares(text, name):
             found.append(path)
     return found
@@ -669,17 +692,33 @@ def _parser_noise(line):
     return not line.strip() or line.startswith('Cache read/write disabled') or 'Kernel needs AppArmor' in line
 
 
-def validate(module, parser, text, dest, name):
-    """Parse ``text`` with ``apparmor_parser -QK``; fail with its message and the line."""
+def validate(module, parser, text, dest, name, check_names=False):
+    """Parse ``text`` with ``apparmor_parser -QK``; fail with its message and the line.
+
+    With ``check_names`` (text from a template, not rendered here), the parser also lists
+    the profiles the text declares (``-N``, includes expanded): exactly one top-level
+    profile, ``name``, or the task fails; ``apparmor_parser -r`` would otherwise load or
+    replace every profile in the file, docker-default included."""
     tmpdir = tempfile.mkdtemp(prefix='confine-apparmor-')
+    names = None
     try:
         path = os.path.join(tmpdir, name)
         with open(path, 'w') as fh:
             fh.write(text)
         rc, out, err = module.run_command([parser, '-QK', path])
+        if rc == 0 and check_names:
+            names_rc, names_out, names_err = module.run_command([parser, '-QK', '-N', path])
+            names = [line.strip() for line in names_out.splitlines() if line.strip() and not _parser_noise(line)]
+            if names_rc != 0:
+                raise ProfileError('content: apparmor_parser -N could not list the profiles it declares: %s'
+                                   % ' '.join(line.strip() for line in names_err.splitlines() if not _parser_noise(line)))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     if rc == 0:
+        top = [n for n in names or [] if '//' not in n]
+        if names is not None and top != [name]:
+            raise ProfileError('content: the profile text must declare exactly one profile, %s, but it declares %s; '
+                               'nothing was installed or loaded' % (name, ', '.join(top) or 'none'), field='content')
         return
     message = ' '.join(line.strip() for line in (err + out).replace(path, dest).splitlines() if not _parser_noise(line))
     match = re.search(r'in profile %s at line (\d+)' % re.escape(dest), message)
@@ -700,12 +739,18 @@ def load(module, parser, path):
 
 
 def unload(name):
-    aa_host.unload(name, SECURITYFS)
+    try:
+        aa_host.unload(name, SECURITYFS)
+    except (IOError, OSError) as exc:
+        raise ProfileError('unloading profile %s failed: %s' % (name, exc.strerror or exc))
 
 
 def quiet_denies(path):
     """Plain deny rules in a site-local include: they would block in complain mode."""
-    text = fileio.read_text(path) or ''
+    try:
+        text = fileio.read_text(path) or ''
+    except fileio.NotRegularFile:
+        return []       # the parser refuses a special file when it includes it
     return [line.strip() for line in text.splitlines() if re.match(r'^\s*deny\s', line)]
 
 
@@ -713,13 +758,38 @@ def quiet_denies(path):
 # The task
 # ---------------------------------------------------------------------------
 
-def make_backup(params, path, name):
-    data = fileio.read_bytes(path)
+def make_backup(params, data, name):
+    """A new backup of ``data`` (the file replaced or removed) in backup_dir; never overwrites one."""
     if data is None:
         return None
-    dest = fileio.backup_path(os.path.join(params['backup_dir'], name)).rstrip('~')
-    fileio.write_atomic(dest, data, 0o644)
-    return dest
+    try:
+        return fileio.write_backup(os.path.join(params['backup_dir'], name), data, 0o644, tilde=False)
+    except (IOError, OSError) as exc:
+        raise ProfileError('backup_dir: cannot write a backup of %s in %s (%s); nothing was changed'
+                           % (name, params['backup_dir'], exc.strerror or exc))
+
+
+def check_dirs(params):
+    """apparmor_dir and backup_dir absolute, and a backup never where the loader would read it."""
+    for key in ('apparmor_dir', 'backup_dir'):
+        value = params.get(key)
+        if not isinstance(value, str) or not value.startswith('/') or '\x00' in value:
+            raise ProfileError('%s: %r is not an absolute path' % (key, value), field=key)
+    if params.get('backup'):
+        real_aa = os.path.realpath(params['apparmor_dir'])
+        real_bk = os.path.realpath(params['backup_dir'])
+        if real_bk == real_aa or real_bk.startswith(real_aa.rstrip('/') + '/'):
+            raise ProfileError('backup_dir: %s lies inside apparmor_dir %s, where the boot-time loader would load '
+                               'the backups as profiles' % (params['backup_dir'], params['apparmor_dir']),
+                               field='backup_dir')
+
+
+def read_profile_file(path):
+    """The profile file's bytes or None; ProfileError for a FIFO, device, directory or huge file."""
+    try:
+        return fileio.read_bytes(path)
+    except fileio.NotRegularFile as exc:
+        raise ProfileError('%s; a profile file must be a regular file, so nothing was changed' % exc.strerror)
 
 
 def refuse_foreign(module, params, name, path, existing, loaded):
@@ -745,14 +815,36 @@ def render_content(params, spec):
         if not spec_mod.is_ours(text):
             raise ProfileError('content: the rendered profile must start with the line %r (a custom template must '
                                'keep the header), or the next run could not tell the file is ours' % spec_mod.MARKER)
+        if '\x00' in text:
+            raise ProfileError('content: the rendered profile contains a NUL character', field='content')
         if not declares(text, params['name']):
             raise ProfileError('content: the rendered profile does not declare a profile named %s'
-                               % params['name'])
+                               % params['name'], field='content')
+        check_includes(text, params['apparmor_dir'])
         return text.rstrip('\n') + '\n'
     try:
         return spec_mod.join(spec_mod.layout(spec, owner=params['owner'], source=params['source']))
     except spec_mod.SpecError as exc:
         raise ProfileError(str(exc), field=exc.field)
+
+
+INCLUDE_LINE_RE = re.compile(r'^\s*#?include\s+(?:if\s+exists\s+)?(<[^>\n]*>|"[^"\n]*"|\S+)', re.M)
+
+
+def check_includes(text, apparmor_dir):
+    """Every include of template text resolves inside the policy directory: a name such as
+    <abstractions/base> without '..', or an absolute path under apparmor_dir or /etc/apparmor.d."""
+    roots = [apparmor_dir, '/etc/apparmor.d']
+    for number, line in enumerate(text.split('\n'), 1):
+        match = INCLUDE_LINE_RE.match(line)
+        if not match:
+            continue
+        target = match.group(1).strip('<>"')
+        parts = target.split('/')
+        inside = (not target.startswith('/') or any(target.startswith(r.rstrip('/') + '/') for r in roots))
+        if not target or '..' in parts or not inside:
+            raise ProfileError('content: line %d includes %r, which is outside the AppArmor policy directory'
+                               % (number, target), field='content')
 
 
 def diff_entries(path, before, after, kernel_before, kernel_after, name):
@@ -777,7 +869,7 @@ def run_absent(module, result, params, name, path, link, existing, reason):
     if kernel_before is not None and not do_unload:
         module.warn('profile %s is loaded but was not installed by confine.hardening; it was left loaded '
                     '(force: true unloads it)' % name)
-    caches = glob.glob(CACHE_GLOB % name) if (ours or params['force']) else []
+    caches = cache_entries(module, name) if (ours or params['force']) else []
     changed = existing is not None or os.path.lexists(link) or do_unload or bool(caches)
     result['file_changed'] = existing is not None
     result.update(changed=changed, kernel_mode=None if do_unload else kernel_before)
@@ -786,28 +878,53 @@ def run_absent(module, result, params, name, path, link, existing, reason):
     if not changed or module.check_mode:
         return result
     if params['backup'] and existing is not None:
-        result['backup_file'] = make_backup(params, path, name)
+        result['backup_file'] = make_backup(params, existing, name)
     if do_unload:
         unload(name)
     for p in [path, link] + caches:
-        if os.path.lexists(p):
-            os.unlink(p)
+        try:
+            if os.path.lexists(p):
+                os.unlink(p)
+        except (IOError, OSError) as exc:
+            raise ProfileError('cannot remove %s: %s' % (p, exc.strerror or exc))
     return result
+
+
+def cache_entries(module, name):
+    """The parser's cache files of profile ``name``: regular files and links only; anything
+    else of that name in the cache is left alone, with a warning."""
+    found = []
+    for entry in sorted(glob.glob(CACHE_GLOB % name)):
+        if os.path.islink(entry) or os.path.isfile(entry):
+            found.append(entry)
+        else:
+            module.warn('%s is not a regular file, so it is not a cache entry of the parser; it was left alone'
+                        % entry)
+    return found
 
 
 def run(module):
     params = module.params
     name = params['name']
-    if not isinstance(name, str) or not spec_mod.NAME_RE.match(name):
-        raise ProfileError('name: %r is not a valid profile name (letters, digits, ".", "_", "-")' % (name,))
+    try:
+        spec_mod.check_name('name', name)
+    except spec_mod.SpecError as exc:
+        # a file installed under a name refused since (web.orig) can still be removed
+        legacy = (params['state'] == 'absent' and isinstance(name, str) and spec_mod.NAME_RE.match(name)
+                  and name not in spec_mod.RESERVED_NAMES)
+        if not legacy:
+            raise ProfileError(str(exc), field=exc.field)
+    check_dirs(params)
     path = os.path.join(params['apparmor_dir'], name)
     link = os.path.join(params['apparmor_dir'], 'disable', name)
     mode = params['mode']
-    result = dict(changed=False, name=name, state=params['state'], path=path, owner=params['owner'],
+    # profile_file, not path: AnsibleModule.exit_json adds a file's attributes (mode, owner,
+    # state) to a result that has a 'path' and would overwrite the profile's mode and state.
+    result = dict(changed=False, name=name, state=params['state'], profile_file=path, owner=params['owner'],
                   source=params['source'], kernel_mode=None, kernel_mode_before=None)
     reason = unavailable_reason(module)
     result['apparmor_available'] = reason is None
-    existing = fileio.read_bytes(path)
+    existing = read_profile_file(path)
     # what an undo needs (confine.hardening.hardening_restore)
     result.update(existed=existing is not None, disabled_before=os.path.islink(link))
 
@@ -852,14 +969,14 @@ def run(module):
             module.warn('local/%s has a plain deny rule (%s); it blocks even in complain mode. Write it as '
                         '"audit deny" to observe it' % (name, rule))
     if writes and not getattr(module, 'validated', False):
-        validate(module, parser, text, path, name)
+        validate(module, parser, text, path, name, check_names=params.get('content') is not None)
     if module._diff and changed:
         result['diff'] = diff_entries(path, existing if writes else data, data, kernel_before, want_kernel, name)
     if not changed or module.check_mode:
         return result
 
     if params['backup'] and writes and existing is not None:
-        result['backup_file'] = make_backup(params, path, name)
+        result['backup_file'] = make_backup(params, existing, name)
     link_before = os.readlink(link) if os.path.islink(link) else None
     try:
         file_changes.apply()
@@ -870,12 +987,15 @@ def run(module):
         else:
             load(module, parser, path)
     except (ProfileError, IOError, OSError) as exc:
-        restore(path, existing, link, link_before)
-        raise ProfileError('%s; the previous file was put back and the kernel keeps what it had loaded' % exc)
+        # FileSet's IncompleteUndo already says what it could not put back; restore()
+        # tries again and is the one that tells whether every file is back.
+        cause = exc.cause if isinstance(exc, fileio.IncompleteUndo) else exc
+        left = restore(path, existing, link, link_before)
+        raise ProfileError(undo_message(cause, left, 'the kernel keeps what it had loaded'))
     now = loaded_profiles().get(name) if not reason else None
     result['kernel_mode'] = now
     if now != want_kernel:
-        restore(path, existing, link, link_before)
+        left = restore(path, existing, link, link_before)
         try:
             if existing is not None and kernel_before is not None:
                 load(module, parser, path)
@@ -883,21 +1003,36 @@ def run(module):
                 unload(name)
         except (ProfileError, IOError, OSError):
             pass
-        raise ProfileError('the kernel shows profile %s as %s after loading, not %s; the previous file was put back'
-                           % (name, now or 'not loaded', want_kernel or 'not loaded'), kernel_mode=now)
+        raise ProfileError(undo_message('the kernel shows profile %s as %s after loading, not %s'
+                                        % (name, now or 'not loaded', want_kernel or 'not loaded'), left),
+                           kernel_mode=now)
     return result
 
 
+def undo_message(cause, not_restored, kernel=None):
+    """The failure sentence: every file put back, or exactly which could not be."""
+    if not not_restored:
+        return '%s; the previous file was put back%s' % (cause, ' and %s' % kernel if kernel else '')
+    return '%s; the change could not be fully undone: %s could not be put back' % (
+        cause, ', '.join('%s (%s)' % pr for pr in not_restored))
+
+
 def restore(path, existing, link, link_before):
+    """Put the profile file and its disable/ link back; [(path, reason)] for what could not be."""
+    failed = []
     try:
         if existing is None:
             if os.path.lexists(path):
                 os.unlink(path)
         else:
             fileio.write_atomic(path, existing, 0o644)
+    except (IOError, OSError) as exc:
+        failed.append((path, exc.strerror or str(exc)))
+    try:
         aa_host.ensure_link(link, link_before, link_before is not None)
-    except (IOError, OSError):
-        pass
+    except (IOError, OSError) as exc:
+        failed.append((link, exc.strerror or str(exc)))
+    return failed
 
 
 def main():
