@@ -115,14 +115,21 @@ msg:
 import glob
 import json
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as aa_spec
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as seccomp_spec
 from ansible_collections.confine.hardening.plugins.module_utils import _undo as undo
 
 SECURITYFS = aa_host.SECURITYFS
 CACHE_GLOB = aa_host.CACHE_GLOB
+
+KINDS = ('seccomp', 'apparmor', 'docker', 'kubelet', 'record')
+SHA256_RE = re.compile(r'^[0-9a-f]{64}$')
+KUBELET_BACKUP_RE = r'^%s\.(\d+\.)?\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d(\.\d+)?~$'
 
 
 class RestoreError(Exception):
@@ -138,27 +145,131 @@ def unload(name):
 
 
 def items_from_record(path):
-    data = fileio.read_bytes(path)
+    try:
+        data = fileio.read_bytes(path)
+    except fileio.NotRegularFile as exc:
+        raise RestoreError('record: %s; nothing was changed' % exc.strerror)
     if data is None:
         return None
     try:
         record = json.loads(data.decode('utf-8'))
-    except ValueError as exc:
-        raise RestoreError('record: %s is not valid JSON (%s)' % (path, exc))
+    except (ValueError, RecursionError) as exc:
+        raise RestoreError('record: %s is not valid JSON (%s)' % (path, str(exc).split('\n')[0]))
     items = record.get('undo') if isinstance(record, dict) else None
     if not isinstance(items, list):
         raise RestoreError('record: %s has no undo log (it was written before rollback support, or by hand)' % path)
     return items
 
 
-def plan(items):
-    """(steps, problems): the content each file gets back (None = removed) and what cannot be done."""
-    steps, problems = [], []
-    for item in items:
-        if not isinstance(item, dict) or not item.get('path'):
-            problems.append('an undo item without a path: %r' % (item,))
+def shown(value, limit=120):
+    """A short, always printable form of an untrusted value for a message."""
+    text = ascii(value)
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
+def roots(params):
+    """The directories this module may write, restore or delete in, per kind of item."""
+    state = params['state_dir']
+    kubelet_dir = os.path.dirname(params['kubelet_config'])
+    return {
+        'seccomp': [d for d in params['seccomp_dirs'] if d],
+        'apparmor': [params['apparmor_dir']],
+        'docker': [os.path.dirname(params['docker_daemon_json'])],
+        'kubelet': [kubelet_dir],
+        'record': [os.path.dirname(params['record'])] if params.get('record') else [],
+        'backup': {'seccomp': [d for d in params['seccomp_dirs'] if d], 'apparmor': [state], 'docker': [state],
+                   'record': [state], 'kubelet': [kubelet_dir]},
+    }
+
+
+def _backup_problem(item, kind, allowed):
+    backup = item.get('backup')
+    if backup in (None, ''):
+        return None
+    if not isinstance(backup, str):
+        return 'its backup is not a path'
+    if not fileio.within(backup, allowed):
+        return 'its backup %s is outside the backup directories (%s)' % (shown(backup), ', '.join(allowed))
+    base, path = os.path.basename(backup), item['path']
+    if kind == 'kubelet':
+        ok = re.match(KUBELET_BACKUP_RE % re.escape(os.path.basename(path)), base) and \
+            os.path.dirname(backup) == os.path.dirname(path)
+    elif kind == 'seccomp':
+        ok = fileio.original_of(backup) == path and base != os.path.basename(path)
+    elif kind == 'apparmor':
+        ok = fileio.original_of(base) == item['name'] and base != item['name']
+    else:
+        ok = fileio.original_of(base) == os.path.basename(path) and base != os.path.basename(path)
+    if not ok:
+        return 'its backup %s is not a backup of %s' % (shown(backup), shown(path))
+    return None
+
+
+def item_problem(item, params, where):
+    """Why an undo item may not be applied (it is untrusted input: issue 11 item 8), or None."""
+    if not isinstance(item, dict):
+        return 'it is a %s, not a mapping' % type(item).__name__
+    kind, name, path = item.get('kind'), item.get('name'), item.get('path')
+    if kind not in KINDS:
+        return 'its kind %s is none of %s' % (shown(kind), ', '.join(KINDS))
+    if not isinstance(path, str) or not path.startswith('/'):
+        return 'its path %s is not an absolute path' % shown(path)
+    for key in ('existed', 'changed_file', 'disabled_before'):
+        if key in item and not isinstance(item[key], bool):
+            return 'its %s is %s, not true or false' % (key, shown(item[key]))
+    if item.get('sha256') is not None and not (isinstance(item['sha256'], str) and SHA256_RE.match(item['sha256'])):
+        return 'its sha256 %s is not a sha256' % shown(item['sha256'])
+    dirs = roots(params)
+    if kind == 'seccomp':
+        if not isinstance(name, str) or not seccomp_spec.NAME_RE.match(name):
+            return 'its name %s is not a valid profile name' % shown(name)
+        base = os.path.basename(path)
+        if base != name + '.json' and not re.match(r'^%s\.[a-z0-9_]+\.bpf$' % re.escape(name), base):
+            return 'its path %s is not a file of profile %s' % (shown(path), name)
+    elif kind == 'apparmor':
+        problem = aa_spec.name_problem(name)
+        if problem:
+            return 'its name: %s' % problem
+        if os.path.normpath(path) != os.path.join(params['apparmor_dir'], name):
+            return 'its path %s is not %s' % (shown(path), os.path.join(params['apparmor_dir'], name))
+        if item.get('kernel_mode_before') is not None and \
+                item['kernel_mode_before'] not in ('enforce', 'complain', 'kill', 'unconfined', 'default_allow', 'prompt'):
+            return 'its kernel_mode_before %s is not an AppArmor mode' % shown(item['kernel_mode_before'])
+    elif kind == 'docker' and path != params['docker_daemon_json']:
+        return 'its path %s is not docker_daemon_json (%s)' % (shown(path), params['docker_daemon_json'])
+    elif kind == 'kubelet' and path != params['kubelet_config']:
+        return 'its path %s is not kubelet_config (%s)' % (shown(path), params['kubelet_config'])
+    elif kind == 'record' and path != params.get('record'):
+        return 'its path %s is not the record being rolled back' % shown(path)
+    if not fileio.within(path, dirs[kind]):
+        return 'its path %s is outside the directories this module manages for %s (%s)' % (
+            shown(path), kind, ', '.join(dirs[kind]) or 'none')
+    return _backup_problem(item, kind, dirs['backup'][kind])
+
+
+def refusal(index, item, reason):
+    entry = {'index': index, 'reason': reason}
+    if isinstance(item, dict):
+        for key in ('kind', 'name', 'path'):
+            value = item.get(key)
+            entry[key] = value if isinstance(value, str) and fileio.json_problem(value, key) is None else shown(value)
+    return entry
+
+
+def plan(items, params):
+    """(steps, problems, refused): the content each file gets back (None = removed), what cannot be done
+    (the restore then changes nothing), and the items refused as unsafe (kept, reported, not applied)."""
+    steps, problems, refused = [], [], []
+    for index, item in enumerate(items):
+        reason = item_problem(item, params, index)
+        if reason is None:
+            try:
+                current = fileio.read_bytes(item['path'])
+            except fileio.NotRegularFile as exc:
+                reason = exc.strerror
+        if reason is not None:
+            refused.append(refusal(index, item, reason))
             continue
-        current = fileio.read_bytes(item['path'])
         if not item.get('changed_file'):
             steps.append((item, current, current))
         elif not item.get('existed'):
@@ -166,12 +277,16 @@ def plan(items):
         elif not item.get('backup'):
             problems.append('%s was replaced without a backup (backup was off)' % item['path'])
         else:
-            data = fileio.read_bytes(item['backup'])
+            try:
+                data = fileio.read_bytes(item['backup'])
+            except fileio.NotRegularFile as exc:
+                refused.append(refusal(index, item, 'its backup: %s' % exc.strerror))
+                continue
             if data is None:
                 problems.append('the backup %s of %s is gone' % (item['backup'], item['path']))
             else:
                 steps.append((item, current, data))
-    return steps, problems
+    return steps, problems, refused
 
 
 def apparmor_kernel(module, item, parser):
@@ -207,28 +322,49 @@ def docker_default(module):
     return (fileio.read_json_object(module.params['docker_daemon_json']) or {}).get('seccomp-profile')
 
 
-def apply(module, steps, done):
+# Files rewritten in place: a symlink there is the administrator's, and is kept (issue 11 item 10)
+IN_PLACE = ('docker', 'kubelet', 'record')
+
+
+def remove(module, item, refused, index, from_record):
+    """Remove a file the run made, only while it still holds what the run wrote (issue 11 item 8)."""
+    kind = item.get('kind')
+    expected = item.get('sha256')
+    if expected is None and from_record and kind != 'record':
+        reason = ('the undo log has no sha256 for %s (written before 0.2.0), so it cannot tell the file is still the '
+                  'one the run made; it was kept' % item['path'])
+        refused.append(refusal(index, item, reason))
+        return False
+    removed, reason = fileio.remove_owned(item['path'], roots(module.params)[kind], expected, '%s item' % kind)
+    if not removed:
+        refused.append(refusal(index, item, reason))
+    return removed
+
+
+def apply(module, steps, done, refused, from_record):
     parser = module.get_bin_path('apparmor_parser', required=False, opt_dirs=['/sbin', '/usr/sbin'])
     docker_restart = False
     # record last: if anything before it fails, the record still describes the run
-    for item, current, wanted in sorted(steps, key=lambda s: s[0].get('kind') == 'record'):
+    for index, item, current, wanted in sorted(steps, key=lambda s: s[1].get('kind') == 'record'):
         entry = {'kind': item.get('kind'), 'name': item.get('name'), 'path': item['path']}
         if current == wanted:
             entry['action'] = 'unchanged'
         elif wanted is None:
-            if os.path.lexists(item['path']):
-                os.unlink(item['path'])
-            entry['action'] = 'removed'
+            entry['action'] = 'removed' if remove(module, item, refused, index, from_record) else 'kept'
         else:
             attrs = fileio.file_mode(item['backup']) if item.get('backup') else None
-            fileio.write_atomic(item['path'], wanted, attrs[0] if attrs else 0o644)
+            mode = attrs[0] if attrs else 0o644
+            if item.get('kind') in IN_PLACE:
+                fileio.write_in_place(item['path'], wanted, mode, '%s item' % item['kind'])
+            else:
+                fileio.write_atomic(item['path'], wanted, mode)
             entry['action'] = 'restored'
         if item.get('kind') == 'apparmor':
             before = loaded_profiles().get(item['name'])
             entry['kernel_mode'] = apparmor_kernel(module, item, parser)
             if entry['kernel_mode'] != before and entry['action'] == 'unchanged':
                 entry['action'] = 'reloaded'
-        if item.get('kind') == 'docker' and current != wanted:
+        if item.get('kind') == 'docker' and current != wanted and entry['action'] != 'kept':
             docker_restart = True
         if item.get('kind') == 'seccomp' and current != wanted and item['path'] == docker_default(module):
             docker_restart = True       # dockerd reads its default profile only when it starts
@@ -243,55 +379,93 @@ def apparmor_differs(item, loaded):
         os.path.islink(link) != bool(item.get('disabled_before'))
 
 
+def printable(items):
+    """The undo log for the result: an item that cannot be shown as JSON is shown as its repr."""
+    return [i if fileio.json_problem(i, 'undo') is None else {'unreadable': shown(i, 400)} for i in items]
+
+
 def run(module):
     params = module.params
-    if params.get('record'):
+    from_record = bool(params.get('record'))
+    if from_record:
         items = items_from_record(params['record'])
         if items is None:
-            return dict(changed=False, undo=[], restored=[], docker_restart_needed=False,
+            return dict(changed=False, undo=[], restored=[], refused=[], docker_restart_needed=False,
                         msg='no record at %s: this host was never hardened, nothing to roll back' % params['record'])
     else:
         items = undo.from_results(params.get('seccomp'), params.get('apparmor'), params.get('docker'),
                                   params.get('kubelet'))
-    steps, problems = plan(items)
+    steps, problems, refused = plan(items, params)
     if problems:
         raise RestoreError('cannot restore, nothing was changed: %s' % '; '.join(problems))
+    index_of = dict((id(item), index) for index, item in enumerate(items))
     loaded = loaded_profiles()
-    pending = [(i, c, w) for i, c, w in steps if c != w or (i.get('kind') == 'apparmor' and apparmor_differs(i, loaded))]
-    result = dict(changed=bool(pending), undo=items, restored=[], docker_restart_needed=False)
+    pending = [(index_of[id(i)], i, c, w) for i, c, w in steps
+               if c != w or (i.get('kind') == 'apparmor' and apparmor_differs(i, loaded))]
+    result = dict(changed=bool(pending), undo=printable(items), restored=[], refused=refused,
+                  docker_restart_needed=False)
     if module._diff and pending:
         result['diff'] = [{'before_header': i['path'], 'after_header': i['path'],
                            'before': (c or b'').decode('utf-8', 'replace'),
-                           'after': (w or b'').decode('utf-8', 'replace')} for i, c, w in pending if c != w]
+                           'after': (w or b'').decode('utf-8', 'replace')} for _n, i, c, w in pending if c != w]
     if module.check_mode or not pending:
         result['docker_restart_needed'] = any(i.get('kind') == 'docker' or i['path'] == docker_default(module)
-                                              for i, c, w in pending if c != w)
+                                              for _n, i, c, w in pending if c != w)
         result['msg'] = ('%d files would be put back' % len(pending)) if pending else 'nothing to restore'
-        return result
-    try:
-        result['docker_restart_needed'] = apply(module, pending, result['restored'])
-    except (RestoreError, IOError, OSError) as exc:
-        raise RestoreError('restoring failed part way (%s); what was done is in restored' % exc, result)
-    result['msg'] = '%d files put back as they were before the run' % len(result['restored'])
+    else:
+        try:
+            result['docker_restart_needed'] = apply(module, pending, result['restored'], refused, from_record)
+        except (RestoreError, IOError, OSError, ValueError) as exc:
+            raise RestoreError('restoring failed part way (%s); what was done is in restored' % exc, result)
+        result['changed'] = any(e['action'] != 'kept' for e in result['restored'])
+        result['msg'] = '%d files put back as they were before the run' % len(
+            [e for e in result['restored'] if e['action'] != 'kept'])
+    if refused:
+        for entry in refused:
+            module.warn('undo item %d (%s %s) was refused and left as it is: %s'
+                        % (entry['index'], entry.get('kind'), entry.get('name'), entry['reason']))
+        result['msg'] += '; %d undo items were refused and left as they are (items %s, see refused)' % (
+            len(refused), ', '.join(str(e['index']) for e in refused))
     return result
+
+
+def argument_spec():
+    return dict(
+        record=dict(type='path'),
+        seccomp=dict(type='list', elements='dict'),
+        apparmor=dict(type='list', elements='dict'),
+        docker=dict(type='dict'),
+        kubelet=dict(type='dict'),
+        docker_daemon_json=dict(type='path', default='/etc/docker/daemon.json'),
+        kubelet_config=dict(type='path', default='/var/lib/kubelet/config.yaml'),
+        apparmor_dir=dict(type='path', default='/etc/apparmor.d'),
+        seccomp_dirs=dict(type='list', elements='path', default=list(DEFAULT_SECCOMP_DIRS)),
+        state_dir=dict(type='path', default='/var/lib/confine'),
+        lock_timeout=dict(type='int', default=60),
+    )
+
+
+DEFAULT_SECCOMP_DIRS = ('/etc/docker/seccomp', '/var/lib/kubelet/seccomp/profiles', '/etc/containerd/seccomp',
+                        '/etc/confine/seccomp', '/var/lib/confine/seccomp')
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            record=dict(type='path'),
-            seccomp=dict(type='list', elements='dict'),
-            apparmor=dict(type='list', elements='dict'),
-            docker=dict(type='dict'),
-            kubelet=dict(type='dict'),
-            docker_daemon_json=dict(type='path', default='/etc/docker/daemon.json'),
-        ),
+        argument_spec=argument_spec(),
         mutually_exclusive=[('record', 'seccomp'), ('record', 'apparmor'), ('record', 'docker'), ('record', 'kubelet')],
         required_one_of=[('record', 'seccomp', 'apparmor', 'docker', 'kubelet')],
         supports_check_mode=True,
     )
     try:
-        result = run(module)
+        if module.params.get('record'):
+            # the record is read and rewritten under a short lock on its directory (nothing is created)
+            with fileio.dir_lock(os.path.dirname(module.params['record']) or '.', module.params['lock_timeout'],
+                                 'the governance record'):
+                result = run(module)
+        else:
+            result = run(module)
+    except fileio.LockTimeout as exc:
+        module.fail_json(msg='lock_timeout: %s' % exc.strerror)
     except RestoreError as exc:
         extra = exc.args[1] if len(exc.args) > 1 else {}
         module.fail_json(msg=exc.args[0], **extra)

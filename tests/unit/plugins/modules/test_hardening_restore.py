@@ -122,10 +122,28 @@ def tree(root, skip=('backups', 'securityfs')):
     return out
 
 
-def restore(kernel, check_mode=False, diff=False, **params):
+ROOT = {}
+
+
+@pytest.fixture(autouse=True)
+def scratch_dirs(tmp_path):
+    """Every directory option of hardening_restore points into the test's scratch directory."""
+    ROOT['path'] = tmp_path
+    yield
+    ROOT.clear()
+
+
+def restore_params(root, **params):
     full = dict(record=None, seccomp=None, apparmor=None, docker=None, kubelet=None,
-                docker_daemon_json='/nonexistent/daemon.json')
+                docker_daemon_json=str(root / 'daemon.json'), kubelet_config=str(root / 'config.yaml'),
+                apparmor_dir=str(root / 'apparmor.d'), state_dir=str(root), lock_timeout=5,
+                seccomp_dirs=[str(root / d) for d in ('docker', 'kubelet/seccomp/profiles', 'state')])
     full.update(params)
+    return full
+
+
+def restore(kernel, check_mode=False, diff=False, **params):
+    full = restore_params(ROOT['path'], **params)
     return m.run(FakeModule(full, kernel, check_mode=check_mode, diff=diff))
 
 
