@@ -361,3 +361,201 @@ def test_batch_errors_name_the_item(kernel, profiles, words):
     with pytest.raises(m.ProfileError) as err:
         batch(kernel, profiles)
     assert str(err.value).startswith(words)
+
+
+# ---------------------------------------------------------------------------
+# issue 11: the module's own inputs under attack
+# ---------------------------------------------------------------------------
+
+def test_result_has_profile_file_not_path_so_ansible_keeps_mode_and_state(kernel):
+    # issue 11 item 20 (the Ansible side is tests/integration/test_action_plugins.py)
+    result, dummy = run(kernel, mode='complain')
+    assert 'path' not in result and result['profile_file'] == str(profile_path(kernel))
+    assert result['mode'] == 'complain' and result['state'] == 'present'
+    batch_result, dummy = batch(kernel, [{'name': 'a', 'preset': 'container-default', 'mode': 'enforce'}])
+    (item,) = batch_result['profiles']
+    assert 'path' not in batch_result and 'path' not in item
+    assert item['profile_file'] == str(profile_path(kernel, 'a')) and item['mode'] == 'enforce'
+
+
+def test_undo_items_read_profile_file_and_the_old_path_key(kernel):
+    # issue 11 item 20: the undo log is built from the renamed key (and still from old results)
+    from ansible_collections.confine.hardening.plugins.module_utils import _undo
+    result, dummy = run(kernel)
+    (item,) = _undo.from_results(apparmor=[result])
+    assert item['path'] == str(profile_path(kernel)) and item['existed'] is False
+    old = dict(result, path=result.pop('profile_file'))
+    assert _undo.from_results(apparmor=[old])[0]['path'] == str(profile_path(kernel))
+
+
+@pytest.mark.parametrize('name', ['web.orig', 'web.dpkg-old', 'web.rpmsave', 'web~', 'unconfined', '../x', 'a b'])
+def test_names_pass_the_shared_name_check(kernel, name):
+    # issue 11 item 6 (module side)
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, name=name)
+    assert str(err.value).startswith('name: ') and err.value.extra['field'] == 'name'
+    assert os.listdir(str(kernel.root / 'apparmor.d')) == []
+
+
+def test_absent_still_removes_a_legacy_name_the_check_refuses_now(kernel):
+    path = profile_path(kernel, 'web.orig')
+    path.write_text(a.MARKER + '\nprofile web.orig {\n}\n')
+    result, dummy = run(kernel, name='web.orig', state='absent')
+    assert result['changed'] and not path.exists()
+
+
+def two_backups_within_a_second(kernel):
+    run(kernel, mode='enforce', backup=True)
+    first, dummy = run(kernel, mode='complain', backup=True)
+    second, dummy = run(kernel, mode='enforce', backup=True)
+    return first, second
+
+
+def test_two_changes_within_a_second_keep_two_backups(kernel):
+    # issue 11 item 11 (AppArmor backups)
+    first, second = two_backups_within_a_second(kernel)
+    assert first['backup_file'] != second['backup_file']
+    assert '# mode: enforce' in open(first['backup_file']).read()
+    assert '# mode: complain' in open(second['backup_file']).read()
+
+
+def test_backup_dir_inside_apparmor_dir_is_refused(kernel):
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, backup=True, backup_dir=str(kernel.root / 'apparmor.d' / 'bak'))
+    assert str(err.value).startswith('backup_dir: ') and 'boot-time loader' in str(err.value)
+    assert not profile_path(kernel).exists()
+
+
+def test_unwritable_backup_dir_fails_before_anything_changes(kernel):
+    run(kernel, mode='enforce')
+    before = profile_path(kernel).read_bytes()
+    blocker = kernel.root / 'file'
+    blocker.write_text('x')
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, mode='complain', backup=True, backup_dir=str(blocker / 'sub'))
+    assert str(err.value).startswith('backup_dir: cannot write a backup of web') and 'nothing was changed' in str(err.value)
+    assert profile_path(kernel).read_bytes() == before and kernel.profiles == {'web': 'enforce'}
+
+
+@pytest.mark.parametrize('kind', ['fifo', 'chardev', 'directory'])
+@pytest.mark.parametrize('state', ['present', 'absent'])
+def test_a_special_file_at_the_profile_path_is_one_sentence_and_never_blocks(kernel, kind, state):
+    # a FIFO would block a plain open(); a device would be read without end
+    path = str(profile_path(kernel))
+    if kind == 'fifo':
+        os.mkfifo(path)
+    elif kind == 'chardev':
+        if os.geteuid() != 0:
+            pytest.skip('mknod needs root')
+        os.mknod(path, 0o600 | __import__('stat').S_IFCHR, os.makedev(1, 5))     # like /dev/zero
+    else:
+        os.mkdir(path)
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, state=state)
+    assert str(err.value).startswith(path + ' is a ') and 'not a regular file' in str(err.value)
+    assert '\n' not in str(err.value) and os.path.lexists(path) and kernel.profiles == {}
+
+
+def test_a_fifo_as_the_local_include_or_in_the_cache_does_not_block(kernel):
+    local = kernel.root / 'apparmor.d' / 'local'
+    local.mkdir()
+    os.mkfifo(str(local / 'web'))
+    result, dummy = run(kernel, mode='complain')
+    assert result['changed'] and kernel.profiles == {'web': 'complain'}
+    cache = kernel.root / 'cache' / 'abc.0'
+    cache.mkdir(parents=True)
+    os.mkfifo(str(cache / 'web'))
+    result, mod = run(kernel, state='absent')
+    assert result['changed'] and not profile_path(kernel).exists()
+    assert os.path.lexists(str(cache / 'web')) and any('not a regular file' in w for w in mod.warnings)
+
+
+def test_a_fifo_in_the_profile_directory_is_skipped_when_looking_for_other_declarations(kernel):
+    os.mkfifo(str(kernel.root / 'apparmor.d' / 'other'))
+    result, dummy = run(kernel)
+    assert result['changed'] and kernel.profiles == {'web': 'enforce'}
+
+
+def test_a_fifo_as_the_kernels_profile_list_is_one_sentence(kernel):
+    profiles = kernel.fs / 'apparmor' / 'profiles'
+    profiles.unlink()
+    os.mkfifo(str(profiles))
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel)
+    assert 'is a FIFO, not a regular file' in str(err.value)
+
+
+@pytest.mark.parametrize('key', ['apparmor_dir', 'backup_dir'])
+def test_relative_directories_are_refused(kernel, key):
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, **{key: 'relative/dir'})
+    assert str(err.value) == "%s: 'relative/dir' is not an absolute path" % key
+
+
+def content(body, name='web', extra=''):
+    return '%s\nabi <abi/3.0>,\ninclude <tunables/global>\nprofile %s {\n%s}\n%s' % (a.MARKER, name, body, extra)
+
+
+@pytest.mark.parametrize('text,words', [
+    # a second profile: apparmor_parser -r would load (or replace) it too
+    (content('  /x r,\n', extra='profile docker-default /** {\n  /** rwlkmix,\n}\n'),
+     'must declare exactly one profile, web, but it declares docker-default, web'),
+    (content('  /x r,\n', extra='/usr/bin/foo {\n}\n'), 'declares /usr/bin/foo, web'),
+    (content('  include "/etc/shadow"\n'), "line 5 includes '/etc/shadow', which is outside the AppArmor policy"),
+    (content('  include <abstractions/../../../tmp/x>\n'), 'outside the AppArmor policy directory'),
+    (content('  #include <../x>\n'), 'outside the AppArmor policy directory'),
+    (content('  /x r,\x00\n'), 'contains a NUL character'),
+])
+def test_template_content_is_one_profile_with_the_declared_name(kernel, text, words):
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, content=text)
+    assert str(err.value).startswith('content: ') and words in str(err.value)
+    assert not profile_path(kernel).exists() and kernel.profiles == {}
+
+
+def test_template_content_with_a_child_profile_and_a_hat_is_accepted(kernel):
+    text = content('  /x r,\n  ^hat {\n    /y r,\n  }\n  profile child {\n    /z r,\n  }\n')
+    result, dummy = run(kernel, content=text)
+    assert result['changed'] and profile_path(kernel).read_text() == text
+
+
+def test_failed_load_whose_undo_fails_says_which_file_is_not_back(kernel, monkeypatch):
+    # issue 11 item 12: never "the previous file was put back" when it was not
+    run(kernel, mode='enforce')
+    kernel.fail_load = True
+    real = m.fileio.write_atomic
+    calls = []
+
+    def write_once(path, data, mode=0o644):
+        calls.append(path)
+        if len(calls) > 1:
+            raise OSError(28, 'No space left on device')
+        return real(path, data, mode)
+    monkeypatch.setattr(m.fileio, 'write_atomic', write_once)
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, mode='complain')
+    msg = str(err.value)
+    assert 'apparmor_parser -r failed' in msg and 'was put back' not in msg
+    assert 'the change could not be fully undone: %s (No space left on device) could not be put back' % (
+        profile_path(kernel)) in msg
+
+
+def test_incomplete_undo_from_the_file_set_is_not_reported_as_put_back(kernel, monkeypatch):
+    # issue 11 item 12: FileSet.apply raising IncompleteUndo, and the retry failing too
+    path = str(profile_path(kernel))
+
+    def apply(self, backup=False):
+        raise m.fileio.IncompleteUndo(OSError(28, 'No space left on device'), [(path, 'No space left on device')])
+    monkeypatch.setattr(m.fileio.FileSet, 'apply', apply)
+    profile_path(kernel).write_text(a.MARKER + '\nprofile web {\n}\n')
+    before = profile_path(kernel).read_bytes()
+
+    def no_space(*args, **kw):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(m.fileio, 'write_atomic', no_space)
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, mode='complain')
+    msg = str(err.value)
+    assert msg == ('[Errno 28] No space left on device; the change could not be fully undone: %s (No space left on '
+                   'device) could not be put back' % path)
+    assert profile_path(kernel).read_bytes() == before
