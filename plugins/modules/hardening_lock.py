@@ -1,0 +1,317 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: hardening_lock
+short_description: One run of confine.hardening at a time on a host (a lease held across many tasks)
+version_added: 0.2.0
+description:
+  - Takes (O(state=acquired)) or gives back (O(state=released)) the host's lock for the collection's state: its
+    profiles, the runtime configuration it changes, the governance record and the undo log. Two runs at once
+    could otherwise leave a record whose hashes do not match the files.
+  - The lock is a lease file, O(path), holding who took it (O(run_id), O(controller), O(host)) and since when.
+    It is made whole in a temporary file and linked into place, which fails if the name is taken, so two runs
+    never both take it. A flock on the lease's directory serialises the short look-and-take step.
+  - A run that finds the lease held by another run waits, polling, up to O(timeout) seconds, then fails with one
+    sentence naming the holder, since when, and the lease file.
+  - Taking it again with the same O(run_id) is a no-op, so a role can take it at the start of a play and any
+    task can re-check it. A lease older than O(max_age) seconds is left by a run that crashed (or was killed);
+    it is taken over with a warning, so such a run does not block the host for ever.
+  - Releasing removes the lease only when it is this run's; a lease taken over by another run is left alone
+    (with a warning).
+  - Taking and releasing the lock is bookkeeping, not configuration, so it never reports a change (a second
+    run of a role is still C(changed=0)).
+  - In check mode nothing is written. The lease is still looked at, and the run waits for another live run as
+    a real run would (a dry run next to a run that is changing the host would report against a moving state);
+    a lease that would be taken over is reported with a warning, and O(state=released) does nothing.
+author:
+  - confine.hardening contributors (@confine)
+options:
+  path:
+    description: The lease file. Its directory is made if it is missing (not in check mode).
+    type: path
+    default: /var/lib/confine/lock.json
+  state:
+    description: V(acquired) takes the lock (waiting for another run), V(released) gives it back.
+    type: str
+    choices: [acquired, released]
+    default: acquired
+  run_id:
+    description: Who holds the lock. The role makes one per play and host.
+    type: str
+    required: true
+  controller:
+    description: The controller host the run comes from, for the message another run shows while it waits.
+    type: str
+    default: ''
+  host:
+    description: The inventory name of the host, for the same message.
+    type: str
+    default: ''
+  timeout:
+    description: How many seconds to wait for a lease held by another run before failing.
+    type: int
+    default: 300
+  max_age:
+    description: A lease older than this many seconds is taken over, with a warning.
+    type: int
+    default: 3600
+extends_documentation_fragment:
+  - confine.hardening.attributes
+attributes:
+  idempotent:
+    support: full
+    details: Taking the lock again with the same O(run_id), or releasing a lock not held, changes nothing.
+seealso:
+  - module: confine.hardening.hardening_record
+  - module: confine.hardening.hardening_restore
+"""
+
+EXAMPLES = r"""
+- name: Take this host's lock for the run
+  confine.hardening.hardening_lock:
+    path: /var/lib/confine/lock.json
+    run_id: "{{ run_id }}"
+    controller: "{{ lookup('ansible.builtin.pipe', 'uname -n') }}"
+    host: "{{ inventory_hostname }}"
+    timeout: 300
+  register: lock
+
+- name: Give it back
+  confine.hardening.hardening_lock:
+    path: /var/lib/confine/lock.json
+    run_id: "{{ run_id }}"
+    state: released
+"""
+
+RETURN = r"""
+lock_file:
+  description: The lease file.
+  returned: always
+  type: str
+  sample: /var/lib/confine/lock.json
+acquired:
+  description: Whether this run holds the lock after the task (always false after O(state=released) and in check mode).
+  returned: always
+  type: bool
+  sample: true
+holder:
+  description: The lease as it is after the task (null when there is none).
+  returned: always
+  type: dict
+  sample: {run_id: 20261201T214000-8812, controller: ops1, host: web1, since: '2026-12-01T21:40:00+00:00',
+           since_epoch: 1796161200.0}
+took_over:
+  description: The stale lease this run took over (older than O(max_age)), or null.
+  returned: always
+  type: dict
+waited:
+  description: Seconds spent waiting for another run.
+  returned: always
+  type: float
+  sample: 0.0
+msg:
+  description: One sentence on the outcome.
+  returned: always
+  type: str
+"""
+
+import datetime
+import errno
+import json
+import os
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+
+POLL = 0.2
+
+
+class LockError(Exception):
+    pass
+
+
+def iso(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def read_lease(path):
+    """(exists, lease dict or None): a lease that cannot be read as one counts as held by someone unknown."""
+    if os.path.islink(path):
+        raise LockError('path: %s is a symlink, which this module never makes; remove it by hand' % path)
+    try:
+        data = fileio.read_bytes(path, limit=64 * 1024)
+    except fileio.NotRegularFile as exc:
+        raise LockError('path: %s; remove it by hand' % exc.strerror)
+    if data is None:
+        return os.path.lexists(path), None
+    try:
+        lease = json.loads(data.decode('utf-8'))
+    except (ValueError, RecursionError):
+        lease = None
+    if not isinstance(lease, dict) or fileio.json_problem(lease, 'lease') is not None:
+        lease = None
+    return True, lease
+
+
+def lease_age(path, lease, now):
+    since = lease.get('since_epoch') if lease else None
+    if isinstance(since, (int, float)) and not isinstance(since, bool) and since == since:
+        return now - since
+    try:
+        return now - os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def describe(path, lease, now):
+    if not lease:
+        return 'an unreadable lease (%s, last written %d s ago)' % (path, lease_age(path, None, now))
+    return 'run %s from controller %s (host %s) since %s, %d s ago' % (
+        lease.get('run_id') or '?', lease.get('controller') or '?', lease.get('host') or '?',
+        lease.get('since') or '?', lease_age(path, lease, now))
+
+
+def write_new(path, lease, replace=False):
+    """The lease made whole in a temporary file, then linked into place (fails if taken) or renamed over a stale one."""
+    directory = os.path.dirname(path) or '.'
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as fh:
+            fh.write((json.dumps(lease, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        if replace:
+            os.rename(tmp, path)
+            tmp = None
+        else:
+            os.link(tmp, path)       # EEXIST when another run holds it
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def acquire(params, check_mode, warn, clock=time.time, sleep=time.sleep):
+    path = params['path']
+    directory = os.path.dirname(path) or '.'
+    mine = {'run_id': params['run_id'], 'controller': params['controller'], 'host': params['host']}
+    if not check_mode and not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    start = clock()
+    while True:
+        now = clock()
+        with fileio.dir_lock(directory, max(params['timeout'], 1), 'the lease %s' % path):
+            exists, lease = read_lease(path)
+            if not exists:
+                if check_mode:
+                    return dict(acquired=False, holder=None, took_over=None, waited=round(now - start, 3),
+                                msg='the lock %s is free (check mode: not taken)' % path)
+                lease = dict(mine, since=iso(now), since_epoch=round(now, 6))
+                try:
+                    write_new(path, lease)
+                except OSError as exc:
+                    if exc.errno != errno.EEXIST:
+                        raise
+                else:
+                    return dict(acquired=True, holder=lease, took_over=None, waited=round(now - start, 3),
+                                msg='took the lock %s for run %s' % (path, params['run_id']))
+                continue
+            if lease and lease.get('run_id') == params['run_id']:
+                return dict(acquired=not check_mode, holder=lease, took_over=None, waited=round(now - start, 3),
+                            msg='run %s already holds the lock %s' % (params['run_id'], path))
+            age = lease_age(path, lease, now)
+            if age > params['max_age']:
+                text = ('the lock %s was held by %s, longer than max_age (%d s): that run is taken to have crashed'
+                        % (path, describe(path, lease, now), params['max_age']))
+                if check_mode:
+                    warn(text + '; a real run would take it over (check mode: not taken)')
+                    return dict(acquired=False, holder=lease, took_over=lease, waited=round(now - start, 3),
+                                msg='the lock %s is stale and would be taken over' % path)
+                warn(text + ', and its lease was taken over')
+                new = dict(mine, since=iso(now), since_epoch=round(now, 6))
+                write_new(path, new, replace=True)
+                return dict(acquired=True, holder=new, took_over=lease, waited=round(now - start, 3),
+                            msg='took over the stale lock %s for run %s' % (path, params['run_id']))
+        if now - start >= params['timeout']:
+            raise LockError('%s is held by %s, and this run (%s) waited %d s (timeout) for it: another run of '
+                            'confine.hardening is changing this host; wait for it to finish, or remove the lease '
+                            'file if that run is gone' % (path, describe(path, lease, now), params['run_id'],
+                                                          params['timeout']))
+        sleep(POLL)
+
+
+def release(params, check_mode, warn):
+    path = params['path']
+    directory = os.path.dirname(path) or '.'
+    with fileio.dir_lock(directory, max(params['timeout'], 1), 'the lease %s' % path):
+        exists, lease = read_lease(path)
+        if not exists:
+            return dict(acquired=False, holder=None, took_over=None, waited=0.0, msg='the lock %s is not held' % path)
+        if not lease or lease.get('run_id') != params['run_id']:
+            warn('the lock %s is held by %s, not by this run (%s); it was left as it is'
+                 % (path, describe(path, lease, time.time()), params['run_id']))
+            return dict(acquired=False, holder=lease, took_over=None, waited=0.0,
+                        msg='the lock %s belongs to another run and was left as it is' % path)
+        if check_mode:
+            return dict(acquired=False, holder=lease, took_over=None, waited=0.0,
+                        msg='the lock %s would be released (check mode)' % path)
+        os.unlink(path)
+    return dict(acquired=False, holder=None, took_over=None, waited=0.0,
+                msg='released the lock %s of run %s' % (path, params['run_id']))
+
+
+def run(module):
+    params = module.params
+    for key in ('timeout', 'max_age'):
+        if params[key] < 0:
+            raise LockError('%s must be 0 or more seconds, not %d' % (key, params[key]))
+    if not params['run_id'].strip():
+        raise LockError('run_id must not be empty')
+    try:
+        if params['state'] == 'acquired':
+            result = acquire(params, module.check_mode, module.warn)
+        else:
+            result = release(params, module.check_mode, module.warn)
+    except fileio.LockTimeout as exc:
+        raise LockError('timeout: %s' % exc.strerror)
+    except (IOError, OSError) as exc:
+        raise LockError('path: %s could not be %s: %s' % (
+            params['path'], 'taken' if params['state'] == 'acquired' else 'released', exc))
+    result.update(changed=False, lock_file=params['path'])
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/var/lib/confine/lock.json'),
+            state=dict(type='str', choices=['acquired', 'released'], default='acquired'),
+            run_id=dict(type='str', required=True),
+            controller=dict(type='str', default=''),
+            host=dict(type='str', default=''),
+            timeout=dict(type='int', default=300),
+            max_age=dict(type='int', default=3600),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        result = run(module)
+    except LockError as exc:
+        module.fail_json(msg=str(exc), lock_file=module.params['path'])
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

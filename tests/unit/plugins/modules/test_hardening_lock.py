@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One run at a time per host (issue 11 item 13): the lease of hardening_lock."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import multiprocessing
+import os
+import time
+
+import pytest
+
+from ansible_collections.confine.hardening.plugins.modules import hardening_lock as m
+
+
+class FakeModule(object):
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.check_mode = check_mode
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def params(tmp_path, **kw):
+    p = dict(path=str(tmp_path / 'state' / 'lock.json'), state='acquired', run_id='run-a', controller='ops1',
+             host='web1', timeout=5, max_age=3600)
+    p.update(kw)
+    return p
+
+
+def lock(tmp_path, check_mode=False, **kw):
+    mod = FakeModule(params(tmp_path, **kw), check_mode)
+    return m.run(mod), mod
+
+
+def _worker(path, run_id, log, hold):
+    p = dict(path=path, state='acquired', run_id=run_id, controller='ctl', host='h', timeout=20, max_age=3600)
+    mod = FakeModule(p)
+    m.run(mod)
+    log.put(('in', run_id, time.time()))
+    time.sleep(hold)
+    log.put(('out', run_id, time.time()))
+    m.run(FakeModule(dict(p, state='released')))
+
+
+# issue 11 item 13
+def test_concurrent_runs_take_the_lock_one_after_another(tmp_path):
+    ctx = multiprocessing.get_context('fork')
+    log = ctx.Queue()
+    path = str(tmp_path / 'state' / 'lock.json')
+    procs = [ctx.Process(target=_worker, args=(path, 'run-%d' % i, log, 0.3)) for i in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+    assert all(p.exitcode == 0 for p in procs)
+    events = sorted((log.get(timeout=5) for _ in range(6)), key=lambda e: e[2])
+    # never two runs inside at once: the events alternate in, out, in, out, ...
+    assert [e[0] for e in events] == ['in', 'out'] * 3
+    assert [e[1] for e in events[0::2]] == [e[1] for e in events[1::2]]
+    assert not os.path.exists(path)
+
+
+# issue 11 item 13
+def test_a_second_run_waits_then_fails_naming_the_holder_and_the_file(tmp_path):
+    first, _ = lock(tmp_path)
+    assert first['acquired'] and first['changed'] is False
+    started = time.time()
+    with pytest.raises(m.LockError) as err:
+        lock(tmp_path, run_id='run-b', timeout=1)
+    assert time.time() - started >= 1
+    text = str(err.value)
+    assert text.startswith(str(tmp_path / 'state' / 'lock.json') + ' is held by run run-a from controller ops1 '
+                           '(host web1) since ' + first['holder']['since'])
+    assert 'this run (run-b) waited 1 s (timeout)' in text and text.count('. ') == 0
+
+
+def test_the_same_run_takes_it_again_without_a_change_and_releases_it(tmp_path):
+    first, _ = lock(tmp_path)
+    again, _ = lock(tmp_path)
+    assert again['acquired'] and again['changed'] is False and again['holder'] == first['holder']
+    released, _ = lock(tmp_path, state='released')
+    assert released['changed'] is False and not os.path.exists(first['lock_file'])
+    assert lock(tmp_path, state='released')[0]['msg'].endswith('is not held')
+
+
+def test_a_stale_lease_is_taken_over_with_a_warning(tmp_path):
+    lock(tmp_path)
+    path = tmp_path / 'state' / 'lock.json'
+    lease = json.loads(path.read_text())
+    lease['since_epoch'] -= 7200
+    path.write_text(json.dumps(lease))
+    result, mod = lock(tmp_path, run_id='run-b')
+    assert result['acquired'] and result['took_over']['run_id'] == 'run-a'
+    assert json.loads(path.read_text())['run_id'] == 'run-b'
+    assert 'taken to have crashed' in mod.warnings[0] and 'run run-a from controller ops1' in mod.warnings[0]
+
+
+def test_an_unreadable_lease_counts_as_held_until_it_is_stale(tmp_path):
+    path = tmp_path / 'state' / 'lock.json'
+    path.parent.mkdir()
+    path.write_text('{not json')
+    with pytest.raises(m.LockError, match='is held by an unreadable lease'):
+        lock(tmp_path, timeout=0)
+    old = time.time() - 7200
+    os.utime(str(path), (old, old))
+    assert lock(tmp_path)[0]['acquired']
+
+
+def test_release_leaves_a_lease_of_another_run_alone(tmp_path):
+    lock(tmp_path)
+    result, mod = lock(tmp_path, run_id='run-b', state='released')
+    assert not result['acquired'] and 'not by this run (run-b)' in mod.warnings[0]
+    assert json.loads((tmp_path / 'state' / 'lock.json').read_text())['run_id'] == 'run-a'
+
+
+def test_check_mode_looks_at_the_lock_but_writes_nothing(tmp_path):
+    free, _ = lock(tmp_path, check_mode=True)
+    assert not free['acquired'] and 'is free' in free['msg'] and not (tmp_path / 'state').exists()
+    lock(tmp_path)
+    with pytest.raises(m.LockError, match='is held by run run-a'):
+        lock(tmp_path, check_mode=True, run_id='run-b', timeout=0)
+    before = (tmp_path / 'state' / 'lock.json').read_bytes()
+    assert lock(tmp_path, check_mode=True, state='released')[0]['msg'].endswith('would be released (check mode)')
+    assert (tmp_path / 'state' / 'lock.json').read_bytes() == before
+
+
+def test_a_symlink_or_fifo_as_the_lease_is_refused_in_one_sentence(tmp_path):
+    (tmp_path / 'state').mkdir()
+    os.symlink('/etc/passwd', str(tmp_path / 'state' / 'lock.json'))
+    with pytest.raises(m.LockError, match=r'lock.json is a symlink, which this module never makes'):
+        lock(tmp_path)
+    os.unlink(str(tmp_path / 'state' / 'lock.json'))
+    os.mkfifo(str(tmp_path / 'state' / 'lock.json'))
+    with pytest.raises(m.LockError, match=r'lock.json is a FIFO, not a regular file; remove it by hand'):
+        lock(tmp_path)
