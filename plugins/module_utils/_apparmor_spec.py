@@ -33,10 +33,8 @@ SPEC_KEYS = (
     'ptrace', 'mount', 'umount', 'pivot_root', 'userns', 'flags', 'extra_rules', 'local', 'mode',
 )
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$')
-PATH_RE = re.compile(r'^(/|@\{[A-Za-z_]+\})[^\s"\x00]*$')
 FILE_PERMS_RE = re.compile(r'^[rwaklm]+$')
 EXEC_MODES = ('ix', 'px', 'Px', 'cx', 'Cx', 'ux', 'Ux', 'pix', 'Pix', 'cix', 'Cix', 'pux', 'PUx', 'cux', 'CUx')
-INCLUDE_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_./-]*$')
 FLAGS = ('attach_disconnected', 'mediate_deleted', 'chroot_relative', 'namespace_relative', 'no_attach_disconnected',
          'unconfined', 'audit')
 CAPABILITIES = (
@@ -55,7 +53,6 @@ PTRACE_ACCESS = ('trace', 'read', 'tracedby', 'readby')
 SIGNALS = ('hup', 'int', 'quit', 'ill', 'trap', 'abrt', 'bus', 'fpe', 'kill', 'usr1', 'segv', 'usr2', 'pipe',
            'alrm', 'term', 'stkflt', 'chld', 'cont', 'stop', 'stp', 'ttin', 'ttou', 'urg', 'xcpu', 'xfsz',
            'vtalrm', 'prof', 'winch', 'io', 'pwr', 'sys', 'emt', 'exists')
-PEER_RE = re.compile(r'^[A-Za-z0-9_./*{},@-]+$')
 MOUNT_OPTION_RE = re.compile(r'^[a-z_]+$')
 RULE_QUALIFIERS = ('deny', 'audit', 'quiet')
 
@@ -409,31 +406,29 @@ def _choice_list(field, values, choices):
     return values
 
 
-def _braces_ok(value):
-    """Commas only inside {alternatives}, braces balanced."""
-    depth = 0
-    for char in value:
-        if char == '{':
-            depth += 1
-        elif char == '}':
-            depth -= 1
-            if depth < 0:
-                return False
-        elif char == ',' and depth == 0:
-            return False
-    return depth == 0
-
-
 def _path(field, value):
-    if not isinstance(value, str) or not PATH_RE.match(value) or not _braces_ok(value):
-        raise SpecError(field, '%r is not an absolute path or glob (no spaces or quotes; commas only inside '
-                               '{alternatives})' % (value,))
-    return value
+    """The token of a path glob (files, exec, attach, mount points, pivot_root)."""
+    return quote(field, value)
 
 
 def _peer(field, value):
-    if not isinstance(value, str) or not PEER_RE.match(value):
-        raise SpecError(field, '%r is not a profile name or glob' % (value,))
+    """The token of a profile-name glob (signal and ptrace peers, exec targets)."""
+    return quote(field, value, path=False)
+
+
+POLICY_NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.+-]*$')
+MAX_POLICY_NAME = 255
+
+
+def policy_name(field, value, example='abstractions/base'):
+    """``value`` when it names a file inside the AppArmor policy directory (an include or
+    an abi): relative, components of letters, digits, ``_ . + -``, none empty, ``.`` or
+    ``..``.  SpecError naming ``field`` otherwise.  (issue 11 item 3)"""
+    if not isinstance(value, str) or not value or len(value) > MAX_POLICY_NAME or not all(
+            POLICY_NAME_RE.match(part) for part in value.split('/')):
+        raise SpecError(field, '%r is not a file of the AppArmor policy directory such as %s (a relative path: '
+                               'names of letters, digits, "_", ".", "+" and "-" separated by "/", no empty, "." or '
+                               '".." parts, at most %d characters)' % (value, example, MAX_POLICY_NAME))
     return value
 
 
@@ -632,18 +627,89 @@ def _body(full, mode):
 def _includes(field_spec):
     tunables, inner = [], []
     for i, inc in enumerate(field_spec.get('includes') or []):
-        if not isinstance(inc, str) or not INCLUDE_RE.match(inc):
-            raise SpecError('includes[%d]' % i, '%r is not an include name such as abstractions/base' % (inc,))
+        policy_name('includes[%d]' % i, inc)
         (tunables if inc.startswith('tunables/') else inner).append(inc)
     return tunables, inner
 
 
+MAX_COMMENT = 1024
+
+
+def comment_text(field, value):
+    """``value`` (owner, source) as the text of one comment line: runs of white space
+    (newlines too) become one space; other control characters and more than
+    MAX_COMMENT characters are refused with a SpecError naming ``field``."""
+    if not isinstance(value, str):
+        raise SpecError(field, 'must be a string, not %s' % type(value).__name__)
+    text = ' '.join(value.split())
+    if len(text) > MAX_COMMENT:
+        raise SpecError(field, 'is %d characters long; at most %d are allowed (it is written into a comment '
+                               'line of the profile)' % (len(text), MAX_COMMENT))
+    problem = _text_problem(text) if text else None
+    if problem:
+        raise SpecError(field, problem)
+    return text
+
+
+RULE_PREFIXES = ('audit', 'allow', 'deny', 'owner')
+EXTRA_REFUSED_WORDS = ('include', '#include', 'abi', 'profile', 'hat')
+
+
 def _extra_rule(i, line, mode):
-    if not isinstance(line, str) or '\n' in line or '{' in line or '}' in line:
-        raise SpecError('extra_rules[%d]' % i, 'must be one rule on one line, without braces')
+    """One rule of ``extra_rules``, passed through as written after these checks: one rule
+    (a comma only at its end, or inside quotes or parentheses), on one line, no braces
+    (no blocks, no alternations), no comment, no control characters, no include/abi (they
+    would reach outside the policy directory: use ``includes``).  In complain mode a
+    ``deny`` rule without ``audit`` gets ``audit``, so it does not block (issue 11 item 5)."""
+    field = 'extra_rules[%d]' % i
+    if not isinstance(line, str):
+        raise SpecError(field, 'must be a string holding one rule')
+    problem = _text_problem(line.strip() or ' ')
+    if problem:
+        raise SpecError(field, problem)
     line = line.strip()
-    words = line.split()
-    if mode == 'complain' and words and words[0] == 'deny':
+    first = line.split()[0] if line.split() else ''
+    if first.startswith('#') or first.split('<')[0] in EXTRA_REFUSED_WORDS:
+        raise SpecError(field, '%r is not a rule this collection passes through (includes and abi are '
+                               'separate keys)' % (line,))
+    depth, quoted, j, ends = 0, False, 0, []
+    while j < len(line):
+        char = line[j]
+        if quoted:
+            if char == '\\' and line[j + 1:j + 2] == '"':
+                j += 1
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char in '{}':
+            raise SpecError(field, 'must be one rule without braces (no blocks or {alternatives}); write such '
+                                   'rules with the spec keys')
+        elif char == '#':
+            raise SpecError(field, 'must not hold a comment ("#" outside quotes)')
+        elif char == '(':
+            depth += 1
+        elif char == ')':
+            depth -= 1
+        elif char == ',' and depth == 0:
+            ends.append(j)
+        j += 1
+    if quoted:
+        raise SpecError(field, '%r has a quoted string that does not end' % (line,))
+    if depth:
+        raise SpecError(field, '%r has unbalanced parentheses' % (line,))
+    if ends != [len(line) - 1]:
+        raise SpecError(field, '%r must be exactly one rule ending in its only "," (outside quotes and '
+                               'parentheses); give each rule its own item' % (line,))
+    words = line[:-1].split()
+    prefix = []
+    for word in words:
+        if word not in RULE_PREFIXES:
+            break
+        prefix.append(word)
+    if not words[len(prefix):]:
+        raise SpecError(field, '%r has qualifiers but no rule' % (line,))
+    if mode == 'complain' and 'deny' in prefix and 'audit' not in prefix:
         # Passed through as written, except that complain must not block.
         line = 'audit ' + line
     return line
@@ -663,8 +729,7 @@ def layout(spec, owner=None, source=None):
     _body(spec, 'enforce')
     full = build_spec(spec)
     abi = full.get('abi', 'abi/3.0')
-    if not isinstance(abi, str) or not INCLUDE_RE.match(abi):
-        raise SpecError('abi', '%r is not an abi name such as abi/3.0' % (abi,))
+    policy_name('abi', abi, example='abi/3.0')
     tunables, inner = _includes(full)
     flags = list(full.get('flags') or [])
     for i, flag in enumerate(flags):
@@ -680,9 +745,9 @@ def layout(spec, owner=None, source=None):
         raise SpecError('local', 'must be true or false')
     header = [MARKER + ' Do not edit: changes are overwritten on the next run.']
     if owner:
-        header.append('# owner: %s' % ' '.join(str(owner).split()))
+        header.append('# owner: %s' % comment_text('owner', owner))
     if source:
-        header.append('# source: %s' % ' '.join(str(source).split()))
+        header.append('# source: %s' % comment_text('source', source))
     header.append('# mode: %s' % mode)
     rules = ['include <%s>' % inc for inc in inner] + _body(full, mode)
     rules += [_extra_rule(i, line, mode) for i, line in enumerate(full.get('extra_rules') or [])]

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -37,6 +38,57 @@ def parse(text, tmp_path):
     path.write_text(text)
     proc = subprocess.run([PARSER, '-QK', str(path)], capture_output=True, text=True, check=False, timeout=60)
     return proc.returncode, proc.stderr
+
+
+ENTRY_RE = re.compile(r'^Mode:\t(.*)\tName:\t\((.*)\)$')
+
+
+def parser_reading(text, tmp_path):
+    """What the real apparmor_parser read from ``text``.
+
+    ``--debug`` prints the profile name, its mode (on stderr), the file entries (``Mode:\tPERMS\tName:\t(GLOB)``,
+    GLOB as the lexer left it: quotes removed, escapes of glob characters kept, variables
+    expanded) and one line per other rule; ``-D rule-exprs`` prints every glob it compiles,
+    the attachment first (``aare: GLOB   ->   REGEX``); ``-S`` writes the binary policy,
+    which holds exec targets as strings.  Returns a dict (rc, err, name, mode, entries,
+    rules, aare, binary)."""
+    path = tmp_path / 'profile'
+    path.write_bytes(text.encode('utf-8'))
+
+    def run(*args):
+        proc = subprocess.run([PARSER, '-QK'] + list(args) + [str(path)], capture_output=True, check=False,
+                              timeout=60)
+        out = proc.stdout if '-S' in args else proc.stdout.decode('utf-8', 'surrogateescape')
+        return proc.returncode, out, proc.stderr.decode('utf-8', 'surrogateescape')
+
+    rc, out, err = run('--debug')
+    reading = {'rc': rc, 'err': err, 'name': None, 'mode': None, 'entries': [], 'rules': [], 'aare': [],
+               'binary': b'', 'debug': out}
+    if rc:
+        return reading
+    seen_name = False
+    for line in out.split('\n'):
+        if line.startswith('Name:\t\t') and not seen_name:
+            reading['name'], seen_name = line[len('Name:\t\t'):], True
+        elif seen_name and line and line != '--- Entries ---':
+            match = ENTRY_RE.match(line)
+            if match:
+                reading['entries'].append((match.group(1).strip(), match.group(2)))
+            else:
+                reading['rules'].append(line)
+    # the mode (and a mount rule's fstype) go to stderr
+    match = re.search(r'^Mode: (\S+)$', err, re.M)
+    reading['mode'] = match.group(1) if match else None
+    rc, out, err = run('-D', 'rule-exprs')
+    reading['aare'] = [line[len('aare: '):] for line in (out + '\n' + err).split('\n') if line.startswith('aare: ')]
+    rc, out, err = run('-S')
+    reading['binary'] = out
+    return reading
+
+
+def aare_of(reading, glob):
+    """True when the parser compiled exactly ``glob`` (its first aare for the attachment)."""
+    return any(line.startswith(glob + '   ->   ') for line in reading['aare'])
 
 
 @pytest.mark.parametrize('mode', ['enforce', 'complain'])
@@ -151,7 +203,7 @@ def test_merge_appends_and_overrides():
     ({'name': 'p', 'colour': 1}, 'colour', 'unknown key'),
     ({'name': 'p', 'files': {'path': '/x'}}, 'files', 'must be a list'),
     ({'name': 'p', 'files': [{'path': 'relative', 'perms': 'r'}]}, 'files[0].path', 'not an absolute path'),
-    ({'name': 'p', 'files': [{'path': '/a,b', 'perms': 'r'}]}, 'files[0].path', 'commas only inside'),
+    ({'name': 'p', 'files': [{'path': '/a/{b', 'perms': 'r'}]}, 'files[0].path', 'without its "}"'),
     ({'name': 'p', 'files': [{'path': '/x', 'perms': 'rz'}]}, 'files[0].perms', 'not a set of'),
     ({'name': 'p', 'files': [{'path': '/x', 'perms': 'wa'}]}, 'files[0].perms', 'cannot be combined'),
     ({'name': 'p', 'files': [{'path': '/x'}]}, 'files[0]', 'give perms, exec or both'),
@@ -163,14 +215,14 @@ def test_merge_appends_and_overrides():
     ({'name': 'p', 'network': [{'family': 'carrier-pigeon'}]}, 'network[0].family[0]', 'unknown value'),
     ({'name': 'p', 'signal': [{'access': ['shout']}]}, 'signal[0].access[0]', 'unknown value'),
     ({'name': 'p', 'signal': [{'set': ['sigfoo']}]}, 'signal[0].set[0]', 'unknown value'),
-    ({'name': 'p', 'ptrace': [{'peer': 'a b'}]}, 'ptrace[0].peer', 'not a profile name'),
+    ({'name': 'p', 'ptrace': [{'peer': 'a\tb'}]}, 'ptrace[0].peer', 'control character'),
     ({'name': 'p', 'mount': [{'options': ['ro;rm']}]}, 'mount[0].options[0]', 'not a mount option'),
     ({'name': 'p', 'flags': ['complain']}, 'flags[0]', 'the mode sets complain'),
-    ({'name': 'p', 'includes': ['../etc/passwd']}, 'includes[0]', 'not an include name'),
+    ({'name': 'p', 'includes': ['../etc/passwd']}, 'includes[0]', 'not a file of the AppArmor policy directory'),
     ({'name': 'p', 'extra_rules': ['} evil {']}, 'extra_rules[0]', 'without braces'),
     ({'name': 'p', 'files': [{'path': '/x', 'perms': 'r', 'quiet': True}]}, 'files[0].quiet', 'only a deny rule'),
     ({'name': 'p', 'network': [{'deny': True, 'quiet': True, 'audit': True}]}, 'network[0].quiet', 'both audit'),
-    ({'name': 'p', 'abi': 'abi 3'}, 'abi', 'not an abi name'),
+    ({'name': 'p', 'abi': 'abi 3'}, 'abi', 'not a file of the AppArmor policy directory such as abi/3.0'),
     ({'name': 'p', 'attach': 'bin/x'}, 'attach', 'not an absolute path'),
     ({'name': 'p', 'preset': 'service'}, 'attach', 'needs the path'),
     ({'name': 'p', 'local': 'yes'}, 'local', 'true or false'),
@@ -195,3 +247,167 @@ def test_presets_doc_lists_every_deny_rule_the_preset_renders(preset):
     block = section.split('```\n', 2)[1].rstrip('\n').splitlines()
     text = a.render({'name': 'x', 'preset': preset}, features={'userns': True})
     assert block == [line.strip() for line in text.splitlines() if 'deny' in line]
+
+
+# ---------------------------------------------------------------------------
+# issue 11: the one quoting function, checked against the real parser
+# ---------------------------------------------------------------------------
+
+def test_attach_ending_in_a_backslash_is_refused_and_an_escaped_one_keeps_the_flags(tmp_path):
+    # issue 11 item 1: "/usr/bin/foo\" rendered unquoted swallowed flags=(...), so the
+    # profile lost complain and attach_disconnected.
+    with pytest.raises(a.SpecError) as err:
+        a.render({'name': 'a1', 'attach': '/usr/bin/foo\\', 'mode': 'complain'})
+    assert str(err.value).startswith('attach: ') and 'lone backslash' in str(err.value)
+    text = a.render({'name': 'a1', 'attach': '/usr/bin/foo\\\\', 'mode': 'complain',
+                     'flags': ['attach_disconnected'], 'files': [{'path': '/after', 'perms': 'r'}]})
+    assert 'profile a1 "/usr/bin/foo\\x5c" flags=(attach_disconnected,complain) {' in text
+    reading = parser_reading(text, tmp_path)
+    assert reading['rc'] == 0, reading['err']
+    assert (reading['name'], reading['mode']) == ('a1', 'complain')
+    assert reading['aare'][0].startswith('/usr/bin/foo\\\\   ->   ')
+    assert ('r:r', '/after') in reading['entries']
+
+
+def test_put_old_ending_in_a_backslash_is_refused_and_cannot_swallow_new_root(tmp_path):
+    # issue 11 item 2
+    with pytest.raises(a.SpecError) as err:
+        a.render({'name': 'p', 'pivot_root': [{'put_old': '/old\\', 'new_root': '/new'}]})
+    assert str(err.value).startswith('pivot_root[0].put_old: ')
+    text = a.render({'name': 'p', 'pivot_root': [{'put_old': '/old\\\\', 'new_root': '/new root'}],
+                     'local': False})
+    reading = parser_reading(text, tmp_path)
+    assert reading['rc'] == 0, reading['err']
+    assert [r for r in reading['rules'] if r.startswith('pivotroot')] == [
+        'pivotroot (0x1bffcff - 0x1bffcff)  /old\\\\ -> /new root (0x1/0x0),']
+
+
+@pytest.mark.parametrize('field,value', [
+    ('includes', 'abstractions/../../../some/file'), ('includes', '/etc/passwd'), ('includes', 'abstractions//base'),
+    ('includes', './abstractions/base'), ('includes', 'abstractions/base/'), ('includes', 'local/..'),
+    ('includes', ''), ('includes', 'abstractions/base>'), ('abi', '../abi/3.0'), ('abi', '/usr/share/abi'),
+])
+def test_includes_and_abi_stay_inside_the_policy_directory(field, value):
+    # issue 11 item 3
+    spec = {'name': 'p', field: [value] if field == 'includes' else value}
+    with pytest.raises(a.SpecError) as err:
+        a.render(spec)
+    assert str(err.value).startswith('includes[0]: ' if field == 'includes' else 'abi: ')
+    assert 'AppArmor policy directory' in str(err.value)
+
+
+def test_local_include_uses_the_checked_name():
+    # issue 11 items 3 and 6: include if exists <local/NAME> only ever names a checked name
+    assert '  include if exists <local/web-1.2>\n' in a.render({'name': 'web-1.2'})
+    for name in ('../x', 'a/b', 'web.orig'):
+        with pytest.raises(a.SpecError) as err:
+            a.render({'name': name})
+        assert str(err.value).startswith('name: ')
+
+
+@pytest.mark.parametrize('line', [
+    'deny /etc/a r, deny /etc/b r,', 'deny /etc/a r, /etc/b r,', '/a r, /b w,', 'deny /etc/a r',
+    'capability chown, deny capability sys_admin,', 'deny "/a, b" r, deny /c r,',
+])
+def test_extra_rules_hold_exactly_one_rule(line):
+    # issue 11 item 5: a second rule on one item escaped the complain-mode audit
+    with pytest.raises(a.SpecError) as err:
+        a.render({'name': 'p', 'mode': 'complain', 'extra_rules': [line]})
+    assert str(err.value).startswith('extra_rules[0]: ')
+
+
+@pytest.mark.parametrize('line,complain', [
+    ('deny /etc/a r,', 'audit deny /etc/a r,'),
+    ('owner deny /etc/a r,', 'audit owner deny /etc/a r,'),
+    ('deny owner /etc/a r,', 'audit deny owner /etc/a r,'),
+    ('audit deny /etc/a r,', 'audit deny /etc/a r,'),
+    ('deny "/a, b" r,', 'audit deny "/a, b" r,'),
+    ('deny signal (send, receive) peer=x,', 'audit deny signal (send, receive) peer=x,'),
+    ('  deny   capability sys_admin,  ', 'audit deny   capability sys_admin,'),
+    ('allow /x r,', 'allow /x r,'),
+])
+def test_every_deny_among_extra_rules_is_audited_in_complain_mode(line, complain):
+    # issue 11 item 5
+    text = a.render({'name': 'p', 'mode': 'complain', 'extra_rules': [line]})
+    assert '\n  %s\n' % complain in text
+
+
+@pytest.mark.parametrize('line,words', [
+    ('include <../../etc/x>', 'includes and abi'), ('#include <abstractions/base>', 'passes through'),
+    ('/a r, # deny /b r,', 'comment'), ('/a{,b} r,', 'braces'), ('"/a r,', 'quoted string'),
+    ('signal (send peer=x,', 'parentheses'), ('deny,', 'qualifiers but no rule'), ('/a\x00 r,', 'control'),
+])
+def test_extra_rules_refusals_name_the_item(line, words):
+    with pytest.raises(a.SpecError) as err:
+        a.render({'name': 'p', 'extra_rules': ['/ok r,', line]})
+    assert str(err.value).startswith('extra_rules[1]: ') and words in str(err.value)
+
+
+@pytest.mark.parametrize('name', ['web.orig', 'web.dpkg-old', 'web.dpkg-new', 'web.rpmsave', 'web.rpmnew', 'web.rej',
+                                  'web.pacsave', 'unconfined', 'README'])
+def test_names_the_boot_loader_skips_are_refused(name):
+    # issue 11 item 6
+    with pytest.raises(a.SpecError) as err:
+        a.render({'name': name})
+    assert str(err.value).startswith('name: ')
+    assert a.name_problem(name)
+
+
+def test_paths_with_spaces_are_quoted_and_read_back_exactly(tmp_path):
+    # issue 11 item 22
+    spec = {'name': 'sp', 'mode': 'complain', 'attach': '/opt/My App/bin/run',
+            'files': [{'path': '/srv/My Files/**', 'perms': 'r'}, {'path': '/srv/a "q", b', 'perms': 'w'},
+                      {'path': '/srv/é/x', 'perms': 'r'}],
+            'exec': [{'path': '/opt/My App/bin/helper', 'mode': 'Px', 'target': 'my helper'}],
+            'signal': [{'access': ['send'], 'peer': 'other one'}],
+            'mount': [{'source': '/dev/my disk', 'target': '/mnt/my disk'}], 'umount': [{'target': '/mnt/my disk'}]}
+    text = a.render(spec)
+    assert '"/srv/My Files/**" r,' in text and '"/srv/a \\"q\\", b" w,' in text
+    reading = parser_reading(text, tmp_path)
+    assert reading['rc'] == 0, reading['err']
+    assert (reading['name'], reading['mode']) == ('sp', 'complain')
+    assert aare_of(reading, '/opt/My App/bin/run') and reading['aare'][0].startswith('/opt/My App/bin/run ')
+    assert set(reading['entries']) >= {('r:r', '/srv/My Files/**'), ('wa:wa', '/srv/a "q", b'),
+                                       ('r:r', '/srv/é/x'), ('x:x', '/opt/My App/bin/helper')}
+    assert b'my helper\x00' in reading['binary']
+    assert 'signal (send ) other one,' in reading['rules']
+    assert any(' /dev/my disk -> /mnt/my disk (' in r for r in reading['rules'])
+    assert any(r.startswith('umount ') and '  -> /mnt/my disk (' in r for r in reading['rules'])
+
+
+@pytest.mark.parametrize('path,glob', [
+    ('/srv/**', '/srv/\\*\\*'), ('/srv/@{HOME}', '/srv/\\@\\{HOME\\}'), ('/srv/[a-z]', '/srv/\\[a-z\\]'),
+    ('/srv/{a,b}', '/srv/\\{a,b\\}'), ('/srv/a?b^c', '/srv/a\\?b\\^c'), ('/srv/back\\slash\\', '/srv/back\\\\slash\\\\'),
+    ('/srv/plain file', '/srv/plain file'),
+])
+def test_literal_path_escapes_every_glob_character(path, glob, tmp_path):
+    # issue 11 item 4 (helper for the suggestions): the glob matches exactly that path
+    assert a.literal_path(path) == glob
+    text = a.render({'name': 'lit', 'files': [{'path': a.literal_path(path), 'perms': 'r'}], 'local': False})
+    reading = parser_reading(text, tmp_path)
+    assert reading['rc'] == 0, reading['err']
+    assert ('r:r', glob) in reading['entries']
+    # the compiled expression has no glob operator left: every character is matched as itself
+    regex = [line.split('   ->   ', 1)[1] for line in reading['aare'] if line.startswith(glob + '   ->   ')][0]
+    assert '[^' not in regex and '*' not in regex.replace('\\*', '') and '{' not in regex.replace('\\{', '')
+
+
+@pytest.mark.parametrize('path', ['relative', '', '/a\nb', '/a\x00', '/a\x7f', '/' + 'x' * 5000, '/a\ud800', 5])
+def test_literal_path_refuses_what_no_profile_can_hold(path):
+    with pytest.raises(a.SpecError) as err:
+        a.literal_path(path)
+    assert str(err.value).startswith('path: ')
+
+
+@pytest.mark.parametrize('field', ['owner', 'source'])
+def test_owner_and_source_are_one_bounded_comment_line(field):
+    # issue 11 item 21 (an owner over 16 KB)
+    kwargs = {field: 'x' * (16 * 1024 + 1)}
+    with pytest.raises(a.SpecError) as err:
+        a.render({'name': 'p'}, **kwargs)
+    assert str(err.value).startswith(field + ': is 16385 characters long; at most 1024 are allowed')
+    with pytest.raises(a.SpecError) as err:
+        a.render({'name': 'p'}, **{field: 'team\x1b[31m'})
+    assert str(err.value).startswith(field + ': ') and 'control character' in str(err.value)
+    text = a.render({'name': 'p'}, **{field: 'team a\n/** rwlk,\n'})
+    assert '\n# %s: team a /** rwlk,\n' % field in text and '\n/** rwlk,' not in text
