@@ -9,6 +9,8 @@ __metaclass__ = type
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -139,3 +141,43 @@ def test_a_symlink_or_fifo_as_the_lease_is_refused_in_one_sentence(tmp_path):
     os.mkfifo(str(tmp_path / 'state' / 'lock.json'))
     with pytest.raises(m.LockError, match=r'lock.json is a FIFO, not a regular file; remove it by hand'):
         lock(tmp_path)
+
+
+PLAY = """
+- hosts: localhost
+  gather_facts: false
+  connection: local
+  tasks:
+    - confine.hardening.hardening_lock: {path: "{{ lock }}", run_id: "{{ rid }}", timeout: "{{ wait }}"}
+    - ansible.builtin.pause: {seconds: "{{ hold }}"}
+    - confine.hardening.hardening_lock: {path: "{{ lock }}", run_id: "{{ rid }}", state: released}
+"""
+
+
+# issue 11 item 13: two real ansible-playbook runs on localhost against a scratch lease
+@pytest.mark.skipif(not os.path.exists(os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')),
+                    reason='ansible-playbook is not installed beside this python')
+def test_two_real_playbook_runs_do_not_overlap(tmp_path):
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+    play = tmp_path / 'play.yml'
+    play.write_text(PLAY)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(root, 'collections'), ANSIBLE_LOCALHOST_WARNING='false',
+               ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_NOCOLOR='1')
+    lease = str(tmp_path / 'state' / 'lock.json')
+
+    def start(rid, wait, hold):
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(play),
+               '-e', 'lock=%s rid=%s wait=%d hold=%d' % (lease, rid, wait, hold)]
+        return subprocess.Popen(cmd, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    first = start('first', 5, 3)
+    deadline = time.time() + 10
+    while not os.path.exists(lease) and time.time() < deadline:
+        time.sleep(0.05)
+    impatient, patient = start('impatient', 0, 0), start('patient', 20, 0)
+    outs = [p.communicate(timeout=40)[0] for p in (first, impatient, patient)]
+    assert [p.returncode for p in (first, impatient, patient)] == [0, 2, 0], outs
+    assert 'is held by run first from controller' in outs[1] and lease in outs[1]
+    assert all('changed=0' in out for out in outs)
+    assert not os.path.exists(lease)
