@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import os
 
-from ansible.errors import AnsibleError
+from ansible.errors import AnsibleError, AnsibleFileNotFound
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 
@@ -34,8 +34,15 @@ def find_template(action, template):
     it is not there."""
     try:
         return action._find_needle('templates', template)
+    except AnsibleFileNotFound as exc:
+        searched = []
+        for p in exc.paths or []:
+            if p not in searched:
+                searched.append(p)
+        raise AnsibleError('template: %r was not found on the controller (searched %s)'
+                           % (template, ', '.join(searched) or 'the play\'s templates directories'))
     except AnsibleError as exc:
-        raise AnsibleError('template: %s' % ' '.join(to_text(exc.message if hasattr(exc, 'message') else exc).split()))
+        raise AnsibleError('template: %s' % ' '.join(to_text(getattr(exc, 'message', exc)).split()))
 
 
 def _read(action, path):

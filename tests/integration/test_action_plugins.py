@@ -454,8 +454,8 @@ def test_seccomp_check_mode_with_diff_writes_nothing(run):
 @pytest.mark.parametrize('key,words', [
     ('aa_content', "AppArmor profile 'web': content: is set by the action plugin from the template"),
     ('sc_content', "seccomp profile 'svc': content: is set by the action plugin from the template"),
-    ('aa_missing', "AppArmor profile 'web': template: Could not find or access 'missing.j2'"),
-    ('sc_missing', "seccomp profile 'svc': template: Could not find or access 'missing.j2'"),
+    ('aa_missing', "AppArmor profile 'web': template: 'missing.j2' was not found on the controller (searched /"),
+    ('sc_missing', "seccomp profile 'svc': template: 'missing.j2' was not found on the controller (searched /"),
     ('aa_second', 'content: the profile text must declare exactly one profile, smuggle, but it declares '
                   'docker-default, smuggle'),
     ('aa_type', 'value of flags must be one or more of'),
