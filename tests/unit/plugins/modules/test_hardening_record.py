@@ -9,6 +9,9 @@ __metaclass__ = type
 
 import hashlib
 import json
+import os
+
+import pytest
 
 from ansible_collections.confine.hardening.plugins.modules import hardening_record as m
 
@@ -108,3 +111,101 @@ def test_the_lost_record_counter_is_kept_from_the_start_of_the_stage(tmp_path):
     assert first['audit_lost_at_stage_start'] == later['audit_lost_at_stage_start'] == {'lost': 3, 'boot_id': 'b1'}
     promoted = m.build(dict(params(seccomp, apparmor), stage='enforce', audit_lost=9, boot_id='b2'), later)[0]
     assert promoted['audit_lost_at_stage_start'] == {'lost': 9, 'boot_id': 'b2'}
+
+
+class FakeModule(object):
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.check_mode = check_mode
+        self._diff = False
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def full_params(tmp_path, **kw):
+    p = dict(path=str(tmp_path / 'facts.d' / 'confine_hardening.fact'), stage='enforce', collection_version='0.2.0',
+             seccomp=[], apparmor=[], runtime={}, docker={}, kubelet={}, extra={}, audit_lost=None, boot_id=None,
+             backup_dir=str(tmp_path / 'record'), lock_timeout=5)
+    p.update(kw)
+    return p
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('seccomp', [{}], 'seccomp[0].name must be a profile name'),
+    ('seccomp', ['web'], 'seccomp[0] must be a result of confine.hardening.seccomp_profile (a mapping), not a str'),
+    ('seccomp', [{'name': '../x'}], "seccomp[0].name must be a profile name"),
+    ('seccomp', [{'name': 'web', 'files': {'a': 1}}], 'seccomp[0].files must be a list, not a dict'),
+    ('seccomp', [{'name': 'web', 'files': [{'target': 'docker'}]}], 'seccomp[0].files[0] must be a mapping with a path'),
+    ('seccomp', [{'name': 'web', 'created': '/x'}], 'seccomp[0].created must be a list of paths'),
+    ('apparmor', [{'name': 'web'}], 'apparmor[0].profile_path must be the path of the profile file'),
+    ('apparmor', [{'name': 'web', 'path': '/x', 'backup_file': 5}], 'apparmor[0].backup_file must be a path'),
+    ('docker', {'path': ['/x']}, 'docker.path must be a path'),
+    ('runtime', {'a': float('nan')}, 'runtime.a is nan'),
+    ('extra', {'gate': {'why': '\ud800'}}, 'extra.gate.why holds a string that is not valid Unicode'),
+])
+# issue 11 item 21: hardening_record given seccomp: [{}] (and other shapes) fails in one sentence
+def test_results_of_the_wrong_shape_fail_in_one_sentence_naming_the_field(tmp_path, field, value, message):
+    with pytest.raises(m.RecordError) as err:
+        m.run(FakeModule(full_params(tmp_path, **{field: value})))
+    assert str(err.value).startswith(message) and '\n' not in str(err.value)
+    assert not (tmp_path / 'facts.d').exists()
+
+
+def test_a_previous_record_of_the_wrong_shape_is_replaced_with_a_warning(tmp_path):
+    path = tmp_path / 'facts.d' / 'confine_hardening.fact'
+    path.parent.mkdir()
+    path.write_text(json.dumps({'profiles': 5, 'runtime': [1], 'undo': 'x', 'stage': 'enforce', 'stage_since': 7}))
+    mod = FakeModule(full_params(tmp_path))
+    result = m.run(mod)
+    assert result['record']['profiles'] == [] and result['record']['undo'] == []
+    assert sorted(w.split(' is a ')[0] for w in mod.warnings) == [
+        "the previous record's profiles", "the previous record's runtime", "the previous record's stage_since",
+        "the previous record's undo"]
+    for text in ('[' * 100000, '{"a": NaN', '\ud800'):
+        path.write_text(text, errors='surrogatepass')
+        assert m.run(FakeModule(full_params(tmp_path)))['changed']
+
+
+# issue 11 item 11
+def test_two_records_within_a_second_keep_two_backups(tmp_path, monkeypatch):
+    monkeypatch.setattr(m.fileio, 'backup_path', lambda p: p + '.2026-01-01@00:00:00~')
+    path = str(tmp_path / 'facts.d' / 'confine_hardening.fact')
+    backups = []
+    for version in ('old-1', 'old-2'):
+        record = {'undo': [{'kind': 'seccomp', 'path': '/x'}]}
+        m.add_record_undo(record, path, version.encode(), str(tmp_path / 'record'), check_mode=False)
+        backups.append(record['undo'][-1]['backup'])
+    assert backups[0] != backups[1] and [open(b).read() for b in backups] == ['old-1', 'old-2']
+
+
+# issue 11 item 8: the rollback removes a file the run made only while it still has this hash
+def test_every_undo_item_carries_the_hash_of_its_file_as_the_run_left_it(tmp_path):
+    seccomp, apparmor = results(tmp_path)
+    seccomp[0].update(changed=True, created=[str(tmp_path / 'web.json')], replaced=[])
+    record, _fresh = m.build(params(seccomp, []), {})
+    assert record['undo'][0]['sha256'] == hashlib.sha256(b'{}\n').hexdigest()
+
+
+# issue 11 item 10
+def test_a_symlinked_record_is_written_through(tmp_path):
+    real = tmp_path / 'elsewhere' / 'record.json'
+    real.parent.mkdir()
+    real.write_text('{}')
+    link = tmp_path / 'facts.d' / 'confine_hardening.fact'
+    link.parent.mkdir()
+    os.symlink(str(real), str(link))
+    m.run(FakeModule(full_params(tmp_path)))
+    assert os.path.islink(str(link)) and json.loads(real.read_text())['stage'] == 'enforce'
+
+
+def test_check_mode_writes_nothing(tmp_path):
+    seccomp, apparmor = results(tmp_path)
+    seccomp[0].update(changed=True, created=[str(tmp_path / 'web.json')], replaced=[])
+    (tmp_path / 'facts.d').mkdir()
+    (tmp_path / 'facts.d' / 'confine_hardening.fact').write_text('{}')
+    listing = sorted(os.listdir(str(tmp_path)))
+    result = m.run(FakeModule(full_params(tmp_path, seccomp=seccomp), check_mode=True))
+    assert result['changed'] and sorted(os.listdir(str(tmp_path))) == listing
+    assert (tmp_path / 'facts.d' / 'confine_hardening.fact').read_text() == '{}'

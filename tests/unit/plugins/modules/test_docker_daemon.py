@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""docker_daemon: daemon.json merged and written only when the whole new content is JSON
+that dockerd reads the same way; a symlink kept; backups never share a name."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.confine.hardening.plugins.modules import docker_daemon as m
+
+
+class FakeModule(object):
+    def __init__(self, params, check_mode=False, diff=False):
+        self.params = params
+        self.check_mode = check_mode
+        self._diff = diff
+
+
+def run(tmp_path, settings, check_mode=False, path=None):
+    params = dict(path=str(path or tmp_path / 'daemon.json'), settings=settings, backup_dir=str(tmp_path / 'backups'))
+    return m.run(FakeModule(params, check_mode))
+
+
+def snapshot(tmp_path):
+    out = {}
+    for dirpath, _dirs, files in os.walk(str(tmp_path)):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            out[path] = open(path, 'rb').read() if not os.path.islink(path) else 'link:' + os.readlink(path)
+    return out
+
+
+def test_settings_are_merged_and_a_null_removes_a_key(tmp_path):
+    (tmp_path / 'daemon.json').write_text('{"log-driver": "journald", "debug": true}')
+    result = run(tmp_path, {'seccomp-profile': '/etc/docker/seccomp/web.json', 'debug': None})
+    assert result['changed'] and result['existed']
+    assert json.loads((tmp_path / 'daemon.json').read_text()) == {
+        'log-driver': 'journald', 'seccomp-profile': '/etc/docker/seccomp/web.json'}
+    assert not run(tmp_path, {'seccomp-profile': '/etc/docker/seccomp/web.json'})['changed']
+
+
+@pytest.mark.parametrize('text, key', [
+    ('{"a": NaN}', 'NaN is not JSON'),
+    ('{"a": {"b": -Infinity}}', '-Infinity is not JSON'),
+    ('{"a": [1e400]}', 'the key a[0] is inf'),
+    ('{"a\\ud800": 1}', 'a key that is not valid Unicode (a lone surrogate): a\\ud800'),
+    ('{"log-opts": {"tag": "\\udfff"}}', 'the key log-opts.tag holds a string that is not valid Unicode'),
+    ('{"a": 1, "a": 2}', "the key 'a' appears more than once"),
+    ('{"a": ' * 5000 + '1' + '}' * 5000, 'it is nested too deeply to read'),
+    ('{"a": ' * 70 + '1' + '}' * 70, 'is nested more than 64 levels deep'),
+    ('{"a": 1' + '0' * 5000 + '}', 'is not valid JSON'),
+    ('\xff\xfe', 'is not valid JSON'),
+    ('[1, 2]', 'holds a JSON list, not an object'),
+])
+# issue 11 item 14 (NaN, Infinity, lone surrogates), item 21 (deep nesting)
+def test_hostile_daemon_json_is_refused_in_one_sentence_and_nothing_is_touched(tmp_path, text, key):
+    (tmp_path / 'daemon.json').write_bytes(text.encode('utf-8', 'surrogatepass') if not text.startswith('\xff')
+                                           else b'\xff\xfe')
+    before = snapshot(tmp_path)
+    with pytest.raises(m.DaemonError) as err:
+        run(tmp_path, {'seccomp-profile': '/etc/docker/seccomp/web.json'})
+    assert key in str(err.value) and str(err.value).endswith('nothing was changed')
+    assert '\n' not in str(err.value) and len(str(err.value)) < 2000
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize('settings, key', [
+    ({'a': float('nan')}, 'settings.a is nan'),
+    ({'a': {'b': [float('inf')]}}, 'settings.a.b[0] is inf'),
+    ({'a': '\ud800'}, 'settings.a holds a string that is not valid Unicode'),
+    ({'\ud800': 1}, 'settings has a key that is not valid Unicode'),
+    ({'a': {1: 2}}, "settings.a has the key 1, which is not a string"),
+    ({'a': {'b': set()}}, 'settings.a.b is a set, which JSON has no form for'),
+])
+# issue 11 item 14: the surrogate used to be written, then the task failed and the undo information was lost
+def test_settings_that_cannot_be_json_are_refused_before_any_write(tmp_path, settings, key):
+    (tmp_path / 'daemon.json').write_text('{"debug": true}\n')
+    before = snapshot(tmp_path)
+    with pytest.raises(m.DaemonError) as err:
+        run(tmp_path, settings)
+    assert key in str(err.value) and str(err.value).endswith('nothing was changed')
+    assert snapshot(tmp_path) == before and not (tmp_path / 'backups').exists()
+
+
+# issue 11 item 10
+def test_a_symlinked_daemon_json_is_written_through_and_stays_a_link(tmp_path):
+    real = tmp_path / 'conf' / 'daemon.json'
+    real.parent.mkdir()
+    real.write_text('{"debug": true}\n')
+    link = tmp_path / 'daemon.json'
+    os.symlink(str(real), str(link))
+    result = run(tmp_path, {'seccomp-profile': '/x.json'})
+    assert result['changed'] and result['link_target'] == str(real)
+    assert os.path.islink(str(link)) and os.readlink(str(link)) == str(real)
+    assert json.loads(real.read_text()) == {'debug': True, 'seccomp-profile': '/x.json'}
+    assert open(result['backup_file']).read() == '{"debug": true}\n'
+    assert [n for n in os.listdir(str(real.parent)) if n.endswith('.tmp')] == []
+
+
+# issue 11 item 10
+def test_a_dangling_or_special_daemon_json_is_refused(tmp_path):
+    link = tmp_path / 'daemon.json'
+    os.symlink(str(tmp_path / 'missing.json'), str(link))
+    with pytest.raises(m.DaemonError, match=r'^path: .*daemon.json is a symlink to .*missing.json, which does not '
+                                            r'exist .*nothing was changed$'):
+        run(tmp_path, {'debug': True})
+    assert os.path.islink(str(link)) and not (tmp_path / 'missing.json').exists()
+    os.unlink(str(link))
+    os.mkfifo(str(link))
+    with pytest.raises(m.DaemonError, match=r'daemon.json is a FIFO, not a regular file'):
+        run(tmp_path, {'debug': True})
+
+
+# issue 11 item 11
+def test_two_changes_within_a_second_keep_two_backups(tmp_path, monkeypatch):
+    monkeypatch.setattr(m.fileio, 'backup_path', lambda p: p + '.2026-01-01@00:00:00~')
+    (tmp_path / 'daemon.json').write_text('{"v": 1}\n')
+    first = run(tmp_path, {'v': 2})['backup_file']
+    second = run(tmp_path, {'v': 3})['backup_file']
+    assert first != second
+    assert json.loads(open(first).read()) == {'v': 1} and json.loads(open(second).read()) == {'v': 2}
+
+
+def test_check_mode_writes_nothing(tmp_path):
+    (tmp_path / 'daemon.json').write_text('{"v": 1}\n')
+    before = snapshot(tmp_path)
+    result = run(tmp_path, {'v': 2}, check_mode=True)
+    assert result['changed'] and snapshot(tmp_path) == before
