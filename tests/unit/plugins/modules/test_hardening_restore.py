@@ -302,3 +302,125 @@ def test_the_kubelet_config_goes_back(tmp_path):
     result = restore(None, kubelet={'changed': True, 'backup': str(backup), 'path': str(config)})
     assert result['restored'][0]['kind'] == 'kubelet' and config.read_text() == 'kind: KubeletConfiguration\n'
     assert oct(os.stat(str(config)).st_mode & 0o777) == '0o600'
+
+
+def snapshot(root):
+    """Every file and link under root (backups and the fake kernel included): path -> bytes or link target."""
+    out = {}
+    for dirpath, dirs, files in os.walk(str(root)):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
+            path = os.path.join(dirpath, name)
+            out[path] = ('link:' + os.readlink(path)) if os.path.islink(path) else open(path, 'rb').read()
+    return out
+
+
+def hostile_record(root, items):
+    fact = root / 'facts.d' / 'confine_hardening.fact'
+    fact.parent.mkdir(exist_ok=True)
+    fact.write_text(json.dumps({'undo': items}))
+    return fact
+
+
+@pytest.mark.parametrize('item, reason', [
+    ({'kind': 'apparmor', 'name': '../../victim', 'path': '{root}/apparmor.d/../../victim', 'existed': False,
+      'changed_file': True}, "its name: '../../victim' is not a valid profile name"),
+    ({'kind': 'apparmor', 'name': 'web', 'path': '{root}/victim', 'existed': False, 'changed_file': True},
+     'its path {root}/victim is not {root}/apparmor.d/web'),
+    ({'kind': 'apparmor', 'name': 'web.dpkg-old', 'path': '{root}/apparmor.d/web.dpkg-old', 'existed': False,
+      'changed_file': True}, "ends in '.dpkg-old'"),
+    ({'kind': 'seccomp', 'name': 'victim', 'path': '{root}/victim', 'existed': False, 'changed_file': True},
+     'its path {root}/victim is not a file of profile victim'),
+    ({'kind': 'seccomp', 'name': 'victim', 'path': '{root}/outside/victim.json', 'existed': False,
+      'changed_file': True}, 'is outside the directories this module manages for seccomp'),
+    ({'kind': 'seccomp', 'name': 'web', 'path': '{root}/docker/web.json', 'existed': True, 'changed_file': True,
+      'backup': '{root}/victim'}, 'its backup {root}/victim is outside the backup directories'),
+    ({'kind': 'docker', 'name': 'daemon.json', 'path': '{root}/victim', 'existed': False, 'changed_file': True},
+     'its path {root}/victim is not docker_daemon_json'),
+    ({'kind': 'docker', 'name': 'daemon.json', 'path': '{root}/daemon.json', 'existed': True, 'changed_file': True,
+      'backup': '{root}/docker/victim'}, 'is not a backup of {root}/daemon.json'),
+    ({'kind': 'kubelet', 'name': 'k', 'path': '{root}/victim', 'existed': False, 'changed_file': True},
+     'its path {root}/victim is not kubelet_config'),
+    ({'kind': 'record', 'name': 'r', 'path': '{root}/victim', 'existed': False, 'changed_file': True},
+     'its path {root}/victim is not the record being rolled back'),
+    ({'kind': 'shell', 'path': '{root}/victim'}, "its kind 'shell' is none of"),
+    ({'kind': 'seccomp', 'name': 'web', 'path': 'victim'}, "its path 'victim' is not an absolute path"),
+    ({'kind': 'seccomp', 'name': 'web', 'path': '{root}/docker/web.json', 'existed': 'no'},
+     "its existed is 'no', not true or false"),
+    ({'kind': 'seccomp', 'name': 'web', 'path': '{root}/docker/web.json', 'existed': False, 'changed_file': True,
+      'sha256': 'x'}, "its sha256 'x' is not a sha256"),
+    ('rm -rf /', 'it is a str, not a mapping'),
+    ({'kind': 'seccomp', 'name': 'web', 'path': '{root}/docker/web.json', 'existed': False, 'changed_file': True},
+     'the undo log has no sha256 for {root}/docker/web.json'),
+])
+# issue 11 item 8: names and paths read back from the undo log are checked like a spec's
+def test_an_undo_item_that_fails_the_checks_is_kept_reported_and_not_applied(tmp_path, item, reason):
+    root = tmp_path
+    for d in ('docker', 'outside', 'apparmor.d'):
+        (root / d).mkdir(exist_ok=True)
+    for victim in ('victim', 'outside/victim.json', 'docker/web.json', 'docker/victim', 'apparmor.d/web.dpkg-old'):
+        (root / victim).write_text('keep me\n')
+    if isinstance(item, dict):
+        item = dict((k, v.replace('{root}', str(root)) if isinstance(v, str) else v) for k, v in item.items())
+    reason = reason.replace('{root}', str(root)).replace("'", '')     # untrusted values are shown quoted (ascii)
+    good = {'kind': 'docker', 'name': 'daemon.json', 'path': str(root / 'daemon.json'), 'existed': False,
+            'changed_file': True}
+    (root / 'daemon.json').write_text('{"made": "by the run"}\n')
+    good['sha256'] = m.fileio.sha256(b'{"made": "by the run"}\n')
+    fact = hostile_record(root, [item, good])
+    before = snapshot(root)
+    mod = FakeModule(restore_params(root, record=str(fact)))
+    result = m.run(mod)
+    (refused,) = result['refused']
+    assert refused['index'] == 0 and reason in refused['reason'].replace("'", ''), refused['reason']
+    assert 'undo item 0' in mod.warnings[0] and reason in mod.warnings[0].replace("'", '')
+    assert 'items 0, see refused' in result['msg']
+    # only the good item was applied: the run's daemon.json is gone, every other file is as it was
+    after = snapshot(root)
+    assert str(root / 'daemon.json') not in after
+    before.pop(str(root / 'daemon.json'))
+    assert after == before
+
+
+# issue 11 item 8 (and 7's rule: a file changed by hand is kept)
+def test_a_made_file_edited_since_is_kept_with_a_warning(tmp_path):
+    seccomp(tmp_path)
+    fact = tmp_path / 'facts.d' / 'confine_hardening.fact'
+    fact.parent.mkdir()
+    item = {'kind': 'seccomp', 'name': 'web', 'path': str(tmp_path / 'docker/web.json'), 'existed': False,
+            'changed_file': True, 'sha256': '0' * 64}
+    fact.write_text(json.dumps({'undo': [item]}))
+    mod = FakeModule(restore_params(tmp_path, record=str(fact)))
+    result = m.run(mod)
+    assert (tmp_path / 'docker/web.json').exists() and result['restored'][0]['action'] == 'kept'
+    assert 'was changed since it was written' in result['refused'][0]['reason'] and not result['changed']
+
+
+# issue 11 item 10
+def test_a_symlinked_daemon_json_is_restored_through_the_link(tmp_path):
+    real = tmp_path / 'conf' / 'daemon.json'
+    real.parent.mkdir()
+    real.write_text('{"new": 1}\n')
+    os.symlink(str(real), str(tmp_path / 'daemon.json'))
+    backup = tmp_path / 'docker' / 'daemon.json.2026-01-01@00:00:00.000001'
+    backup.parent.mkdir()
+    backup.write_text('{"old": 1}\n')
+    result = restore(None, docker={'changed': True, 'existed': True, 'path': str(tmp_path / 'daemon.json'),
+                                   'backup_file': str(backup)})
+    assert result['restored'][0]['action'] == 'restored'
+    assert os.path.islink(str(tmp_path / 'daemon.json')) and real.read_text() == '{"old": 1}\n'
+
+
+@pytest.mark.parametrize('text', ['[' * 100000, '{"undo": [{"kind": NaN}]}', '{"undo": {"a": 1}}', '"\\ud800"',
+                                  '{"undo": [{"kind": "seccomp", "name": "\\ud800", "path": "/\\udfff"}]}'])
+# issue 11 item 21: any shape of record or undo log gives one sentence or a refusal, never a traceback
+def test_a_malformed_record_is_one_sentence_or_a_refusal(tmp_path, text):
+    fact = tmp_path / 'facts.d' / 'confine_hardening.fact'
+    fact.parent.mkdir()
+    fact.write_text(text)
+    try:
+        result = restore(None, record=str(fact))
+    except m.RestoreError as exc:
+        assert str(exc).startswith('record: ') and '\n' not in str(exc)
+    else:
+        assert result['refused'] and not result['changed']
+        json.dumps(result, allow_nan=False).encode('utf-8')
