@@ -688,6 +688,12 @@ def userns_supported(module, parser):
     return _USERNS[parser]
 
 
+def _printable(text):
+    """Tool output as one line of valid text: undecodable bytes and control characters replaced."""
+    text = text.encode('utf-8', 'replace').decode('utf-8', 'replace')
+    return ''.join(c if c.isprintable() else ' ' for c in text)
+
+
 def _parser_noise(line):
     return not line.strip() or line.startswith('Cache read/write disabled') or 'Kernel needs AppArmor' in line
 
@@ -703,30 +709,33 @@ def validate(module, parser, text, dest, name, check_names=False):
     names = None
     try:
         path = os.path.join(tmpdir, name)
-        with open(path, 'w') as fh:
-            fh.write(text)
+        with open(path, 'wb') as fh:
+            fh.write(text.encode('utf-8'))
         rc, out, err = module.run_command([parser, '-QK', path])
         if rc == 0 and check_names:
             names_rc, names_out, names_err = module.run_command([parser, '-QK', '-N', path])
             names = [line.strip() for line in names_out.splitlines() if line.strip() and not _parser_noise(line)]
             if names_rc != 0:
                 raise ProfileError('content: apparmor_parser -N could not list the profiles it declares: %s'
-                                   % ' '.join(line.strip() for line in names_err.splitlines() if not _parser_noise(line)))
+                                   % ' '.join(_printable(line).strip() for line in names_err.splitlines()
+                                              if not _parser_noise(line)), field='content')
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     if rc == 0:
         top = [n for n in names or [] if '//' not in n]
         if names is not None and top != [name]:
             raise ProfileError('content: the profile text must declare exactly one profile, %s, but it declares %s; '
-                               'nothing was installed or loaded' % (name, ', '.join(top) or 'none'), field='content')
+                               'nothing was installed or loaded' % (name, _printable(', '.join(top)) or 'none'),
+                               field='content')
         return
-    message = ' '.join(line.strip() for line in (err + out).replace(path, dest).splitlines() if not _parser_noise(line))
+    message = ' '.join(_printable(line).strip() for line in (err + out).replace(path, dest).splitlines()
+                       if not _parser_noise(line))
     match = re.search(r'in profile %s at line (\d+)' % re.escape(dest), message)
     if match:
         lines = text.split('\n')
         number = int(match.group(1))
         if 0 < number <= len(lines):
-            message += ' (line %d reads: %s)' % (number, lines[number - 1].strip())
+            message += ' (line %d reads: %s)' % (number, _printable(lines[number - 1]).strip())
     raise ProfileError('apparmor_parser rejected the profile; nothing was installed or loaded: %s' % message,
                        parser_rc=rc)
 
@@ -734,7 +743,7 @@ def validate(module, parser, text, dest, name, check_names=False):
 def load(module, parser, path):
     rc, out, err = module.run_command([parser, '-r', '-T', '-W', path])
     if rc != 0:
-        message = ' '.join(line.strip() for line in (err + out).splitlines() if not _parser_noise(line))
+        message = ' '.join(_printable(line).strip() for line in (err + out).splitlines() if not _parser_noise(line))
         raise ProfileError('apparmor_parser -r failed: %s' % message, parser_rc=rc)
 
 
@@ -782,6 +791,28 @@ def check_dirs(params):
             raise ProfileError('backup_dir: %s lies inside apparmor_dir %s, where the boot-time loader would load '
                                'the backups as profiles' % (params['backup_dir'], params['apparmor_dir']),
                                field='backup_dir')
+
+
+def unencodable(value, field=''):
+    """The first option (``files[0].path``) whose text cannot be encoded as UTF-8, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode('utf-8')
+        except UnicodeError:
+            return field or 'value'
+        return None
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda kv: str(kv[0]))
+        for key, item in items:
+            found = unencodable(item, '%s.%s' % (field, key) if field else str(key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unencodable(item, '%s[%d]' % (field, index))
+            if found:
+                return found
+    return None
 
 
 def read_profile_file(path):
@@ -915,6 +946,10 @@ def run(module):
         if not legacy:
             raise ProfileError(str(exc), field=exc.field)
     check_dirs(params)
+    field = unencodable(params)
+    if field:
+        raise ProfileError('%s: contains a character that cannot be written as UTF-8 (a lone surrogate such as '
+                           '\\ud800)' % field, field=field)
     path = os.path.join(params['apparmor_dir'], name)
     link = os.path.join(params['apparmor_dir'], 'disable', name)
     mode = params['mode']

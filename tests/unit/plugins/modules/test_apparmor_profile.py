@@ -79,8 +79,10 @@ class FakeModule(object):
         self.commands.append(list(args))
         if args[0] == PARSER and args[1] == '-r':
             return self.kernel.load(args[-1])
-        proc = subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
-        return proc.returncode, proc.stdout, proc.stderr
+        # decoded as AnsibleModule.run_command does (surrogate_or_strict): never a decode error
+        proc = subprocess.run(args, capture_output=True, check=False, timeout=120)
+        return (proc.returncode, proc.stdout.decode('utf-8', 'surrogateescape'),
+                proc.stderr.decode('utf-8', 'surrogateescape'))
 
 
 @pytest.fixture
@@ -559,3 +561,16 @@ def test_incomplete_undo_from_the_file_set_is_not_reported_as_put_back(kernel, m
     assert msg == ('[Errno 28] No space left on device; the change could not be fully undone: %s (No space left on '
                    'device) could not be put back' % path)
     assert profile_path(kernel).read_bytes() == before
+
+
+@pytest.mark.parametrize('options,field', [
+    ({'owner': 'team\ud800'}, 'owner'),
+    ({'content': a.MARKER + '\nprofile web {\n}\n# \ud800\n'}, 'content'),
+    ({'files': [{'path': '/srv/\udcff', 'perms': 'r'}]}, 'files[0].path'),
+])
+def test_a_lone_surrogate_in_any_option_is_one_sentence_naming_it(kernel, options, field):
+    # JSON "\ud800" reaches the module as a lone surrogate, which cannot be written as UTF-8
+    with pytest.raises(m.ProfileError) as err:
+        run(kernel, **options)
+    assert str(err.value).startswith('%s: contains a character that cannot be written as UTF-8' % field)
+    assert not profile_path(kernel).exists()
