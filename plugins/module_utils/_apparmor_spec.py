@@ -53,7 +53,12 @@ PTRACE_ACCESS = ('trace', 'read', 'tracedby', 'readby')
 SIGNALS = ('hup', 'int', 'quit', 'ill', 'trap', 'abrt', 'bus', 'fpe', 'kill', 'usr1', 'segv', 'usr2', 'pipe',
            'alrm', 'term', 'stkflt', 'chld', 'cont', 'stop', 'stp', 'ttin', 'ttou', 'urg', 'xcpu', 'xfsz',
            'vtalrm', 'prof', 'winch', 'io', 'pwr', 'sys', 'emt', 'exists')
-MOUNT_OPTION_RE = re.compile(r'^[a-z_]+$')
+# The mount options apparmor_parser 3.0 knows (4.x adds symfollow, lazytime, ...).
+MOUNT_OPTIONS = ('ro', 'r', 'read-only', 'rw', 'w', 'suid', 'nosuid', 'dev', 'nodev', 'exec', 'noexec', 'sync', 'async',
+                 'remount', 'mand', 'nomand', 'dirsync', 'atime', 'noatime', 'diratime', 'nodiratime', 'bind', 'move',
+                 'rbind', 'verbose', 'silent', 'loud', 'acl', 'noacl', 'unbindable', 'runbindable', 'private',
+                 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'relatime', 'norelatime', 'iversion',
+                 'noiversion', 'strictatime', 'user', 'nouser', 'make-private')
 RULE_QUALIFIERS = ('deny', 'audit', 'quiet')
 
 
@@ -115,8 +120,12 @@ def _text_problem(value):
 
 
 def _glob_problem(value):
-    """Why ``value`` is not a well-formed AppArmor glob of this collection, or None."""
-    depth, bracket, i = 0, False, 0
+    """Why ``value`` is not a well-formed AppArmor glob of this collection, or None.
+
+    The parser fails to compile (or reads differently) an unbalanced brace or bracket, an
+    empty ``[]``, ``[^]`` or ``{}``, and a ``-`` at the edge of a class; a backslash escapes
+    only a glob character; ``@{`` starts a variable ``@{NAME}``."""
+    depth, bracket, members, alternatives, i = 0, False, [], [], 0
     while i < len(value):
         char = value[i]
         if char == '\\':
@@ -126,26 +135,49 @@ def _glob_problem(value):
             if value[i + 1] not in GLOB_CHARS:
                 return ('%r has a backslash before %r (a backslash may only escape one of %s)'
                         % (value, value[i + 1], ' '.join(GLOB_CHARS)))
+            members.append('\\' + value[i + 1])
+            if alternatives:
+                alternatives[-1] = True
             i += 2
             continue
-        if bracket:
-            if char == ']':
-                bracket = False
-        elif char == '[':
-            bracket = True
-        elif char == '@' and value[i + 1:i + 2] == '{':
+        if char == '@' and value[i + 1:i + 2] == '{':
             match = VARIABLE_RE.match(value, i)
             if not match:
                 return ('%r has "@{" that does not start a variable such as @{HOME} (write \\@ for a literal @)'
                         % (value,))
+            members.append(match.group(0))
+            if alternatives:
+                alternatives[-1] = True
             i = match.end()
             continue
+        if bracket:
+            if char == ']':
+                bracket = False
+                if not members:
+                    return '%r has an empty [] class' % (value,)
+                if members[0] == '-' or members[-1] == '-':
+                    return '%r has a "-" at the edge of a [...] class (a "-" only joins the ends of a range)' % (value,)
+            else:
+                members.append(char)
+        elif char == '[':
+            bracket, members = True, []
+            if value[i + 1:i + 2] == '^':
+                i += 1
+        elif char == ']':
+            return '%r has a "]" without its "[" (write \\] for a literal bracket)' % (value,)
         elif char == '{':
             depth += 1
+            if alternatives:
+                alternatives[-1] = True
+            alternatives.append(False)
         elif char == '}':
             depth -= 1
             if depth < 0:
                 return '%r has a "}" without its "{" (write \\} for a literal brace)' % (value,)
+            if not alternatives.pop():
+                return '%r has an empty {} group' % (value,)
+        if alternatives and char not in '{}':
+            alternatives[-1] = True
         i += 1
     if bracket:
         return '%r has a "[" without its "]" (write \\[ for a literal bracket)' % (value,)
@@ -545,8 +577,9 @@ def _mount_rules(spec, mode):
         if rule.get('options') is not None:
             opts = rule['options'] if isinstance(rule['options'], list) else [rule['options']]
             for j, opt in enumerate(opts):
-                if not isinstance(opt, str) or not MOUNT_OPTION_RE.match(opt):
-                    raise SpecError('%s.options[%d]' % (field, j), '%r is not a mount option' % (opt,))
+                if opt not in MOUNT_OPTIONS:
+                    raise SpecError('%s.options[%d]' % (field, j), '%r is not a mount option apparmor_parser knows '
+                                                                 '(expected one of %s)' % (opt, ', '.join(MOUNT_OPTIONS)))
             text += ' options=(%s)' % ','.join(opts)
         if rule.get('source') is not None:
             text += ' %s' % _path(field + '.source', rule['source'])
@@ -556,7 +589,7 @@ def _mount_rules(spec, mode):
     for i, rule in enumerate(spec.get('umount') or []):
         field = 'umount[%d]' % i
         _keys(field, rule, ('target',))
-        text = 'umount' + (' %s' % _path(field + '.target', rule['target']) if rule.get('target') else '')
+        text = 'umount' + (' %s' % _path(field + '.target', rule['target']) if rule.get('target') is not None else '')
         lines.append(_qualifiers(field, rule, mode) + text + ',')
     for i, rule in enumerate(spec.get('pivot_root') or []):
         field = 'pivot_root[%d]' % i
@@ -744,10 +777,10 @@ def layout(spec, owner=None, source=None):
     if full.get('local', True) not in (True, False):
         raise SpecError('local', 'must be true or false')
     header = [MARKER + ' Do not edit: changes are overwritten on the next run.']
-    if owner:
-        header.append('# owner: %s' % comment_text('owner', owner))
-    if source:
-        header.append('# source: %s' % comment_text('source', source))
+    for field, value in (('owner', owner), ('source', source)):
+        text = comment_text(field, value) if value else ''
+        if text:
+            header.append('# %s: %s' % (field, text))
     header.append('# mode: %s' % mode)
     rules = ['include <%s>' % inc for inc in inner] + _body(full, mode)
     rules += [_extra_rule(i, line, mode) for i, line in enumerate(full.get('extra_rules') or [])]

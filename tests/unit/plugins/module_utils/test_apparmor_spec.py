@@ -77,13 +77,26 @@ def parser_reading(text, tmp_path):
             else:
                 reading['rules'].append(line)
     # the mode (and a mount rule's fstype) go to stderr
-    match = re.search(r'^Mode: (\S+)$', err, re.M)
-    reading['mode'] = match.group(1) if match else None
+    match = re.search(r'^Mode: (\S*)$', err, re.M)
+    reading['mode'] = (match.group(1) or 'enforce') if match else None     # 'Mode: ' for enforce
     rc, out, err = run('-D', 'rule-exprs')
     reading['aare'] = [line[len('aare: '):] for line in (out + '\n' + err).split('\n') if line.startswith('aare: ')]
     rc, out, err = run('-S')
     reading['binary'] = out
     return reading
+
+
+PATH_ATTACH = 0x4          # attach_disconnected in the binary policy's path_flags (PATH_CONNECT_PATH)
+PATH_MEDIATE_DELETED = 0x20000
+
+
+def path_flags(reading):
+    """The profile's path_flags from the binary policy (0 when it has none)."""
+    at = reading['binary'].find(b'path_flags\x00\x02')
+    if at < 0:
+        return 0
+    start = at + len(b'path_flags\x00\x02')
+    return int.from_bytes(reading['binary'][start:start + 4], 'little')
 
 
 def aare_of(reading, glob):
@@ -266,6 +279,7 @@ def test_attach_ending_in_a_backslash_is_refused_and_an_escaped_one_keeps_the_fl
     assert reading['rc'] == 0, reading['err']
     assert (reading['name'], reading['mode']) == ('a1', 'complain')
     assert reading['aare'][0].startswith('/usr/bin/foo\\\\   ->   ')
+    assert path_flags(reading) == PATH_ATTACH
     assert ('r:r', '/after') in reading['entries']
 
 
