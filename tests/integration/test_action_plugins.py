@@ -206,6 +206,20 @@ PLAYBOOK = '''\
         files: [{path: relative, perms: r}]
       register: aa_spec
       ignore_errors: true
+    - name: A template with a Jinja syntax error
+      confine.hardening.apparmor_profile:
+        <<: *aa
+        name: web
+        template: broken.j2
+      register: aa_broken
+      ignore_errors: true
+    - name: A template that uses an undefined variable
+      confine.hardening.apparmor_profile:
+        <<: *aa
+        name: web
+        template: undefined.j2
+      register: aa_undefined
+      ignore_errors: true
     - name: Remove it
       confine.hardening.apparmor_profile:
         <<: *aa
@@ -251,6 +265,15 @@ PLAYBOOK = '''\
         template: enosys.seccomp.j2
       register: sc_user
       ignore_errors: true
+    - name: seccomp, many profiles in one task, each item's template
+      confine.hardening.seccomp_profile:
+        <<: *sc
+        preset: runtime-default
+        profiles:
+          - {name: m1}
+          - {name: m2, template: enosys.seccomp.j2}
+      register: sc_batch
+      ignore_errors: true
     - name: seccomp, content is refused
       confine.hardening.seccomp_profile:
         <<: *sc
@@ -285,6 +308,9 @@ PLAYBOOK = '''\
           aa_type: "{{ aa_type }}"
           aa_spec: "{{ aa_spec }}"
           aa_absent: "{{ aa_absent }}"
+          aa_broken: "{{ aa_broken }}"
+          aa_undefined: "{{ aa_undefined }}"
+          sc_batch: "{{ sc_batch }}"
           sc_check: "{{ sc_check }}"
           sc_own: "{{ sc_own }}"
           sc_default: "{{ sc_default }}"
@@ -305,6 +331,8 @@ def run(tmp_path_factory):
     (play / 'templates' / 'site.apparmor.j2').write_text(USER_APPARMOR_TEMPLATE)
     (play / 'templates' / 'second-profile.apparmor.j2').write_text(SECOND_PROFILE_TEMPLATE)
     (play / 'templates' / 'enosys.seccomp.j2').write_text(USER_SECCOMP_TEMPLATE)
+    (play / 'templates' / 'broken.j2').write_text('{% for x in %}\n')
+    (play / 'templates' / 'undefined.j2').write_text('{{ apparmor.header[0] }}\n{{ no_such_variable }}\n')
     (play / 'play.yml').write_text(PLAYBOOK)
     root.mkdir()
     (fake / 'bin').mkdir(parents=True)
@@ -408,6 +436,15 @@ def test_seccomp_with_a_user_template_from_the_playbooks_templates_dir(run):
     assert json.loads((root / 'docker' / 'enosys.json').read_text())['defaultErrnoRet'] == 38
 
 
+def test_seccomp_batch_renders_each_item_with_its_own_template(run):
+    results, root, dummy, dummy = run
+    r = ok(results['sc_batch'])
+    assert [p['name'] for p in r['profiles']] == ['m1', 'm2'] and r['changed'] is True
+    assert 'defaultErrnoRet' not in json.loads((root / 'docker' / 'm1.json').read_text()) or \
+        json.loads((root / 'docker' / 'm1.json').read_text())['defaultErrnoRet'] != 38
+    assert json.loads((root / 'docker' / 'm2.json').read_text())['defaultErrnoRet'] == 38
+
+
 # --- issue 11 item 20: mode, owner, state are the module's, not the file's -------------
 
 def test_apparmor_result_keeps_its_mode_owner_and_state(run):
@@ -460,6 +497,8 @@ def test_seccomp_check_mode_with_diff_writes_nothing(run):
                   'docker-default, smuggle'),
     ('aa_type', 'value of flags must be one or more of'),
     ('aa_spec', "files[0].path: 'relative'"),
+    ('aa_broken', "AppArmor profile 'web': template: rendering /"),
+    ('aa_undefined', "AppArmor profile 'web': template: rendering /"),
 ])
 def test_errors_are_one_sentence(run, key, words):
     results, root, dummy, kernel = run
