@@ -33,7 +33,10 @@ OP_VALUES = {
     'SCMP_CMP_GE': 5, 'SCMP_CMP_GT': 6, 'SCMP_CMP_MASKED_EQ': 7,
 }
 ATTR_CTL_OPTIMIZE = 8   # SCMP_FLTATR_CTL_OPTIMIZE
+OPTIMIZE_PRIORITY = 1   # libseccomp's default, what runc and crun load
 OPTIMIZE_BINARY_TREE = 2
+# The kernel refuses a classic-BPF seccomp program longer than this (BPF_MAXINSNS).
+BPF_MAXINSNS = 4096
 
 
 class LibseccompError(Exception):
@@ -45,6 +48,24 @@ def action_value(action, errno=None):
     if action in ('SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE'):
         bits |= (errno or 0) & 0xffff
     return bits
+
+
+def as_c_int(value):
+    """An action value as the C ``int`` the binding's Cython signatures take:
+    SCMP_ACT_KILL_PROCESS (0x80000000) has the top bit set and goes in as -2147483648,
+    which is the same 32 bits (the binding's own ``seccomp.KILL_PROCESS`` is that number)."""
+    value &= 0xffffffff
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def runc_stub_reserve(default_action, arches):
+    """Instructions runc puts in front of libseccomp's program (its -ENOSYS stub for
+    syscalls newer than the profile), as measured with runc 1.1.5 on this project's
+    lab machine: none for a SCMP_ACT_ALLOW default, 14 for x86_64+x86+x32 and at most
+    10 for x86_64 alone otherwise.  The reserve errs on the long side."""
+    if default_action == 'SCMP_ACT_ALLOW':
+        return 0
+    return 8 + 4 * len(arches)
 
 
 def lib_arch_name(arch):
@@ -78,12 +99,18 @@ class _Backend(object):
         audit record, which is libseccomp's arch token); None when unknown."""
         raise NotImplementedError
 
-    def _new(self, default_action, default_errno, arches):
+    def _new(self, default_action, default_errno, arches, optimize=OPTIMIZE_BINARY_TREE, keep_native=False):
         raise NotImplementedError
 
-    def compile_bpf(self, default_action, default_errno, arches, rules):
-        """Compile a filter for ``arches`` and return the classic-BPF bytes."""
-        ctx = self._new(default_action, default_errno, arches)
+    def compile_bpf(self, default_action, default_errno, arches, rules, optimize=OPTIMIZE_BINARY_TREE,
+                    keep_native=False):
+        """Compile a filter for ``arches`` and return the classic-BPF bytes.
+
+        The defaults give the program written for bwrap (binary tree, only the listed
+        arches).  ``optimize=OPTIMIZE_PRIORITY, keep_native=True`` builds the filter the
+        way runc does from a JSON profile: libseccomp's default optimisation, the host's
+        native arch always in it, every listed arch added to the same one filter."""
+        ctx = self._new(default_action, default_errno, arches, optimize, keep_native)
         try:
             for rule in rules:
                 value = action_value(rule['action'], rule.get('errno'))
@@ -102,6 +129,14 @@ class _Backend(object):
 
     def _release(self, ctx):
         pass
+
+    def consumer_length(self, default_action, default_errno, arches, rules):
+        """Instructions of the program runc loads for a JSON profile: ONE filter covering
+        the native arch and every listed arch, libseccomp's default optimisation, plus
+        runc's stub (see runc_stub_reserve)."""
+        data = self.compile_bpf(default_action, default_errno, arches, rules, optimize=OPTIMIZE_PRIORITY,
+                                keep_native=True)
+        return len(data) // 8 + runc_stub_reserve(default_action, arches)
 
 
 class BindingBackend(_Backend):
@@ -151,16 +186,16 @@ class BindingBackend(_Backend):
         # The binding hands out arch tokens signed in some places, unsigned in others.
         return int(self._arch(arch)) & 0xffffffff
 
-    def _new(self, default_action, default_errno, arches):
+    def _new(self, default_action, default_errno, arches, optimize=OPTIMIZE_BINARY_TREE, keep_native=False):
         try:
-            f = self.m.SyscallFilter(action_value(default_action, default_errno))
+            f = self.m.SyscallFilter(as_c_int(action_value(default_action, default_errno)))
             native = int(self.m.system_arch()) & 0xffffffff
             for arch in arches:
                 if self._token(arch) != native:
                     f.add_arch(self._arch(arch))
-            if native not in [self._token(a) for a in arches]:
+            if native not in [self._token(a) for a in arches] and not keep_native:
                 f.remove_arch(self.m.Arch.NATIVE)
-            f.set_attr(self.m.Attr.CTL_OPTIMIZE, OPTIMIZE_BINARY_TREE)
+            f.set_attr(self.m.Attr.CTL_OPTIMIZE, optimize)
         except Exception as exc:
             raise LibseccompError('creating the filter failed: %s' % exc)
         return f
@@ -168,7 +203,7 @@ class BindingBackend(_Backend):
     def _add_rule(self, f, value, name, args):
         cmp_args = [self.m.Arg(a['index'], OP_VALUES[a['op']], a['value'], a['value_two']) for a in args]
         try:
-            f.add_rule(value, name, *cmp_args)
+            f.add_rule(as_c_int(value), name, *cmp_args)
         except Exception as exc:
             raise LibseccompError(str(exc))
 
@@ -251,7 +286,7 @@ class CtypesBackend(_Backend):
         if rc < 0:
             raise LibseccompError('%s failed: %s' % (what, os.strerror(-rc)))
 
-    def _new(self, default_action, default_errno, arches):
+    def _new(self, default_action, default_errno, arches, optimize=OPTIMIZE_BINARY_TREE, keep_native=False):
         ctx = self.lib.seccomp_init(action_value(default_action, default_errno))
         if not ctx:
             raise LibseccompError('seccomp_init failed')
@@ -260,9 +295,9 @@ class CtypesBackend(_Backend):
         for token in tokens:
             if token != native:
                 self._check(self.lib.seccomp_arch_add(ctx, token), 'seccomp_arch_add')
-        if native not in tokens:
+        if native not in tokens and not keep_native:
             self._check(self.lib.seccomp_arch_remove(ctx, native), 'seccomp_arch_remove')
-        self._check(self.lib.seccomp_attr_set(ctx, ATTR_CTL_OPTIMIZE, OPTIMIZE_BINARY_TREE), 'seccomp_attr_set')
+        self._check(self.lib.seccomp_attr_set(ctx, ATTR_CTL_OPTIMIZE, optimize), 'seccomp_attr_set')
         return ctx
 
     def _add_rule(self, ctx, value, name, args):

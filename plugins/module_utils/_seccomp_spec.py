@@ -80,7 +80,12 @@ ERRNO_NAMES = {
     'ENOSYS': 38, 'ENOTSUP': 95, 'EOPNOTSUPP': 95, 'EAFNOSUPPORT': 97, 'EADDRINUSE': 98,
     'ECONNREFUSED': 111,
 }
-MAX_ERRNO = 4095
+# libseccomp (2.5 and 2.6, and so runc and crun, which build their filters with it)
+# refuses an errno of 4095 or more: seccomp_rule_add and seccomp_init fail with EINVAL
+# (measured on the lab machine with both backends).  The kernel would clamp to 4095.
+MAX_ERRNO = 4094
+# Free text recorded beside a profile (owner, source): one line, bounded.
+MAX_TEXT = 1024
 MAX_U64 = (1 << 64) - 1
 
 # clone(2) namespace flags.  CLONE_NEWTIME (0x80) overlaps the exit-signal byte of
@@ -130,8 +135,8 @@ SPEC_KEYS = (
 RULE_KEYS = ('names', 'action', 'errno', 'args')
 ARG_KEYS = ('index', 'value', 'value_two', 'op')
 PRESET_OPTION_KEYS = ('deny_fork', 'deny_personality')
-NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$')
-SYSCALL_RE = re.compile(r'^[a-z_][a-z0-9_]{0,63}$')
+NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z')
+SYSCALL_RE = re.compile(r'^[a-z_][a-z0-9_]{0,63}\Z')
 
 
 def is_int(value):
@@ -158,7 +163,33 @@ def parse_errno(field, value):
         return ERRNO_NAMES[value.strip().upper()]
     if isinstance(value, str) and value.strip().upper().startswith('E') and not value.strip()[1:].isdigit():
         raise SpecError(field, '%r is not a known errno name; give the number instead' % (value,))
-    return as_int(field, value, 1, MAX_ERRNO)
+    number = as_int(field, value, 1, 1 << 16)
+    if number > MAX_ERRNO:
+        raise SpecError(field, '%d is out of range (1-%d: libseccomp, which runc and crun build their filters '
+                               'with, refuses larger values)' % (number, MAX_ERRNO))
+    return number
+
+
+def check_text(field, value):
+    """owner / source: None, or one line of at most MAX_TEXT printable characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SpecError(field, 'must be a string, got %s' % type(value).__name__)
+    if len(value) > MAX_TEXT:
+        raise SpecError(field, 'is %d characters long; at most %d are recorded' % (len(value), MAX_TEXT))
+    for ch in value:
+        if ord(ch) < 32 or ord(ch) == 127 or 0xd800 <= ord(ch) <= 0xdfff:
+            raise SpecError(field, 'contains the control character %r; give one line of text' % (ch,))
+    return value
+
+
+def check_name(field, value):
+    """A profile name: files are named after it, so it cannot hold a path."""
+    if not isinstance(value, str) or not NAME_RE.match(value):
+        raise SpecError(field, '%r is not a valid profile name (letters, digits, ".", "_", "-", starting with a '
+                               'letter or digit, at most 128)' % (value,))
+    return value
 
 
 def parse_arch(field, value):
@@ -173,6 +204,23 @@ def parse_arch(field, value):
     if text.lower() in MACHINE_TO_ARCH:
         return MACHINE_TO_ARCH[text.lower()]
     raise SpecError(field, 'unknown architecture %r (expected one of %s)' % (text, ', '.join(ARCHES)))
+
+
+def canonical_arches(arches):
+    """The declared architectures in one canonical order, duplicates dropped: each native
+    architecture (in ARCHES order) followed by its declared compat architectures (in
+    Docker's archMap order), then the lone ones.  ``[x86, x86_64]`` and ``[x86_64, x86]``
+    are one profile and one program."""
+    remaining = list(dict.fromkeys(arches))
+    out = []
+    for native in ARCHES:
+        if native in remaining and native in docker_default.ARCH_MAP:
+            family = [native] + [a for a in docker_default.ARCH_MAP[native] if a in remaining and a != native]
+            for a in family:
+                remaining.remove(a)
+            out.extend(family)
+    out.extend(sorted(remaining, key=ARCHES.index))
+    return out
 
 
 def arch_family(native):
@@ -267,18 +315,25 @@ def normalise_rule(field, rule, default_errno=EPERM):
 def validate_spec(spec, field=''):
     """Structural checks of a spec (recursing into ``base``).  Returns nothing."""
     prefix = (field + '.') if field else ''
+    if not isinstance(spec, dict):
+        raise SpecError(field or 'spec', 'must be a mapping, got %s' % type(spec).__name__)
     _check_keys(field, spec, SPEC_KEYS)
+    if spec.get('name') is not None:
+        check_name(prefix + 'name', spec['name'])
     if spec.get('preset') is not None and spec.get('base') is not None:
         raise SpecError(prefix + 'base', 'give either preset or base, not both')
-    if spec.get('preset') is not None and spec['preset'] not in PRESETS:
+    if spec.get('preset') is not None and (not isinstance(spec['preset'], str) or spec['preset'] not in PRESETS):
         raise SpecError(prefix + 'preset', 'unknown preset %r (expected one of %s)' % (spec['preset'], ', '.join(PRESETS)))
     if spec.get('base') is not None:
         validate_spec(spec['base'], prefix + 'base')
     if spec.get('preset_options') is not None:
         _check_keys(prefix + 'preset_options', spec['preset_options'], PRESET_OPTION_KEYS)
+        for key, value in spec['preset_options'].items():
+            if not isinstance(value, bool):
+                raise SpecError('%spreset_options.%s' % (prefix, key), 'must be true or false, got %r' % (value,))
         if spec.get('preset') != 'no-exec' and any(spec['preset_options'].values()):
             raise SpecError(prefix + 'preset_options', 'deny_fork and deny_personality apply to the no-exec preset only')
-    if spec.get('mode') is not None and spec['mode'] not in MODES:
+    if spec.get('mode') is not None and (not isinstance(spec['mode'], str) or spec['mode'] not in MODES):
         raise SpecError(prefix + 'mode', 'unknown mode %r (expected enforce or log)' % (spec['mode'],))
     if spec.get('default_action') is not None:
         action = _normalise_action(prefix + 'default_action', spec['default_action'])
@@ -286,13 +341,16 @@ def validate_spec(spec, field=''):
             raise SpecError(prefix + 'default_action', 'SCMP_ACT_NOTIFY cannot be the default action')
     if spec.get('default_errno') is not None:
         parse_errno(prefix + 'default_errno', spec['default_errno'])
-    for i, rule in enumerate(spec.get('syscalls') or []):
+    rules = spec.get('syscalls') or []
+    if not isinstance(rules, list):
+        raise SpecError(prefix + 'syscalls', 'must be a list of rules')
+    for i, rule in enumerate(rules):
         normalise_rule('%ssyscalls[%d]' % (prefix, i), rule)
     remove = spec.get('remove') or []
     if not isinstance(remove, list):
         raise SpecError(prefix + 'remove', 'must be a list of syscall names')
     for i, name in enumerate(remove):
-        if not isinstance(name, str) or not SYSCALL_RE.match(name):
+        if not isinstance(name, str) or not SYSCALL_RE.match(name.strip()):
             raise SpecError('%sremove[%d]' % (prefix, i), '%r is not a syscall name' % (name,))
     archs = spec.get('architectures')
     if archs is not None:
@@ -409,12 +467,12 @@ def _merge(spec, host, prefix):
     else:
         state = {'default_action': 'SCMP_ACT_ALLOW', 'default_errno': None, 'architectures': None,
                  'mode': 'enforce', 'rules': [], 'user_names': set(), 'preset': None,
-                 'preset_options': {}}
+                 'preset_options': {}, 'user_rules': []}
     if spec.get('architectures'):
-        state['architectures'] = [parse_arch('%sarchitectures[%d]' % (prefix, i), a)
-                                  for i, a in enumerate(spec['architectures'])]
+        state['architectures'] = canonical_arches([parse_arch('%sarchitectures[%d]' % (prefix, i), a)
+                                                   for i, a in enumerate(spec['architectures'])])
     if state['architectures'] is None:
-        state['architectures'] = default_architectures(host.get('machine'))
+        state['architectures'] = canonical_arches(default_architectures(host.get('machine')))
     arches = state['architectures']
     native = MACHINE_TO_ARCH.get((host.get('machine') or '').lower()) or arches[0]
     if spec.get('preset') is not None:
@@ -432,7 +490,7 @@ def _merge(spec, host, prefix):
         state['default_errno'] = EPERM
     if spec.get('mode') is not None:
         state['mode'] = spec['mode']
-    remove = list(spec.get('remove') or [])
+    remove = [n.strip() for n in spec.get('remove') or []]
     if remove:
         present = set(n for r in state['rules'] for n in r['names'])
         for i, name in enumerate(remove):
@@ -442,6 +500,7 @@ def _merge(spec, host, prefix):
         state['rules'] = _drop_names(state['rules'], set(remove))
     for i, raw in enumerate(spec.get('syscalls') or []):
         rule = normalise_rule('%ssyscalls[%d]' % (prefix, i), raw, state['default_errno'] or EPERM)
+        state['user_rules'].append(('%ssyscalls[%d]' % (prefix, i), rule))
         if _unconditional(rule):
             # The user's word wins: every earlier rule for these names goes, conditional
             # ones included, so one syscall never carries two contradicting rules.
@@ -452,15 +511,32 @@ def _merge(spec, host, prefix):
 
 
 def apply_log_mode(default_action, default_errno, rules):
-    """Every denying action, the default included, becomes SCMP_ACT_LOG."""
+    """Every denying action, the default included, becomes SCMP_ACT_LOG.  So does
+    SCMP_ACT_NOTIFY: log mode is a dry run, and without a listener the kernel fails a
+    notified call with ENOSYS (runc refuses the profile outright)."""
     if default_action in DENYING_ACTIONS:
         default_action, default_errno = 'SCMP_ACT_LOG', None
     out = []
     for rule in rules:
-        if rule['action'] in DENYING_ACTIONS:
+        if rule['action'] in DENYING_ACTIONS or rule['action'] == 'SCMP_ACT_NOTIFY':
             rule = dict(rule, action='SCMP_ACT_LOG', errno=None)
         out.append(rule)
     return default_action, default_errno, out
+
+
+def _verdict(action, errno):
+    """What the kernel returns: the action, with its data for ERRNO and TRACE."""
+    return (action, (errno or 0) if action in ('SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE') else 0)
+
+
+def same_as_default(rule, default_action, default_errno):
+    return _verdict(rule['action'], rule['errno']) == _verdict(default_action, default_errno)
+
+
+NO_LISTENER = ('SCMP_ACT_NOTIFY needs a listener (the profile\'s listenerPath); without one runc refuses the '
+               'profile ("listenerPath is not set") and the kernel fails the call with ENOSYS')
+DEFAULT_TWIN = ('has args and the same action as the default action (%s), so it has no effect: runc skips such a '
+                'rule and libseccomp refuses it; drop the rule or change its action')
 
 
 def _rule_key(rule):
@@ -473,8 +549,7 @@ def to_oci(default_action, default_errno, arches, rules):
     rules equal to the default dropped (runc skips them, libseccomp refuses them)."""
     groups = {}
     for rule in rules:
-        if not rule['args'] and rule['action'] == default_action and \
-                (rule['errno'] if rule['action'] == 'SCMP_ACT_ERRNO' else None) == default_errno:
+        if same_as_default(rule, default_action, default_errno):
             continue
         groups.setdefault(_rule_key(rule), set()).update(rule['names'])
     syscalls = []
@@ -502,6 +577,12 @@ def build_profile(spec, host):
     validate_spec(spec)
     state = _merge(spec, host, '')
     action, errno, rules = state['default_action'], state['default_errno'], state['rules']
+    for field, rule in state['user_rules']:
+        if rule['args'] and same_as_default(rule, action, errno):
+            raise SpecError(field + '.action', DEFAULT_TWIN % action)
+        if rule['action'] == 'SCMP_ACT_NOTIFY' and state['mode'] != 'log':
+            raise SpecError(field + '.action', NO_LISTENER + '; a spec cannot set one: use SCMP_ACT_ERRNO or '
+                                                             'SCMP_ACT_LOG, or a template that renders listenerPath')
     if state['mode'] == 'log':
         action, errno, rules = apply_log_mode(action, errno, rules)
     if action == 'SCMP_ACT_NOTIFY':
@@ -536,8 +617,12 @@ def _oci_keys(field, mapping, allowed):
 
 def parse_rendered(text):
     """Parse a rendered profile and return it in canonical form (raises SpecError)."""
+    if not isinstance(text, str):
+        raise SpecError('content', 'must be the rendered profile as a string, got %s' % type(text).__name__)
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise SpecError('template', 'the rendered profile is nested too deeply to be a seccomp profile')
     except ValueError as exc:
         raise SpecError('template', 'the rendered profile is not valid JSON (%s)' % exc)
     _oci_keys('profile', data, PROFILE_KEYS)
@@ -545,31 +630,57 @@ def parse_rendered(text):
     if default_action == 'SCMP_ACT_NOTIFY':
         raise SpecError('profile.defaultAction', 'SCMP_ACT_NOTIFY cannot be the default action')
     default_errno = None
-    if 'defaultErrnoRet' in data:
-        default_errno = as_int('profile.defaultErrnoRet', data['defaultErrnoRet'], 1, MAX_ERRNO)
+    if data.get('defaultErrnoRet') is not None:
+        if default_action != 'SCMP_ACT_ERRNO':
+            raise SpecError('profile.defaultErrnoRet', 'only applies to a defaultAction of SCMP_ACT_ERRNO, not %s'
+                            % default_action)
+        default_errno = parse_errno('profile.defaultErrnoRet', data['defaultErrnoRet'])
     elif default_action == 'SCMP_ACT_ERRNO':
         default_errno = EPERM
     arches = data.get('architectures')
     if not isinstance(arches, list) or not arches:
         raise SpecError('profile.architectures', 'must be a non-empty list')
-    arches = [parse_arch('profile.architectures[%d]' % i, a) for i, a in enumerate(arches)]
-    for i, flag in enumerate(data.get('flags') or []):
-        if flag not in FLAGS:
-            raise SpecError('profile.flags[%d]' % i, 'unknown flag %r' % (flag,))
+    arches = canonical_arches([parse_arch('profile.architectures[%d]' % i, a) for i, a in enumerate(arches)])
+    flags = data.get('flags')
+    if flags is not None and not isinstance(flags, list):
+        raise SpecError('profile.flags', 'must be a list of flag names, got %s' % type(flags).__name__)
+    for i, flag in enumerate(flags or []):
+        if not isinstance(flag, str) or flag not in FLAGS:
+            raise SpecError('profile.flags[%d]' % i, 'unknown flag %r (expected one of %s)' % (flag, ', '.join(FLAGS)))
+    listener = data.get('listenerPath')
+    if listener is not None and (not isinstance(listener, str) or not listener.startswith('/')
+                                 or '\x00' in listener or len(listener) > 107):
+        raise SpecError('profile.listenerPath', 'must be an absolute socket path of at most 107 bytes, got %r'
+                        % (listener,))
+    metadata = data.get('listenerMetadata')
+    if metadata is not None and not isinstance(metadata, str):
+        raise SpecError('profile.listenerMetadata', 'must be a string, got %s' % type(metadata).__name__)
+    if metadata and not listener:
+        raise SpecError('profile.listenerMetadata', 'is only passed to a listener; listenerPath is not set')
+    entries = data.get('syscalls')
+    if entries is not None and not isinstance(entries, list):
+        raise SpecError('profile.syscalls', 'must be a list of rules, got %s' % type(entries).__name__)
     rules = []
-    for i, entry in enumerate(data.get('syscalls') or []):
+    for i, entry in enumerate(entries or []):
         field = 'profile.syscalls[%d]' % i
         _oci_keys(field, entry, ('names', 'action', 'errnoRet', 'args'))
         if 'action' not in entry:
             raise SpecError(field + '.action', 'is required')
+        if entry.get('args') is not None and not isinstance(entry['args'], list):
+            raise SpecError(field + '.args', 'must be a list of argument conditions')
         rule = {'names': entry.get('names'), 'action': entry['action'], 'args': entry.get('args') or []}
-        if 'errnoRet' in entry:
+        if entry.get('errnoRet') is not None:
             rule['errno'] = entry['errnoRet']
-        rules.append(normalise_rule(field, rule, default_errno or EPERM))
+        rule = normalise_rule(field, rule, default_errno or EPERM)
+        if rule['args'] and same_as_default(rule, default_action, default_errno):
+            raise SpecError(field + '.action', DEFAULT_TWIN % default_action)
+        if rule['action'] == 'SCMP_ACT_NOTIFY' and not listener:
+            raise SpecError(field + '.action', NO_LISTENER)
+        rules.append(rule)
     profile = to_oci(default_action, default_errno, arches, rules)
-    for key in ('flags', 'listenerPath', 'listenerMetadata'):
-        if data.get(key):
-            profile[key] = data[key]
+    for key, value in (('flags', flags), ('listenerPath', listener), ('listenerMetadata', metadata)):
+        if value:
+            profile[key] = value
     return profile
 
 
@@ -595,9 +706,9 @@ def profile_rules(profile):
 def preset_names(spec):
     """Every syscall name the spec's preset (directly or through base) can name,
     across all architectures and gates."""
-    while spec.get('base') is not None and spec.get('preset') is None:
+    while isinstance(spec, dict) and isinstance(spec.get('base'), dict) and spec.get('preset') is None:
         spec = spec['base']
-    preset = spec.get('preset')
+    preset = spec.get('preset') if isinstance(spec, dict) else None
     if preset == 'runtime-default':
         return set(n for g in docker_default.GROUPS for n in g['names'])
     if preset in ('hardened', 'no-exec'):

@@ -379,6 +379,7 @@ profile:
 
 import json
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -466,9 +467,19 @@ def target_paths(params, name):
     """{target: path} for the JSON targets."""
     return {
         'docker': os.path.join(params['docker_dir'], name + '.json'),
-        'kubelet': os.path.join(params['kubelet_root'], 'seccomp', 'profiles', name + '.json'),
+        'kubelet': os.path.join(kubelet_dir(params), name + '.json'),
         'containerd': os.path.join(params['containerd_dir'], name + '.json'),
     }
+
+
+def kubelet_dir(params):
+    return os.path.join(params['kubelet_root'], 'seccomp', 'profiles')
+
+
+def managed_dirs(params):
+    """(option, directory) of every directory this module installs profiles into."""
+    return [('docker_dir', params['docker_dir']), ('kubelet_root', kubelet_dir(params)),
+            ('containerd_dir', params['containerd_dir']), ('bwrap_dir', params['bwrap_dir'])]
 
 
 def manifest_path(params, name):
@@ -481,7 +492,136 @@ class ProfileError(Exception):
         self.extra = extra
 
 
-def check_with_libseccomp(backend, profile, user_fields, preset_names):
+def _overlap(a, b):
+    a, b = os.path.realpath(a), os.path.realpath(b)
+    return a == b or a.startswith(b.rstrip('/') + '/') or b.startswith(a.rstrip('/') + '/')
+
+
+def check_state_dir(params):
+    """issue 11 item 9: the record must never land where a runtime reads profiles."""
+    state_dir = params['state_dir']
+    for option, directory in managed_dirs(params) + [('kubelet_root', os.path.join(params['kubelet_root'], 'seccomp'))]:
+        if _overlap(state_dir, directory):
+            raise ProfileError('state_dir: %r overlaps %s (%r), where a runtime reads profiles, so the record '
+                               'state_dir/NAME.json would replace or sit beside an installed profile; give state_dir '
+                               'a directory of its own' % (state_dir, option, directory))
+
+
+def owned_paths(params, name):
+    """Every path this module could have installed for profile ``name`` (the record may list no other)."""
+    paths = set(target_paths(params, name).values())
+    for arch in spec_mod.ARCHES:
+        paths.add(os.path.join(params['bwrap_dir'], '%s.%s.bpf' % (name, libseccomp.lib_arch_name(arch))))
+    return paths
+
+
+SHA256_RE = re.compile(r'^[0-9a-f]{64}\Z')
+
+
+def read_record(params, name, warn):
+    """{path: sha256} of the files the record in state_dir says the profile installed.
+
+    The record is untrusted input (issue 11 item 7): a record that is not the shape this
+    module writes is ignored with a warning, and so is each entry whose path is not one
+    this module installs for this profile in the directories of this task, or whose hash
+    is not a sha256.  Nothing a record lists outside those is ever removed."""
+    mpath = manifest_path(params, name)
+    try:
+        fileio.check_regular_or_missing(mpath)
+        raw = fileio.read_bytes(mpath)
+    except fileio.NotRegularFile as exc:
+        raise ProfileError('state_dir: the record %s; remove it' % exc.strerror)
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw.decode('utf-8'))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        record = None
+    if not isinstance(record, dict):
+        warn('state_dir: the record %s is not a JSON object; it is ignored (no file it lists is removed) and '
+             'will be rewritten' % mpath)
+        return {}
+    if 'name' in record and record['name'] != name:
+        warn('state_dir: the record %s names the profile %r, not %r; it is ignored (no file it lists is removed) '
+             'and will be rewritten' % (mpath, record['name'], name))
+        return {}
+    files = record.get('files') or {}
+    if not isinstance(files, dict):
+        warn('state_dir: the record %s has files as a %s, not a mapping of path to sha256; it is ignored (no file '
+             'it lists is removed) and will be rewritten' % (mpath, type(files).__name__))
+        return {}
+    roots = [d for _o, d in managed_dirs(params)]
+    allowed = owned_paths(params, name)
+    out = {}
+    for path, digest in sorted(files.items()):
+        field = 'state_dir: record %s, files[%r]' % (mpath, path)
+        try:
+            fileio.guard(path, roots, field)
+        except fileio.UnsafePath as exc:
+            warn('%s; it is not touched' % exc)
+            continue
+        if path not in allowed:
+            warn('%s: is not a file this module installs for profile %r; it is not touched' % (field, name))
+            continue
+        if not isinstance(digest, str) or not SHA256_RE.match(digest):
+            warn('%s: %r is not a sha256; the file is not touched' % (field, digest))
+            continue
+        out[path] = digest
+    return out
+
+
+def removable(path, roots, digest, field):
+    """(True, None) when ``path`` may go: inside ``roots``, a regular file, still holding what
+    was written (``digest``); else (False, why it is kept).  The checks of
+    _fileio.remove_owned, without the unlink: the FileSet removes it, undoably."""
+    try:
+        fileio.guard(path, roots, field)
+    except fileio.UnsafePath as exc:
+        return False, '%s; it was kept' % exc
+    if not os.path.lexists(path):
+        return False, None
+    if os.path.islink(path):
+        return False, '%s is a symlink, which this module never writes; it was kept' % path
+    try:
+        data = fileio.read_bytes(path)
+    except fileio.NotRegularFile as exc:
+        return False, '%s; it was kept' % exc.strerror
+    if data is None:
+        return False, '%s cannot be read; it was kept' % path
+    if digest is None or fileio.sha256(data) != digest:
+        return False, ('%s was changed since this module wrote it (its sha256 is not the recorded one); it was kept '
+                       '(remove it by hand if it should go)' % path)
+    return True, None
+
+
+# SCMP_ACT_* -> the kernel's name in /proc/sys/kernel/seccomp/actions_avail
+KERNEL_ACTION = {
+    'SCMP_ACT_KILL': 'kill_thread', 'SCMP_ACT_KILL_THREAD': 'kill_thread', 'SCMP_ACT_KILL_PROCESS': 'kill_process',
+    'SCMP_ACT_TRAP': 'trap', 'SCMP_ACT_ERRNO': 'errno', 'SCMP_ACT_NOTIFY': 'user_notif',
+    'SCMP_ACT_TRACE': 'trace', 'SCMP_ACT_LOG': 'log', 'SCMP_ACT_ALLOW': 'allow',
+}
+ACTIONS_AVAIL = '/proc/sys/kernel/seccomp/actions_avail'
+
+
+def check_kernel_actions(profile, warn):
+    """Refuse an action the running kernel does not offer (the module runs on the target)."""
+    try:
+        text = fileio.read_text(ACTIONS_AVAIL)
+    except fileio.NotRegularFile:
+        text = None
+    if text is None:
+        warn('%s cannot be read, so the actions were not checked against this kernel' % ACTIONS_AVAIL)
+        return
+    avail = set(text.split())
+    used = [('default_action', profile['defaultAction'])]
+    used += [('profile.syscalls[%d].action' % i, e['action']) for i, e in enumerate(profile.get('syscalls', []))]
+    for field, action in used:
+        if KERNEL_ACTION[action] not in avail:
+            raise ProfileError('%s: %s is not supported by this host\'s kernel (%s lists: %s)'
+                               % (field, action, ACTIONS_AVAIL, ' '.join(sorted(avail))))
+
+
+def check_with_libseccomp(backend, profile, user_fields, preset_names, targets=('bwrap',)):
     """Resolve every name on every declared arch; compile each BPF program.
 
     Preset names that exist on none of the declared arches (Docker's list spans
@@ -524,7 +664,23 @@ def check_with_libseccomp(backend, profile, user_fields, preset_names):
             data = backend.compile_bpf(profile['defaultAction'], default_errno, family, rules)
         except libseccomp.LibseccompError as exc:
             raise ProfileError('syscalls: %s' % exc)
+        if 'bwrap' in targets and len(data) // 8 > libseccomp.BPF_MAXINSNS:
+            raise ProfileError('syscalls: the bwrap program for %s is %d BPF instructions; the kernel loads at most '
+                               '%d (BPF_MAXINSNS): use fewer argument rules or split the profile'
+                               % (', '.join(family), len(data) // 8, libseccomp.BPF_MAXINSNS))
         programs.append((family, data))
+    if any(t != 'bwrap' for t in targets):
+        # issue 11 item 18: runc (Docker, containerd, the kubelet) compiles ONE filter for the
+        # host's native arch and every listed one, with libseccomp's default optimisation.
+        try:
+            length = backend.consumer_length(profile['defaultAction'], default_errno, arches, rules)
+        except libseccomp.LibseccompError as exc:
+            raise ProfileError('syscalls: %s' % exc)
+        if length > libseccomp.BPF_MAXINSNS:
+            raise ProfileError('syscalls: the filter runc builds from this profile (one program for %s and the '
+                               'host\'s native architecture) is %d BPF instructions; the kernel loads at most %d '
+                               '(BPF_MAXINSNS): use fewer argument rules or fewer architectures'
+                               % (', '.join(arches), length, libseccomp.BPF_MAXINSNS))
     return profile, missing, warnings, programs
 
 
@@ -562,20 +718,45 @@ def run(module):
     name = params['name']
     result = dict(changed=False, name=name, state=params['state'], files=[], paths=[], backup_files=[],
                   owner=params['owner'], source=params['source'])
-    if not isinstance(name, str) or not spec_mod.NAME_RE.match(name):
-        raise ProfileError('name: %r is not a valid profile name (letters, digits, ".", "_", "-")' % (name,))
+    try:
+        spec_mod.check_name('name', name)
+        spec_mod.check_text('owner', params['owner'])
+        spec_mod.check_text('source', params['source'])
+    except spec_mod.SpecError as exc:
+        raise ProfileError(str(exc))
+    check_state_dir(params)
     mpath = manifest_path(params, name)
-    manifest = fileio.read_json_object(mpath) or {}
-    previous = sorted((manifest.get('files') or {}).keys())
+    recorded = read_record(params, name, module.warn)
+    roots = [d for _o, d in managed_dirs(params)]
     fs = fileio.FileSet()
     diffs = []
+    kept = []
+
+    def drop_recorded(keep=()):
+        """Drop the recorded files not in ``keep`` that still hold what was written; warn for the rest."""
+        for path in sorted(recorded or {}):
+            if path in keep:
+                continue
+            ok, why = removable(path, roots, recorded[path], 'state_dir: record %s' % mpath)
+            if ok:
+                fs.drop(path)
+            elif why:
+                kept.append(path)
+                module.warn(why)
 
     if params['state'] == 'absent':
-        # The record says what this profile installed; without one, the files at
-        # the current targets' paths are the profile's.
-        for path in previous or [target_paths(params, name)[t] for t in params['targets'] if t != 'bwrap']:
-            fs.drop(path)
-        fs.drop(mpath)
+        if recorded is None:
+            # No record: nothing says the files at the targets' paths are this module's.
+            for target in params['targets']:
+                path = target_paths(params, name).get(target)
+                if path and os.path.lexists(path):
+                    kept.append(path)
+                    module.warn('%s: there is no record of profile %r in state_dir (%s), so the file is not known '
+                                'to be this module\'s; it was kept (remove it by hand if it should go)'
+                                % (path, name, mpath))
+        drop_recorded()
+        if os.path.lexists(mpath):
+            fs.drop(mpath)
         steps = fs.plan()
         result['paths'] = [p for _a, p in steps if p != mpath]
         for _action, path in steps:
@@ -583,6 +764,7 @@ def run(module):
     else:
         spec = spec_from_params(params)
         try:
+            spec_mod.validate_spec(spec)
             if params.get('content') is not None:
                 profile = spec_mod.parse_rendered(params['content'])
                 info = {'preset': spec.get('preset'), 'mode': params['mode']}
@@ -594,16 +776,17 @@ def run(module):
             backend = libseccomp.load()
         except libseccomp.LibseccompError as exc:
             raise ProfileError(str(exc))
+        check_kernel_actions(profile, module.warn)
         profile, missing, warnings, programs = check_with_libseccomp(
-            backend, profile, user_name_fields(spec), spec_mod.preset_names(spec))
+            backend, profile, user_name_fields(spec), spec_mod.preset_names(spec), params['targets'])
         for warning in warnings:
             module.warn(warning)
         text = spec_mod.canonical_json(profile)
         files = desired_files(params, name, text, programs)
         for _target, path, data, _extra in files:
+            fileio.guard(path, roots, 'targets')
             fs.want(path, data)
-        for path in previous:
-            fs.drop(path)      # files of targets no longer wanted
+        drop_recorded(keep=set(p for _t, p, _d, _e in files))      # files of targets no longer wanted
         steps = fs.plan()
         for _action, path in steps:
             diffs.append(diff_entry(path, fileio.read_bytes(path),
@@ -627,6 +810,7 @@ def run(module):
             sha256=dict((path, fileio.sha256(data)) for _t, path, data, _e in files),
         )
 
+    result['kept'] = kept
     result['changed'] = bool(steps)
     # what an undo needs (confine.hardening.hardening_restore): files made new, and files
     # replaced or removed (their backups are in backup_files)
@@ -638,6 +822,12 @@ def run(module):
     if steps and not module.check_mode:
         try:
             result['backup_files'] = fs.apply(backup=params['backup'])
+        except fileio.IncompleteUndo as exc:
+            # issue 11 item 12: never claim every file was put back when one was not
+            raise ProfileError('writing the profile failed (%s) and the undo was incomplete: %s could not be put '
+                               'back; the backups made are beside them' % (
+                                   exc.cause, ', '.join('%s (%s)' % pr for pr in exc.not_restored)),
+                               not_restored=[p for p, _r in exc.not_restored])
         except (IOError, OSError) as exc:
             raise ProfileError('writing the profile failed and every file was put back as it was: %s' % exc)
     return result
@@ -659,6 +849,12 @@ def main():
         name = module.params['name']
         module.fail_json(msg='seccomp profile %r: %s' % (name, exc) if name else 'seccomp profiles: %s' % exc,
                          name=name, **exc.extra)
+    except (fileio.UnsafePath, spec_mod.SpecError) as exc:
+        module.fail_json(msg='seccomp profile %r: %s' % (module.params['name'], exc), name=module.params['name'])
+    except Exception as exc:  # pylint: disable=broad-except
+        # issue 11 item 21: one sentence, never a traceback, whatever the input
+        module.fail_json(msg='seccomp profile %r: unexpected %s: %s' % (module.params['name'], type(exc).__name__,
+                                                                        exc), name=module.params['name'])
     module.exit_json(**result)
 
 

@@ -153,3 +153,222 @@ def test_batch_with_one_bad_profile_writes_nothing(root):
         batch(root, profiles)
     assert str(err.value).startswith("profiles[1] (b): syscalls[0].names[0]: 'fooo' is not a syscall")
     assert snapshot(root) == {}
+
+
+# --- issue 11: the record is untrusted, state_dir, backups, undo, kernel limits ----------
+
+def write_record(root, files, name='web', **extra):
+    path = root / 'state' / (name + '.json')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict({'name': name, 'kind': 'seccomp', 'files': files}, **extra)))
+    return path
+
+
+def victim(root):
+    path = root / 'outside' / 'precious'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('keep me')
+    return path
+
+
+@pytest.mark.parametrize('state', ['present', 'absent'])
+def test_record_listing_a_file_outside_the_managed_dirs_never_deletes_it(root, state):
+    # issue 11 item 7
+    target = victim(root)
+    sha = __import__('hashlib').sha256(b'keep me').hexdigest()
+    other = root / 'docker' / 'other.json'           # inside docker_dir, but another profile's file
+    other.parent.mkdir(parents=True)
+    other.write_text('keep me')
+    write_record(root, {str(target): sha, str(other): sha, str(root / 'docker' / '..' / 'outside' / 'precious'): sha})
+    mod = FakeModule(params(root, state=state))
+    m.run(mod)
+    assert target.read_text() == 'keep me' and other.read_text() == 'keep me'
+    assert any('outside the directories this module manages' in w for w in mod.warnings), mod.warnings
+    assert any('is not a file this module installs' in w for w in mod.warnings), mod.warnings
+
+
+@pytest.mark.parametrize('files', [['/etc/passwd'], 'x', 5, None, {'a': 1}, {'/etc/passwd': None}])
+def test_record_of_another_shape_is_ignored_with_a_warning(root, files):
+    # issue 11 item 7 and item 21 ("a record whose files is a list")
+    write_record(root, files)
+    mod = FakeModule(params(root))
+    result = m.run(mod)
+    assert result['changed'] and (root / 'docker/web.json').exists()
+    assert os.path.exists('/etc/passwd')
+    m.run(FakeModule(params(root, state='absent')))
+    assert not (root / 'docker/web.json').exists()
+
+
+@pytest.mark.parametrize('content', [b'[1, 2]', b'not json', b'{"files": ' * 5000, b'\xff\xfe', b'{"name": "../x"}'])
+def test_garbage_record_is_rewritten_not_trusted(root, content):
+    # issue 11 item 7
+    (root / 'state').mkdir()
+    (root / 'state' / 'web.json').write_bytes(content)
+    mod = FakeModule(params(root))
+    assert m.run(mod)['changed']
+    assert json.load(open(str(root / 'state/web.json')))['name'] == 'web'
+    assert mod.warnings
+
+
+def test_record_that_is_a_fifo_is_one_sentence(root):
+    (root / 'state').mkdir()
+    os.mkfifo(str(root / 'state' / 'web.json'))
+    with pytest.raises(m.ProfileError) as err:
+        m.run(FakeModule(params(root)))
+    assert str(err.value).startswith('state_dir: the record ') and 'FIFO' in str(err.value)
+
+
+def test_absent_keeps_a_file_edited_by_hand_and_warns(root):
+    # issue 11 item 7: an administrator's edit is never deleted without a word
+    m.run(FakeModule(params(root, targets=['docker', 'containerd'])))
+    edited = root / 'docker' / 'web.json'
+    edited.write_text(edited.read_text().replace('SCMP_ACT_ALLOW', 'SCMP_ACT_LOG'))
+    mod = FakeModule(params(root, state='absent'))
+    result = m.run(mod)
+    assert edited.exists() and not (root / 'containerd' / 'web.json').exists()
+    assert result['kept'] == [str(edited)]
+    assert any('was changed since this module wrote it' in w for w in mod.warnings), mod.warnings
+    assert not (root / 'state' / 'web.json').exists()
+
+
+def test_absent_without_a_record_keeps_the_files_and_warns(root):
+    # issue 11 item 7
+    m.run(FakeModule(params(root)))
+    os.unlink(str(root / 'state' / 'web.json'))
+    mod = FakeModule(params(root, state='absent'))
+    result = m.run(mod)
+    assert (root / 'docker' / 'web.json').exists() and result['changed'] is False
+    assert result['kept'] == [str(root / 'docker' / 'web.json')]
+    assert any('there is no record of profile' in w for w in mod.warnings)
+
+
+def test_a_dropped_target_edited_by_hand_is_kept(root):
+    # issue 11 item 7
+    m.run(FakeModule(params(root, targets=['docker', 'containerd'])))
+    (root / 'containerd' / 'web.json').write_text('{}')
+    mod = FakeModule(params(root, targets=['docker']))
+    m.run(mod)
+    assert (root / 'containerd' / 'web.json').read_text() == '{}'
+    assert any('containerd/web.json was changed' in w for w in mod.warnings)
+
+
+@pytest.mark.parametrize('where', ['docker', 'docker/sub', 'kubelet/seccomp/profiles', 'kubelet/seccomp', 'bwrap',
+                                   'containerd', '.'])
+def test_state_dir_overlapping_a_profile_dir_is_refused(root, where):
+    # issue 11 item 9
+    with pytest.raises(m.ProfileError) as err:
+        m.run(FakeModule(params(root, state_dir=os.path.normpath(str(root / where)))))
+    text = str(err.value)
+    assert text.startswith('state_dir: ') and 'overlaps' in text
+    assert any(o in text for o in ('docker_dir', 'kubelet_root', 'bwrap_dir', 'containerd_dir'))
+    assert snapshot(root) == {}
+
+
+def test_two_backups_within_one_second_never_collide(root):
+    # issue 11 item 11
+    m.run(FakeModule(params(root, backup=True)))
+    first = (root / 'docker' / 'web.json').read_bytes()
+    r1 = m.run(FakeModule(params(root, backup=True, mode='log')))
+    second = (root / 'docker' / 'web.json').read_bytes()
+    r2 = m.run(FakeModule(params(root, backup=True)))
+    backups = [b for b in r1['backup_files'] + r2['backup_files'] if b.startswith(str(root / 'docker'))]
+    assert len(backups) == 2 and len(set(backups)) == 2
+    assert sorted(open(b, 'rb').read() for b in backups) == sorted([first, second])
+
+
+def test_incomplete_undo_says_which_file_was_not_put_back(root, monkeypatch):
+    # issue 11 item 12
+    def broken(self, backup=False):
+        raise m.fileio.IncompleteUndo(OSError(28, 'No space left on device'),
+                                      [(str(root / 'docker/web.json'), 'No space left on device')])
+    monkeypatch.setattr(m.fileio.FileSet, 'apply', broken)
+    with pytest.raises(m.ProfileError) as err:
+        m.run(FakeModule(params(root)))
+    text = str(err.value)
+    assert 'every file was put back' not in text
+    assert 'docker/web.json (No space left on device) could not be put back' in text
+    assert err.value.extra['not_restored'] == [str(root / 'docker/web.json')]
+
+
+def many_arg_rules(n):
+    return [{'names': ['ioctl'], 'action': 'SCMP_ACT_ERRNO', 'args': [{'index': 1, 'value': 0x1000 + i, 'op': 'SCMP_CMP_EQ'}]}
+            for i in range(n)]
+
+
+@pytest.mark.parametrize('targets,words', [
+    (['docker'], 'the filter runc builds from this profile'),
+    (['bwrap'], 'the bwrap program for SCMP_ARCH_X86_64'),
+])
+def test_filter_longer_than_the_kernel_loads_is_refused(root, targets, words):
+    # issue 11 item 18: 4100 argument rules are ~4130 instructions (docker refuses >4096, measured)
+    with pytest.raises(m.ProfileError) as err:
+        m.run(FakeModule(params(root, targets=targets, architectures=['x86_64'], syscalls=many_arg_rules(4100))))
+    assert str(err.value).startswith('syscalls: ') and words in str(err.value) and 'at most 4096' in str(err.value)
+    assert snapshot(root) == {}
+
+
+def test_filter_just_under_the_limit_is_installed(root):
+    # issue 11 item 18: 4062 ioctl rules on x86_64 with default ALLOW = 4091 instructions, which docker ran (measured)
+    result = m.run(FakeModule(params(root, preset=None, architectures=['x86_64'], syscalls=many_arg_rules(4062))))
+    assert result['changed']
+
+
+def test_action_the_kernel_does_not_offer_is_refused(root, tmp_path, monkeypatch):
+    # issue 11 item 18 (actions per kernel)
+    avail = tmp_path / 'actions_avail'
+    avail.write_text('kill_process kill_thread trap errno trace allow\n')
+    monkeypatch.setattr(m, 'ACTIONS_AVAIL', str(avail))
+    with pytest.raises(m.ProfileError) as err:
+        m.run(FakeModule(params(root, mode='log')))
+    assert 'SCMP_ACT_LOG is not supported by this host\'s kernel' in str(err.value)
+    assert str(err.value).startswith('profile.syscalls[')
+    monkeypatch.setattr(m, 'ACTIONS_AVAIL', str(tmp_path / 'missing'))
+    mod = FakeModule(params(root))
+    assert m.run(mod)['changed'] and any('actions were not checked' in w for w in mod.warnings)
+
+
+@pytest.mark.parametrize('kw,words', [
+    ({'content': '{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "flags": 5}'},
+     'profile.flags: must be a list'),
+    ({'content': '[' * 100000 + ']' * 100000}, 'template: the rendered profile is nested too deeply'),
+    ({'syscalls': [{'names': ['socket'], 'action': 'SCMP_ACT_ALLOW',
+                    'args': [{'index': 0, 'value': 1, 'op': 'SCMP_CMP_EQ'}]}]},
+     'syscalls[0].action: has args and the same action as the default action (SCMP_ACT_ALLOW)'),
+    ({'syscalls': [{'names': ['mkdir'], 'action': 'SCMP_ACT_ERRNO', 'errno': 4095}]},
+     'syscalls[0].errno: 4095 is out of range (1-4094: libseccomp'),
+    ({'owner': 'x' * 17000}, 'owner: is 17000 characters long; at most 1024'),
+    ({'owner': 'a\nb'}, 'owner: contains the control character'),
+    ({'preset': None, 'base': 'hardened'}, 'base: must be a mapping, got str'),
+    ({'preset': None, 'base': {'base': 'hardened'}}, 'base.base: must be a mapping, got str'),
+    ({'syscalls': [{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}]}, 'syscalls[0].action: SCMP_ACT_NOTIFY needs a listener'),
+    ({'name': 'web\n'}, "name: 'web\\n' is not a valid profile name"),
+])
+def test_bad_input_is_one_sentence_naming_the_field(root, kw, words):
+    # issue 11 item 21
+    with pytest.raises(m.ProfileError) as err:
+        m.run(FakeModule(params(root, **kw)))
+    assert str(err.value).startswith(words.split(':')[0] + ':') and words in str(err.value), str(err.value)
+    assert '\n' not in str(err.value)
+    assert snapshot(root) == {}
+
+
+def test_log_mode_turns_notify_into_log(root):
+    # issue 11 item 21: log mode is a dry run, NOTIFY without a listener would fail calls with ENOSYS
+    result = m.run(FakeModule(params(root, mode='log', syscalls=[{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}])))
+    assert all(r['action'] == 'SCMP_ACT_LOG' for r in result['profile']['syscalls'])
+
+
+def test_architecture_order_does_not_change_the_profile(root):
+    # issue 11 item 21: [x86, x86_64] and [x86_64, x86] are one profile and one program
+    one = m.run(FakeModule(params(root, targets=['docker', 'bwrap'], architectures=['x86', 'x86_64'])))
+    two = m.run(FakeModule(params(root, targets=['docker', 'bwrap'], architectures=['SCMP_ARCH_X86_64', 'x86', 'x86'])))
+    assert two['changed'] is False and one['sha256'] == two['sha256']
+    assert one['architectures'] == ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']
+    assert [f['path'] for f in one['files'] if f['target'] == 'bwrap'] == [str(root / 'bwrap/web.x86_64.bpf')]
+
+
+def test_result_has_no_key_ansible_gives_another_meaning(root):
+    # issue 11 "results use no key Ansible reserves": no path (exit_json would add file attributes), no skipped
+    for kw in ({}, {'state': 'absent'}):
+        result = m.run(FakeModule(params(root, **kw)))
+        assert not set(result) & {'path', 'skipped', 'uid', 'gid', 'size'}, sorted(result)
