@@ -12,8 +12,8 @@ module: hardening_lock
 short_description: One run of confine.hardening at a time on a host (a lease held across many tasks)
 version_added: 0.2.0
 description:
-  - Takes (O(state=acquired)) or gives back (O(state=released)) the host's lock for the collection's state: its
-    profiles, the runtime configuration it changes, the governance record and the undo log. Two runs at once
+  - Takes (O(state=acquired)) or gives back (O(state=released)) the host's lock for the collection's state (its
+    profiles, the runtime configuration it changes, the governance record and the undo log). Two runs at once
     could otherwise leave a record whose hashes do not match the files.
   - The lock is a lease file, O(path), holding who took it (O(run_id), O(controller), O(host)) and since when.
     It is made whole in a temporary file and linked into place, which fails if the name is taken, so two runs

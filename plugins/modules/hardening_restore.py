@@ -27,6 +27,19 @@ description:
   - Docker is not restarted here. RV(docker_restart_needed) tells the caller that C(daemon.json) changed.
   - Restoring replaced files needs the backups the modules take with O(confine.hardening.seccomp_profile#module:backup)
     (the role's C(host_hardening_backup), on by default).
+  - The undo log is read back from the host, so it is untrusted input. Each item is checked before anything is
+    done; an item that fails a check is left as it is, warned about and listed in RV(refused), and the other
+    items are applied. A name must pass the same check as a spec's name. A path must lie in the directory
+    this module manages for its kind. For AppArmor that is exactly O(apparmor_dir)C(/NAME) (and its
+    C(disable/) link); for seccomp a C(NAME.json) or C(NAME.ARCH.bpf) in one of O(seccomp_dirs). Docker must
+    be O(docker_daemon_json), the kubelet O(kubelet_config), the record O(record). A backup must be a backup
+    of that very file, in O(state_dir) (AppArmor, Docker, the record) or beside the file (seccomp, the kubelet
+    config).
+  - A file the run made is removed only while it still has the sha256 the log recorded; one changed since
+    (by hand) is kept and reported. Undo logs written before 0.2.0 carry no hashes, so with O(record) such
+    files are kept too (and reported).
+  - O(docker_daemon_json), O(kubelet_config) and the record are rewritten in place; when one is a symlink to a
+    regular file, that file is written and the link stays.
 author:
   - confine.hardening contributors (@confine)
 options:
@@ -55,6 +68,32 @@ options:
         a restart too (it reads that file only when it starts).
     type: path
     default: /etc/docker/daemon.json
+  kubelet_config:
+    description: The kubelet's configuration file; the only path a C(kubelet) item of the undo log may have.
+    type: path
+    default: /var/lib/kubelet/config.yaml
+  apparmor_dir:
+    description: The AppArmor policy directory; an C(apparmor) item's path must be C(APPARMOR_DIR/NAME).
+    type: path
+    default: /etc/apparmor.d
+  seccomp_dirs:
+    description:
+      - The directories where seccomp profiles are installed (Docker, kubelet C(ROOT/seccomp/profiles),
+        containerd, bwrap, the module's C(state_dir)); a C(seccomp) item's path must lie in one of them.
+    type: list
+    elements: path
+    default: [/etc/docker/seccomp, /var/lib/kubelet/seccomp/profiles, /etc/containerd/seccomp, /etc/confine/seccomp,
+              /var/lib/confine/seccomp]
+  state_dir:
+    description: The collection's state directory; the backups of AppArmor profiles, daemon.json and the record lie in it.
+    type: path
+    default: /var/lib/confine
+  lock_timeout:
+    description:
+      - With O(record), how many seconds to wait for another task reading or rewriting the record (a short
+        C(flock) on its directory; nothing is created for it).
+    type: int
+    default: 60
 extends_documentation_fragment:
   - confine.hardening.attributes
 attributes:
@@ -88,13 +127,25 @@ EXAMPLES = r"""
 
 RETURN = r"""
 restored:
-  description: What was done to each file, in order.
+  description:
+    - What was done to each file, in order. C(action) is C(restored), C(removed), C(unchanged), C(reloaded), or
+      C(kept) (a file the run made that was changed since; it is also in RV(refused)).
   returned: always
   type: list
   elements: dict
   sample:
     - {kind: seccomp, name: web, path: /etc/docker/seccomp/web.json, action: restored}
     - {kind: apparmor, name: web, path: /etc/apparmor.d/web, action: removed, kernel_mode: null}
+refused:
+  description:
+    - The undo items that were not applied, each with its index in the undo log, its kind, name and path (an
+      untrusted value is shown as its Python repr) and the reason. Each is also a warning.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {index: 0, kind: apparmor, name: ../../x, path: /etc/apparmor.d/../../x,
+       reason: "its name: '../../x' is not a valid profile name (letters, digits, \".\", \"_\", \"-\", at most 128)"}
 docker_restart_needed:
   description: Whether C(daemon.json) or the daemon-wide default profile changed, so dockerd must be restarted.
   returned: always
@@ -109,7 +160,7 @@ msg:
   description: One sentence on the outcome.
   returned: always
   type: str
-  sample: 3 files put back as they were before the run
+  sample: 3 files put back as they were before the run; 1 undo items were refused and left as they are (items 0, see refused)
 """
 
 import glob
