@@ -503,7 +503,8 @@ def _file_rules(spec, mode):
 
 
 def _capability_rules(spec, mode):
-    caps = spec.get('capabilities') or {}
+    caps = spec.get('capabilities')
+    caps = {} if caps is None else caps
     if not isinstance(caps, dict):
         raise SpecError('capabilities', 'must be a mapping with allow and/or deny lists')
     for key in caps:
@@ -576,6 +577,8 @@ def _mount_rules(spec, mode):
             text += ' fstype=%s' % rule['fstype']
         if rule.get('options') is not None:
             opts = rule['options'] if isinstance(rule['options'], list) else [rule['options']]
+            if not opts:
+                raise SpecError(field + '.options', 'must not be empty (leave it out to allow any options)')
             for j, opt in enumerate(opts):
                 if opt not in MOUNT_OPTIONS:
                     raise SpecError('%s.options[%d]' % (field, j), '%r is not a mount option apparmor_parser knows '
@@ -691,7 +694,8 @@ EXTRA_REFUSED_WORDS = ('include', '#include', 'abi', 'profile', 'hat')
 def _extra_rule(i, line, mode):
     """One rule of ``extra_rules``, passed through as written after these checks: one rule
     (a comma only at its end, or inside quotes or parentheses), on one line, no braces
-    (no blocks, no alternations), no comment, no control characters, no include/abi (they
+    (no blocks, no alternations), no comment, no backslash outside double quotes, no control
+    characters, no include/abi (they
     would reach outside the policy directory: use ``includes``).  In complain mode a
     ``deny`` rule without ``audit`` gets ``audit``, so it does not block (issue 11 item 5)."""
     field = 'extra_rules[%d]' % i
@@ -720,6 +724,10 @@ def _extra_rule(i, line, mode):
                                    'rules with the spec keys')
         elif char == '#':
             raise SpecError(field, 'must not hold a comment ("#" outside quotes)')
+        elif char == '\\':
+            # outside quotes "\," and "\ " continue a token: the rule would run into the next line
+            raise SpecError(field, '%r has a backslash outside double quotes (write such a path in double '
+                                   'quotes)' % (line,))
         elif char == '(':
             depth += 1
         elif char == ')':

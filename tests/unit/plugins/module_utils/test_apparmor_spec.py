@@ -350,6 +350,7 @@ def test_every_deny_among_extra_rules_is_audited_in_complain_mode(line, complain
     ('include <../../etc/x>', 'includes and abi'), ('#include <abstractions/base>', 'passes through'),
     ('/a r, # deny /b r,', 'comment'), ('/a{,b} r,', 'braces'), ('"/a r,', 'quoted string'),
     ('signal (send peer=x,', 'parentheses'), ('deny,', 'qualifiers but no rule'), ('/a\x00 r,', 'control'),
+    ('deny /etc/a\\,', 'backslash outside'), ('/a\\ b r,', 'backslash outside'),
 ])
 def test_extra_rules_refusals_name_the_item(line, words):
     with pytest.raises(a.SpecError) as err:

@@ -330,3 +330,27 @@ def test_fuzz_owner_and_source(value, field, mode, tmp_path):
     assert reading['rc'] == 0, reading['err']
     assert (reading['name'], reading['mode']) == ('fz', mode)
     assert reading['entries'] == [('wa:wa', SENTINEL)]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | HOSTILE,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(['path', 'perms', 'exec', 'mode', 'target', 'peer', 'access', 'set', 'source', 'target',
+                         'fstype', 'options', 'new_root', 'put_old', 'deny', 'audit', 'quiet', 'owner', 'family',
+                         'type', 'allow', 'x']), children, max_size=4),
+    max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(key=st.sampled_from(a.SPEC_KEYS), value=JSON, preset=st.sampled_from([None, 'container-strict', 'service']))
+def test_fuzz_any_value_of_any_key_is_rendered_or_refused_naming_it(key, value, preset):
+    # issue 11 item 21: no traceback for any input, one sentence naming the field
+    spec = {'name': 'fz', 'attach': '/usr/bin/x'}
+    if preset:
+        spec['preset'] = preset
+    spec[key] = value
+    try:
+        a.render(spec, owner=value if key == 'mode' else None)
+    except a.SpecError as err:
+        assert str(err).startswith(err.field + ': ')
+        assert err.field.split('[')[0].split('.')[0] in (key, 'owner', 'attach'), str(err)
