@@ -419,7 +419,7 @@ def parse(path: str) -> dict:
     for event in events:
         by_kind[event['kind']] += event['count']
         distinct[event['kind']] += 1
-    return {'lines': collector.lines, 'skipped': collector.skipped, 'distinct': len(events),
+    return {'lines': collector.lines, 'skipped': collector.malformed, 'distinct': len(events),
             'distinct_seccomp': distinct['seccomp'], 'apparmor': by_kind['apparmor'], 'seccomp': by_kind['seccomp'],
             'profiles_suggested': len(advice['apparmor']), 'feed_cpu': fed - start, 'results_cpu': done - fed}
 

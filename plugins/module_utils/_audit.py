@@ -14,7 +14,15 @@ One parser for the three places the records end up:
 
 Lines are read one at a time, so a log of any size is parsed in bounded memory: only the
 deduplicated events are kept.  A line that is not an AppArmor or seccomp record is
-ignored; one that is, but is malformed or truncated, is skipped and counted.
+ignored; one that is, but is malformed or truncated, is counted in ``malformed`` and
+skipped, and so is every line longer than ``MAX_LINE`` (the readers in ``_audit_sources``
+never hold more of such a line in memory).  Parsing a line takes time linear in its
+length, whatever it holds (issue 11 item 17): no input makes the parser raise.
+
+Observed names are literal (issue 11 item 4): a suggestion's path is the glob that
+matches exactly the logged name (every AppArmor glob character escaped, by
+``_apparmor_spec.literal_path``), with only the generalisations documented in
+``glob_path`` and docs/events.md.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,9 +31,15 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as apparmor_spec
+
+# The longest line read, in bytes (a record the kernel writes is at most about 9 KiB).
+MAX_LINE = 64 * 1024
+# Stands for a longer line, which the readers skip without reading it into memory.
+OVERLONG = str('\x00overlong line\x00')
+MAX_TIME_DIGITS = 20        # audit(SECONDS.MILLIS:SERIAL) of a real record has 10.3:N digits
 RECORD_RE = re.compile(r'(?:^|\s)(?:type=(?P<name>AVC|SECCOMP)|audit: type=(?P<num>1400|1326))\s+'
                        r'(?:msg=)?audit\((?P<time>\d+\.\d+):(?P<serial>\d+)\):\s?(?P<body>.*)$')
-FIELD_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|[^\s"]+)')
 HEX_RE = re.compile(r'^(?:[0-9A-F]{2})+$')
 STRING_FIELDS = ('name', 'comm', 'exe', 'profile', 'peer', 'target', 'srcname', 'fstype', 'subj', 'label')
 SECCOMP_ACTIONS = {
@@ -35,37 +49,100 @@ SECCOMP_ACTIONS = {
 }
 
 
+KEY_CHARS = frozenset('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_')
+SPACE = frozenset(' \t\n\r\x0b\x0c')
+
+
+class Unterminated(ValueError):
+    """A quoted value without its closing quote: the record was cut short."""
+
+
+def _hex_text(value):
+    """A hex-encoded string field as text; bytes that are not UTF-8 become U+FFFD."""
+    return bytearray.fromhex(value).decode('utf-8', 'replace')
+
+
 def fields(body):
-    """``key=value`` pairs of a record body; quoted values unquoted, hex-encoded strings decoded."""
+    """``key=value`` pairs of a record body; quoted values unquoted, hex-encoded strings decoded.
+
+    One pass over the body, so the time is linear in its length (a regular expression that
+    looked for ``key=`` inside a long unterminated quoted value took quadratic time).  The
+    kernel writes a string in quotes only when it holds no quote (else as hex), so a quoted
+    value runs to the next quote; a quote that is never closed raises ``Unterminated``.
+    Words that are not ``key=value`` are passed over."""
     out = {}
     body = body.split('\x1d', 1)[0]
-    for key, value in FIELD_RE.findall(body):
-        if value.startswith('"'):
-            value = value[1:-1]
-        elif key in STRING_FIELDS and HEX_RE.match(value):
-            try:
-                value = bytearray.fromhex(value).decode('utf-8', 'replace')
-            except ValueError:
-                pass
-        out.setdefault(key, value)
+    n = len(body)
+    i = 0
+    while i < n:
+        char = body[i]
+        if char in SPACE:
+            i += 1
+            continue
+        start = i
+        while i < n and body[i] in KEY_CHARS:
+            i += 1
+        if i == start or i >= n or body[i] != '=':
+            # not a key: pass over this word (a quoted string as one word)
+            if i < n and body[i] == '"':
+                end = body.find('"', i + 1)
+                if end < 0:
+                    raise Unterminated('a quoted string is not closed')
+                i = end + 1
+            elif i == start:
+                i += 1
+            continue
+        key = body[start:i].lstrip('0123456789')
+        i += 1
+        if i < n and body[i] == '"':
+            end = body.find('"', i + 1)
+            if end < 0:
+                raise Unterminated('the value of %s is not closed' % (key or 'a field'))
+            value = body[i + 1:end]
+            i = end + 1
+            if key:
+                out.setdefault(key, value)
+        else:
+            end = i
+            while end < n and body[end] not in SPACE and body[end] != '"':
+                end += 1
+            value = body[i:end]
+            i = end
+            if key and value:
+                if key in STRING_FIELDS and HEX_RE.match(value):
+                    value = _hex_text(value)
+                out.setdefault(key, value)
     return out
 
 
+SECCOMP_NUMBER_RE = {'arch': re.compile(r'^[0-9a-fA-F]{1,8}$'), 'syscall': re.compile(r'^[0-9]{1,10}$'),
+                     'code': re.compile(r'^(?:0[xX])?[0-9a-fA-F]{1,8}$')}
+
+
 def parse_line(line):
-    """(event or None, malformed): the AppArmor or seccomp event on ``line``."""
+    """(event or None, malformed): the AppArmor or seccomp event on ``line``.
+
+    Never raises for a string: a record that is cut short, has a field out of range or
+    is longer than ``MAX_LINE`` is malformed."""
+    if line is OVERLONG or len(line) > MAX_LINE:
+        return None, True
     match = RECORD_RE.search(line.rstrip('\n'))
     if not match:
         return None, False
     kind = match.group('name') or match.group('num')
-    f = fields(match.group('body'))
+    if len(match.group('time')) > MAX_TIME_DIGITS:
+        return None, True
+    try:
+        f = fields(match.group('body'))
+    except Unterminated:
+        return None, True
     when = float(match.group('time'))
     if kind in ('SECCOMP', '1326'):
-        try:
-            arch = int(f['arch'], 16)
-            nr = int(f['syscall'])
-            code = int(f['code'], 16)
-        except (KeyError, ValueError):
+        if not all(SECCOMP_NUMBER_RE[key].match(f.get(key) or '') for key in SECCOMP_NUMBER_RE):
             return None, True
+        arch = int(f['arch'], 16)
+        nr = int(f['syscall'])
+        code = int(f['code'], 16)
         action = SECCOMP_ACTIONS.get(code & 0xffff0000, 'unknown')
         return {'kind': 'seccomp', 'time': when, 'arch': arch, 'nr': nr, 'action': action,
                 'comm': f.get('comm'), 'exe': f.get('exe'), 'label': f.get('subj')}, False
@@ -105,17 +182,17 @@ class Collector(object):
         self.profiles = set(profiles or [])
         self.events = {}
         self.lines = 0
-        self.skipped = 0
+        self.malformed = 0      # record lines cut short or broken, and lines over MAX_LINE
 
     def feed(self, lines):
         for line in lines:
             self.lines += 1
             try:
                 event, bad = parse_line(line)
-            except (ValueError, IndexError, TypeError):
-                event, bad = None, True
+            except (ValueError, IndexError, TypeError, KeyError, OverflowError, RecursionError):
+                event, bad = None, True     # a defect of this parser: the line still only counts
             if bad:
-                self.skipped += 1
+                self.malformed += 1
             if event is None or event['time'] < self.since:
                 continue
             if event['kind'] == 'apparmor' and not profile_matches(event['profile'], self.profiles):
@@ -155,19 +232,65 @@ class Collector(object):
 
 MASK_PERMS = {'r': 'r', 'w': 'w', 'a': 'a', 'c': 'w', 'd': 'w', 'l': 'l', 'k': 'k', 'm': 'm'}
 
+# The only generalisations a suggestion makes (docs/events.md, "What a suggestion generalises");
+# every other character of a logged name is matched literally.
+PROC_PID_RE = re.compile(r'^/proc/([1-9][0-9]{0,5}|[1-4][0-9]{6})(?=/|$)')     # what @{pid} matches
+DIGITS_RE = re.compile(r'^[0-9]+$')
+HEX_SUFFIX_RE = re.compile(r'(?<=[._-])[0-9a-fA-F]{6,}(?=\.|$)')
+
+
+def _component(text):
+    """One path component as a glob: all digits -> one [0-9] per digit; a hex run of six or
+    more after '.', '_' or '-' and before a '.' or the end -> one [0-9a-fA-F] per character;
+    everything else literal."""
+    if DIGITS_RE.match(text):
+        return '[0-9]' * len(text)
+    out, at = [], 0
+    for match in HEX_SUFFIX_RE.finditer(text):
+        out.append(apparmor_spec.literal_glob(text[at:match.start()]))
+        out.append('[0-9a-fA-F]' * (match.end() - match.start()))
+        at = match.end()
+    out.append(apparmor_spec.literal_glob(text[at:]))
+    return ''.join(out)
+
 
 def glob_path(path):
-    """A path as a rule: process ids and numbered or hex-suffixed file names become globs;
-    characters a rule cannot hold unquoted (spaces, quotes, commas) match as ``?``."""
-    path = re.sub(r'[\s",]', '?', path)
-    path = re.sub(r'^/proc/\d+/', '@{PROC}/@{pid}/', path)
-    path = re.sub(r'/\d+(?=/|$)', '/[0-9]*', path)
-    path = re.sub(r'([._-])[0-9a-fA-F]{6,}(?=$|[./])', r'\1*', path)
-    return path
+    """The path of a suggested rule for the logged name ``path``, or None when no rule can
+    name it (not absolute, a control character, bytes that were not UTF-8 - shown as U+FFFD -,
+    longer than a profile token may be).
+
+    The name is literal: every AppArmor glob character in it is escaped
+    (``_apparmor_spec.literal_path``), so a file named ``/srv/**`` gives ``/srv/\\*\\*``,
+    which matches that file only.  The collection's generalisations, each matching a
+    number where the log had one: ``/proc/PID/`` -> ``@{PROC}/@{pid}/``; a component of
+    digits -> ``[0-9]`` per digit; a hex suffix of six or more characters -> ``[0-9a-fA-F]``
+    per character.  The result always matches ``path`` itself."""
+    if not isinstance(path, str) or '\ufffd' in path:
+        return None
+    try:
+        apparmor_spec.literal_path(path)
+    except apparmor_spec.SpecError:
+        return None
+    prefix = ''
+    match = PROC_PID_RE.match(path)
+    if match:
+        prefix, path = '@{PROC}/@{pid}', path[match.end():]
+    return prefix + '/'.join(_component(part) if part else '' for part in path.split('/'))
 
 
-def suggestions(events):
-    """{'apparmor': {profile: spec additions}, 'seccomp': {'syscalls': [...]}} for the observed events."""
+def _perms(mask):
+    perms = ''.join(sorted(set(MASK_PERMS[c] for c in mask if c in MASK_PERMS), key='rwaklm'.index))
+    if 'w' in perms and 'a' in perms:
+        perms = perms.replace('a', '')
+    return perms
+
+
+def suggestions(events, unsuggested=None):
+    """{'apparmor': {profile: spec additions}, 'seccomp': {'syscalls': [...]}} for the observed events.
+
+    Only values the profile modules accept are suggested (known capabilities, network
+    families and types; paths as ``glob_path`` writes them); events that give none are
+    appended to ``unsuggested`` when it is a list."""
     apparmor, syscalls = {}, set()
     for event in events:
         if event['kind'] == 'seccomp':
@@ -176,36 +299,49 @@ def suggestions(events):
             continue
         if event['verdict'] not in ('ALLOWED', 'DENIED'):
             continue
-        spec = apparmor.setdefault(event['profile'].split('//', 1)[0], {})
+        profile = event['profile'].split('//', 1)[0]
+        made = False
         if event.get('capname'):
-            caps = spec.setdefault('capabilities', {'allow': []})['allow']
-            if event['capname'] not in caps:
-                caps.append(event['capname'])
+            if event['capname'] in apparmor_spec.CAPABILITIES:
+                spec = apparmor.setdefault(profile, {})
+                caps = spec.setdefault('capabilities', {'allow': []})['allow']
+                if event['capname'] not in caps:
+                    caps.append(event['capname'])
+                made = True
         elif event.get('family'):
             rule = {'family': event['family']}
             if event.get('sock_type'):
                 rule['type'] = event['sock_type']
-            if rule not in spec.setdefault('network', []):
-                spec['network'].append(rule)
+            if rule['family'] in apparmor_spec.NETWORK_FAMILIES and \
+                    rule.get('type', 'stream') in apparmor_spec.NETWORK_TYPES:
+                spec = apparmor.setdefault(profile, {})
+                if rule not in spec.setdefault('network', []):
+                    spec['network'].append(rule)
+                made = True
         elif event.get('name', '').startswith('/') and event.get('denied_mask'):
             mask = event['denied_mask']
-            perms = ''.join(sorted(set(MASK_PERMS[c] for c in mask if c in MASK_PERMS), key='rwaklm'.index))
-            rule = {'path': glob_path(event['name'])}
-            if 'w' in perms and 'a' in perms:
-                perms = perms.replace('a', '')
-            if perms:
-                rule['perms'] = perms
-            if 'x' in mask:
-                rule['exec'] = 'ix'
-            if 'perms' in rule or 'exec' in rule:
+            path = glob_path(event['name'])
+            perms = _perms(mask)
+            if path is not None and (perms or 'x' in mask):
+                rule = {'path': path}
+                if perms:
+                    rule['perms'] = perms
+                if 'x' in mask:
+                    rule['exec'] = 'ix'
+                spec = apparmor.setdefault(profile, {})
                 merged = [r for r in spec.setdefault('files', []) if r['path'] == rule['path']]
                 if merged:
-                    have = merged[0].get('perms', '') + rule.get('perms', '')
-                    merged[0]['perms'] = ''.join(sorted(set(have), key='rwaklm'.index))
+                    have = _perms(merged[0].get('perms', '') + rule.get('perms', ''))
+                    if have:
+                        merged[0]['perms'] = have
                     if 'exec' in rule:
                         merged[0]['exec'] = 'ix'
                 else:
                     spec['files'].append(rule)
+                made = True
+        if not made and isinstance(unsuggested, list) and (event.get('capname') or event.get('family') or
+                                                            event.get('name')):
+            unsuggested.append(event)
     out = {'apparmor': apparmor}
     if syscalls:
         out['seccomp'] = {'syscalls': [{'names': sorted(syscalls), 'action': 'SCMP_ACT_ALLOW'}]}
