@@ -32,10 +32,13 @@ import json
 import math
 import os
 import re
+import stat
 import subprocess
 import tempfile
+import threading
 
 from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp
 
 SOURCES = ('auto', 'auditd', 'journald', 'kmsg', 'file')
@@ -48,8 +51,10 @@ JOURNAL_ARGS = ['--no-pager', '-o', 'json',
                 '--output-fields=MESSAGE,_TRANSPORT,_AUDIT_TYPE,_AUDIT_TYPE_NAME,_AUDIT_ID,_SOURCE_REALTIME_TIMESTAMP',
                 '_TRANSPORT=kernel', '_TRANSPORT=audit']
 JOURNAL_WHERE = 'journalctl -o json _TRANSPORT=kernel _TRANSPORT=audit'
-MAX_LINE = 1 << 20          # a longer line is cut into pieces (and then does not parse)
+MAX_LINE = audit.MAX_LINE   # a longer line is skipped (counted malformed) without being held in memory
 READ_SIZE = 1 << 16
+JOURNAL_TIMEOUT = 600       # seconds journalctl may take before it is stopped
+COMMAND_TIMEOUT = 60        # seconds for the short commands (systemctl is-active, auditctl -s)
 DEDUPE_WINDOW = 16384       # records remembered to drop the second copy from the other transport
 
 ACTIVE_STATES = ('active', 'activating', 'reloading')
@@ -71,6 +76,8 @@ DURATION_RE = re.compile(r'^(?:(\d+(?:\.\d+)?)d)?\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(
 ISO_RE = re.compile(r'^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?'
                     r'\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$')
 DURATION_HELP = 'give seconds (90) or amounts of d, h, m and s in that order (30s, 15m, 2h, 1d, 1h30m)'
+MAX_EPOCH = 253402300799.0  # 9999-12-31T23:59:59Z: the last time a record, or time.gmtime, can name
+MAX_TEXT = 64               # characters of a time or duration (a longer one is no time)
 
 
 def _number(value):
@@ -83,17 +90,29 @@ def parse_duration(value):
     if _number(value):
         if math.isnan(value) or math.isinf(value) or value < 0:
             raise ValueError('%r is not a duration: %s' % (value, DURATION_HELP))
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError('%r is not a duration: %s' % (value, DURATION_HELP))
-    text = value.strip().lower()
-    if NUMBER_RE.match(text):
-        return float(text)
-    match = DURATION_RE.match(text)
-    if not text or not match or not any(match.groups()):
-        raise ValueError('%r is not a duration: %s' % (value, DURATION_HELP))
-    return float(sum(float(amount) * seconds for amount, (_u, seconds) in zip(match.groups(), UNIT_SECONDS)
-                     if amount))
+        seconds = float(value)
+    else:
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise ValueError('%s is not a duration: %s' % (shown(value), DURATION_HELP))
+        text = value.strip().lower()
+        match = None if NUMBER_RE.match(text) else DURATION_RE.match(text)
+        if NUMBER_RE.match(text):
+            seconds = float(text)
+        elif not text or not match or not any(match.groups()):
+            raise ValueError('%r is not a duration: %s' % (value, DURATION_HELP))
+        else:
+            seconds = float(sum(float(amount) * size for amount, (_u, size) in zip(match.groups(), UNIT_SECONDS)
+                                if amount))
+    if seconds > MAX_EPOCH:
+        raise ValueError('%s is too long to be a duration (at most %d seconds, about 8000 years)'
+                         % (shown(value), MAX_EPOCH))
+    return seconds
+
+
+def shown(value):
+    """``value`` for a message: repr, cut to 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:60] + '...' + text[-10:] + ' (%d characters)' % len(text)
 
 
 def _iso(text):
@@ -123,23 +142,33 @@ def parse_since(value, now):
     if _number(value):
         if math.isnan(value) or math.isinf(value) or value < 0:
             raise ValueError('%r is not a time: an epoch time cannot be negative' % (value,))
-        return float(value)
+        return _in_range(value, value)
     if not isinstance(value, str):
-        raise ValueError('%r is not a time: give epoch seconds, an ISO 8601 time or a duration ago' % (value,))
+        raise ValueError('%s is not a time: give epoch seconds, an ISO 8601 time or a duration ago' % shown(value))
     text = value.strip()
     if not text:
         return 0.0
-    if NUMBER_RE.match(text):
-        return float(text)
-    epoch = _iso(text)
-    if epoch is not None:
-        return epoch
-    try:
-        return float(now) - parse_duration(text)
-    except ValueError:
-        raise ValueError('%r is not a time: give epoch seconds (1795468675), an ISO 8601 time '
-                         '(2026-11-24T10:00:00Z, UTC when no offset is given) or a duration ago '
-                         '(30s, 15m, 2h, 1d, 1h30m)' % (value,))
+    if len(text) <= MAX_TEXT:
+        if NUMBER_RE.match(text):
+            return _in_range(float(text), value)
+        epoch = _iso(text)
+        if epoch is not None:
+            return _in_range(epoch, value)
+        try:
+            # a duration longer than the time since 1970 means every record
+            return max(0.0, float(now) - parse_duration(text))
+        except ValueError:
+            pass
+    raise ValueError('%s is not a time: give epoch seconds (1795468675), an ISO 8601 time '
+                     '(2026-11-24T10:00:00Z, UTC when no offset is given) or a duration ago '
+                     '(30s, 15m, 2h, 1d, 1h30m)' % shown(value))
+
+
+def _in_range(epoch, value):
+    if epoch > MAX_EPOCH:
+        raise ValueError('%s is not a time: it is after the year 9999 (epoch seconds go up to %d)'
+                         % (shown(value), MAX_EPOCH))
+    return max(0.0, float(epoch))
 
 
 # ---------------------------------------------------------------------------
@@ -150,9 +179,14 @@ def _run(args):
     """(rc, stdout, stderr) of a command, like AnsibleModule.run_command."""
     try:
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, err = proc.communicate()
     except (IOError, OSError) as exc:
         return 127, '', str(exc)
+    try:
+        out, err = proc.communicate(timeout=COMMAND_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return 124, '', '%s did not finish within %d seconds' % (args[0], COMMAND_TIMEOUT)
     return proc.returncode, out.decode('utf-8', 'replace'), err.decode('utf-8', 'replace')
 
 
@@ -197,14 +231,31 @@ def auditd_active(run_command):
     return process_running('auditd')
 
 
-def _readable_file(path):
+def open_log(path):
+    """A binary file object of the regular file ``path``, opened without blocking (a FIFO
+    opened for reading would wait for a writer) and looked at before any read.
+    ``fileio.NotRegularFile`` for a FIFO, device, socket or directory (``/dev/zero`` would
+    never end); OSError when it cannot be opened."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0))
     try:
-        with open(path, 'rb'):
-            pass
-    except (IOError, OSError) as exc:
-        return exc.strerror or str(exc)
-    if os.path.isdir(path):
-        return 'it is a directory'
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            fileio.check_regular_or_missing(path)      # raises NotRegularFile naming the kind
+            raise fileio.NotRegularFile(path, 'special file')
+        return os.fdopen(fd, 'rb')
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _readable_file(path):
+    """Why ``path`` cannot be read as a log (one phrase), or None."""
+    try:
+        open_log(path).close()
+    except fileio.NotRegularFile as exc:
+        return 'it is a %s, not a regular file' % exc.kind
+    except (IOError, OSError, ValueError) as exc:
+        return getattr(exc, 'strerror', None) or str(exc)
     return None
 
 
@@ -299,10 +350,17 @@ def _decode(raw):
 
 
 def _binary_lines(fh):
+    """Decoded lines of a binary stream; a line longer than MAX_LINE bytes is read past in
+    pieces (never held whole) and given as ``_audit.OVERLONG``."""
     while True:
-        line = fh.readline(MAX_LINE)
+        line = fh.readline(MAX_LINE + 1)
         if not line:
             return
+        if len(line) > MAX_LINE and not line.endswith(b'\n'):
+            while line and not line.endswith(b'\n'):
+                line = fh.readline(READ_SIZE)
+            yield audit.OVERLONG
+            continue
         yield _decode(line)
 
 
@@ -331,6 +389,13 @@ class _Recent(object):
         return False
 
 
+DIGITS_RE = re.compile(r'^[0-9]{1,20}$')
+
+
+def _digits(value):
+    return isinstance(value, str) and bool(DIGITS_RE.match(value))
+
+
 def _journal_text(value):
     if isinstance(value, list):
         try:
@@ -352,8 +417,7 @@ def journal_entry_line(entry):
         return message, match.group(1) if match else None
     kind, serial = entry.get('_AUDIT_TYPE'), entry.get('_AUDIT_ID')
     usec = entry.get('_SOURCE_REALTIME_TIMESTAMP') or entry.get('__REALTIME_TIMESTAMP')
-    if not (isinstance(kind, str) and kind.isdigit() and isinstance(serial, str) and serial.isdigit()
-            and isinstance(usec, str) and usec.isdigit()):
+    if not (_digits(kind) and _digits(serial) and _digits(usec)):
         return message, None
     name = entry.get('_AUDIT_TYPE_NAME')
     body = message
@@ -369,10 +433,13 @@ def _normalized(lines, info):
     transport) is passed once."""
     recent = _Recent()
     for line in lines:
+        if line is audit.OVERLONG:
+            yield line
+            continue
         if line.startswith('{'):
             try:
                 entry = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):     # not JSON, or nested too deep to read
                 entry = None
             if isinstance(entry, dict):
                 line, ident = journal_entry_line(entry)
@@ -423,7 +490,10 @@ def read_auditd(log=None, since=0.0, info=None):
     info.setdefault('unreadable', [])
     for path in rotated_logs(log or AUDIT_LOG, since):
         try:
-            fh = open(path, 'rb')
+            fh = open_log(path)
+        except fileio.NotRegularFile as exc:
+            info['unreadable'].append('%s (a %s, not a regular file)' % (path, exc.kind))
+            continue
         except (IOError, OSError) as exc:
             info['unreadable'].append('%s (%s)' % (path, exc.strerror or exc))
             continue
@@ -436,7 +506,7 @@ def read_file(path, info=None):
     """Lines of any log file: auditd, kernel (dmesg, raw /dev/kmsg records) or journal
     (``journalctl -o cat`` or ``-o json``) lines."""
     info = info if info is not None else {}
-    with open(path, 'rb') as fh:
+    with open_log(path) as fh:
         yield from _normalized(_binary_lines(fh), info)
 
 
@@ -448,6 +518,7 @@ def read_kmsg(path=None, info=None):
     fd = os.open(path or KMSG, os.O_RDONLY | os.O_NONBLOCK)
     try:
         pending = b''
+        dropping = False        # inside a line longer than MAX_LINE: read past it
         while True:
             try:
                 chunk = os.read(fd, READ_SIZE)
@@ -465,14 +536,25 @@ def read_kmsg(path=None, info=None):
             pending += chunk
             parts = pending.split(b'\n')
             pending = parts.pop()
-            if len(pending) > MAX_LINE:
-                parts.append(pending)
+            if dropping and parts:
+                parts.pop(0)            # the rest of the long line
+                dropping = False
+                yield audit.OVERLONG
+            elif dropping:
                 pending = b''
+                continue
             for raw in parts:
+                if len(raw) > MAX_LINE:
+                    yield audit.OVERLONG
+                    continue
                 message = kmsg_message(_decode(raw))
                 if message is not None:
                     yield message
-        if pending:
+            if len(pending) > MAX_LINE:
+                pending, dropping = b'', True
+        if dropping:
+            yield audit.OVERLONG
+        elif pending:
             message = kmsg_message(_decode(pending))
             if message is not None:
                 yield message
@@ -487,8 +569,10 @@ def journal_command(since=0.0, journalctl='journalctl'):
     return args
 
 
-def read_journald(since=0.0, info=None, journalctl=None):
-    """Lines of the kernel and audit transports of the journal, streamed from journalctl."""
+def read_journald(since=0.0, info=None, journalctl=None, timeout=None):
+    """Lines of the kernel and audit transports of the journal, streamed from journalctl.
+    journalctl is stopped after ``timeout`` seconds (JOURNAL_TIMEOUT), and ``info['timed_out']``
+    says so: a journal that never ends cannot hang the run."""
     info = info if info is not None else {}
     args = journal_command(since, journalctl or which('journalctl') or 'journalctl')
     errors = tempfile.TemporaryFile()
@@ -497,15 +581,28 @@ def read_journald(since=0.0, info=None, journalctl=None):
             proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors)
         except (IOError, OSError) as exc:
             raise SourceError('source: journald: journalctl cannot be run (%s)' % (exc.strerror or exc))
+        timed_out = []
+
+        def stop():
+            if proc.poll() is None:
+                timed_out.append(True)
+                proc.kill()
+
+        watchdog = threading.Timer(JOURNAL_TIMEOUT if timeout is None else timeout, stop)
+        watchdog.daemon = True
+        watchdog.start()
         finished = False
         try:
             yield from _normalized(_binary_lines(proc.stdout), info)
             finished = True
         finally:
+            watchdog.cancel()
             proc.stdout.close()
             if not finished and proc.poll() is None:     # the reader stopped early
                 proc.kill()
             proc.wait()
+        if timed_out:
+            info['timed_out'] = JOURNAL_TIMEOUT if timeout is None else timeout
         errors.seek(0)
         info['returncode'] = proc.returncode
         info['stderr'] = errors.read(4096).decode('utf-8', 'replace').strip()
@@ -517,9 +614,9 @@ def read_journald(since=0.0, info=None, journalctl=None):
 # Records the kernel lost or did not print
 # ---------------------------------------------------------------------------
 
-AUDIT_LOST_RE = re.compile(r'(?:^|\s)audit: audit_lost=(\d+)')
+AUDIT_LOST_RE = re.compile(r'(?:^|\s)audit: audit_lost=(\d{1,19})(?!\d)')
 SUPPRESSED_RE = re.compile(r'(?:^|\s)(kauditd_printk_skb|audit_log_lost|audit_panic|printk|audit): '
-                           r'(\d+) (?:callbacks|messages) suppressed')
+                           r'(\d{1,19}) (?:callbacks|messages) suppressed')
 LIMITS = (
     (re.compile(r'(?:^|\s)audit: rate limit exceeded'), 'rate limit exceeded'),
     (re.compile(r'(?:^|\s)audit: (?:backlog limit exceeded|audit_backlog=\d+ > audit_backlog_limit=\d+)'),
@@ -527,8 +624,8 @@ LIMITS = (
     (re.compile(r'(?:^|\s)audit: kauditd (?:hold|retry) queue overflow'), 'kauditd queue overflow'),
     (re.compile(r'(?:^|\s)audit: out of memory in audit_'), 'out of memory'),
 )
-DAEMON_RE = re.compile(r'(?:^|\s)type=(DAEMON_ERR|DAEMON_ABORT) msg=audit\((\d+\.\d+):\d+\):\s*(.*)')
-AUDITCTL_LOST_RE = re.compile(r'^lost\s+(\d+)\s*$', re.M)
+DAEMON_RE = re.compile(r'(?:^|\s)type=(DAEMON_ERR|DAEMON_ABORT) msg=audit\((\d{1,20}\.\d{1,20}):\d+\):\s*(.*)')
+AUDITCTL_LOST_RE = re.compile(r'^lost\s+(\d{1,19})\s*$', re.M)
 EVIDENCE = ('suppressed', 'audit_lost=', 'exceeded', 'audit_backlog=', 'overflow', 'out of memory', 'DAEMON_')
 
 
@@ -560,8 +657,8 @@ class LossWatch(object):
             if pattern.search(line):
                 self.limits[what] += 1
         match = DAEMON_RE.search(line)
-        if match and float(match.group(2)) >= self.since:
-            self.daemon.append('%s: %s' % (match.group(1), match.group(3).split('\x1d')[0].strip()))
+        if match and float(match.group(2)) >= self.since and len(self.daemon) < 10:
+            self.daemon.append('%s: %s' % (match.group(1), match.group(3).split('\x1d')[0].strip()[:200]))
 
 
 def auditctl_lost(run_command):
@@ -610,7 +707,8 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
       ``truncated`` saying how many were left out;
     - ``counts``: ``{'apparmor': n, 'seccomp': n, 'by_profile': {profile: n}}``, occurrences
       over all events (also those left out);
-    - ``lines`` read, ``skipped`` malformed record lines;
+    - ``lines`` read, ``malformed`` record lines (cut short or broken) and lines longer
+      than MAX_LINE, which were skipped;
     - ``rate_limited``, ``lost``: whether and how many records the kernel reported lost or
       not logged (``lost`` None when nothing tells);
     - ``warnings``: sentences for the user.
@@ -638,7 +736,10 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
 
     if name == 'journald':
         where = JOURNAL_WHERE + (' --since @%d' % int(since) if since > 0 else '')
-        if info.get('returncode'):
+        if info.get('timed_out'):
+            warnings.append('journalctl was stopped after %d seconds; the events may be incomplete (give a shorter '
+                            'since, or read the journal with source: file)' % info['timed_out'])
+        elif info.get('returncode'):
             if not collector.lines:
                 raise SourceError('source: journald: journalctl failed (exit %s): %s'
                                   % (info['returncode'], info.get('stderr') or 'no message'))
@@ -692,9 +793,9 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
         warnings.append('%d of %d events are left out (max_events=%d); the counts cover all of them'
                         % (truncated, len(events), max_events))
         events = events[:max_events]
-    if collector.skipped:
-        warnings.append('%d lines looked like AppArmor or seccomp records but were truncated or malformed, '
-                        'and were skipped' % collector.skipped)
+    if collector.malformed:
+        warnings.append('%d lines were malformed (AppArmor or seccomp records cut short or broken, or lines longer '
+                        'than %d bytes) and were skipped' % (collector.malformed, MAX_LINE))
     return {'source': name, 'where': where, 'events': events, 'truncated': truncated, 'lines': collector.lines,
-            'skipped': collector.skipped, 'rate_limited': rate_limited, 'lost': lost, 'warnings': warnings,
+            'malformed': collector.malformed, 'rate_limited': rate_limited, 'lost': lost, 'warnings': warnings,
             'counts': counts}

@@ -404,7 +404,7 @@ def test_auditd_reads_rotated_logs_oldest_first_and_skips_old_files(host):
     assert (got['source'], got['where']) == ('auditd', s.AUDIT_LOG)
     assert [(e['kind'], e.get('name') or e['syscall'], e['count']) for e in got['events']] == [
         ('apparmor', '/tmp/ev/secret-1', 2), ('seccomp', 'getpid', 1)]
-    assert got['lines'] == 5 and got['skipped'] == 0
+    assert got['lines'] == 5 and got['malformed'] == 0
     # routine auditd records (DAEMON_START, DAEMON_ROTATE) are no sign of loss; auditctl's counter is
     assert got['lost'] == 7 and got['rate_limited'] is True
     assert got['warnings'] == ['the kernel reported 7 audit records lost or not logged (auditctl -s: lost 7 since '
@@ -510,10 +510,11 @@ def test_profiles_max_events_and_malformed_lines(host):
     assert [e['count'] for e in got['events']] == [3, 1]
     # counts cover the events max_events left out
     assert got['counts'] == {'apparmor': 5, 'seccomp': 1, 'by_profile': {'evtest': 4, 'web//child': 1}}
-    assert got['skipped'] == 1
+    assert got['malformed'] == 1
     assert got['warnings'] == [
         '2 of 4 events are left out (max_events=2); the counts cover all of them',
-        '1 lines looked like AppArmor or seccomp records but were truncated or malformed, and were skipped']
+        '1 lines were malformed (AppArmor or seccomp records cut short or broken, or lines longer than 65536 bytes) '
+        'and were skipped']
     # seccomp records carry no profile: a profile filter keeps them
     got = s.collect('file', log_path=str(path), profiles=['web'], resolve=resolve)
     assert sorted((e['kind'], e.get('profile')) for e in got['events']) == [('apparmor', 'web//child'),
@@ -557,3 +558,137 @@ def test_a_large_log_is_streamed_in_bounded_memory(host):
         tracemalloc.stop()
     assert got['lines'] == 200000 and got['counts']['apparmor'] == 50000 and len(got['events']) == 1
     assert peak < size / 20, (peak, size)
+
+
+# ---------------------------------------------------------------------------
+# issue 11 items 17 and 21: regular files only, bounded lines, no traceback for any input
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('kind', ['fifo', '/dev/zero', '/dev/urandom', 'directory'])
+def test_log_path_that_is_not_a_regular_file_is_refused_at_once(host, kind):
+    # issue 11 item 17: a FIFO blocked the open for ever, /dev/zero and /dev/urandom never ended
+    import threading
+    if kind == 'fifo':
+        path = str(host / 'log.fifo')
+        os.mkfifo(path)
+        # before the fix the open waited for a writer: this one lets the test fail instead of hang
+        guard = threading.Timer(10, lambda: os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK)))
+        guard.daemon = True
+        guard.start()
+        what = 'FIFO'
+    elif kind == 'directory':
+        path, what = str(host / 'audit'), 'directory'
+    else:
+        path, what = kind, 'character device'
+    with pytest.raises(s.SourceError) as err:
+        s.collect('file', log_path=path)
+    assert str(err.value) == 'log_path: %s cannot be read (it is a %s, not a regular file)' % (path, what)
+    if kind == 'fifo':
+        guard.cancel()
+
+
+def test_a_rotated_auditd_log_that_is_a_fifo_is_skipped_with_a_warning(host):
+    # issue 11 item 17: the same for auditd's rotated files
+    write(host / 'audit' / 'audit.log', [AUDITD['new']])
+    os.mkfifo(str(host / 'audit' / 'audit.log.1'))
+    got = s.collect('auditd', resolve=lambda arch, nr: None)
+    assert got['counts']['apparmor'] == 1
+    assert '%s (a FIFO, not a regular file) was skipped: it cannot be read' % (host / 'audit' / 'audit.log.1') \
+        in got['warnings']
+
+
+class CountingFile(object):
+    """A binary file that records how much each read asked for."""
+
+    def __init__(self, data):
+        import io
+        self.fh = io.BytesIO(data)
+        self.asked = []
+
+    def readline(self, size=-1):
+        self.asked.append(size)
+        return self.fh.readline(size)
+
+
+def test_a_line_longer_than_max_line_is_counted_malformed_without_being_held(host):
+    # issue 11 item 17: 10 MB on one line, then a record: read in pieces of at most MAX_LINE + 1 bytes
+    data = b'x' * (10 * 1024 * 1024) + b'\n' + AUDITD['new'].encode() + b'\n'
+    fh = CountingFile(data)
+    lines = list(s._binary_lines(fh))
+    assert lines == [s.audit.OVERLONG, AUDITD['new']]
+    assert max(fh.asked) <= s.MAX_LINE + 1
+    path = host / 'long.log'
+    path.write_bytes(data + b'y' * (s.MAX_LINE + 5))       # and a long last line without a newline
+    got = s.collect('file', log_path=str(path), resolve=lambda arch, nr: None)
+    assert (got['lines'], got['malformed'], got['counts']['apparmor']) == (3, 2, 1)
+    # a line of exactly MAX_LINE bytes is read
+    exact = AUDITD['new'] + ' x=' + 'y' * (s.MAX_LINE - len(AUDITD['new']) - 3)
+    assert list(s._binary_lines(CountingFile(exact.encode() + b'\n'))) == [exact]
+
+
+def test_kmsg_lines_longer_than_max_line_are_counted_malformed(host):
+    # issue 11 item 17: the ring buffer reader bounds its pending bytes too
+    path = host / 'kmsg.txt'
+    record = '5,550,237901602,-;audit: type=1400 audit(1795479254.532:176): ' + SECRET % 747
+    path.write_bytes(b'6,1,2,-;' + b'z' * (3 * s.MAX_LINE) + b'\n' + record.encode() + b'\n' + b'q' * (2 * s.MAX_LINE))
+    lines = list(s.read_kmsg(str(path)))
+    assert lines[0] is s.audit.OVERLONG and lines[2] is s.audit.OVERLONG and len(lines) == 3
+    assert lines[1].startswith('audit: type=1400')
+
+
+@pytest.mark.parametrize('line', [
+    '{"MESSAGE": ' + '[' * 100000 + ']' * 100000 + '}',
+    '{"a": ' * 50000 + '1' + '}' * 50000,
+    '{"MESSAGE": "audit: type=1400 audit(1.5:1): apparmor=\\"DENIED\\"", "x": ' + '[' * 60000 + ']' * 60000 + '}',
+    json.dumps({'MESSAGE': 'AVC apparmor="DENIED"', '_TRANSPORT': 'audit', '_AUDIT_TYPE': '\u00b9\u2074\u2070\u2070',
+                '_AUDIT_ID': '\u0661', '_SOURCE_REALTIME_TIMESTAMP': '9' * 5000}),
+    json.dumps({'MESSAGE': [999, -1, 'x', [1]], '_TRANSPORT': 'kernel'}),
+    json.dumps({'MESSAGE': {'nested': True}}),
+])
+def test_deeply_nested_or_odd_journal_json_is_no_traceback(host, line):
+    # issue 11 item 21: json.loads raised RecursionError; isdigit() passed Unicode digits to int()
+    path = write(host / 'journal.json', [line, json.dumps(JOURNAL[0]) if JOURNAL else ''])
+    got = s.collect('file', log_path=str(path), resolve=lambda arch, nr: None)
+    assert got['lines'] in (1, 2)       # an entry without a usable MESSAGE is no line of the log
+
+
+@pytest.mark.parametrize('line', [
+    'audit: audit_lost=' + '9' * 5000, 'kauditd_printk_skb: ' + '9' * 5000 + ' callbacks suppressed',
+    'type=DAEMON_ERR msg=audit(' + '9' * 5000 + '.1:1): x',
+])
+def test_loss_lines_with_huge_numbers_are_no_traceback(line):
+    # issue 11 item 21: int() of more than 4300 digits raised ValueError
+    watch = s.LossWatch()
+    assert list(watch.scan([line])) == [line]
+
+
+@pytest.mark.parametrize('value', ['99999999999999999999', '9' * 400, '253402300800', '99999999999999d', '9' * 400 + 'd',
+                                   '1' * 100, '2026-11-24T10:00:00' + '0' * 5000])
+def test_a_huge_since_is_one_sentence(value):
+    # issue 11 item 21: since: "99999999999999999999" gave a traceback (time.gmtime out of range)
+    try:
+        epoch = s.parse_since(value, NOW)
+    except ValueError as exc:
+        text = str(exc)
+        assert text.count('. ') == 0 and 'is not a time' in text and len(text) < 400
+    else:
+        assert 0.0 <= epoch <= s.MAX_EPOCH
+        time.gmtime(epoch)
+
+
+def test_a_huge_duration_is_one_sentence():
+    # issue 11 item 21 (observe_min of the gate, and durations ago)
+    with pytest.raises(ValueError, match='is too long to be a duration'):
+        s.parse_duration('99999999999999d')
+    with pytest.raises(ValueError, match='is not a duration'):
+        s.parse_duration('9' * 400 + 'd')
+    assert s.parse_since('30000d', NOW) == 0.0        # longer ago than 1970: every record
+
+
+def test_a_journalctl_that_never_ends_is_stopped(host):
+    # issue 11 item 17: the journalctl subprocess has a timeout
+    (host / 'journal').mkdir()
+    script(host / 'bin' / 'journalctl', 'echo \'{"MESSAGE": "hello"}\'\nexec /bin/sleep 600\n')
+    info = {}
+    lines = list(s.read_journald(info=info, journalctl=str(host / 'bin' / 'journalctl'), timeout=1))
+    assert info['timed_out'] == 1 and len(lines) <= 1
