@@ -4,10 +4,19 @@
 """The promotion gate: may a host in observe go to enforce?
 
 An event (a kernel audit record of what a profile in observe would have blocked) is
-*explained* when the profile's spec now has the rule its suggestion would add (the event
-was accepted) or when it matches one of the user's ignore patterns.  A host is promoted
-once it has been observed for long enough and every event since observation began is
-explained.
+*explained* when the profile's spec now allows it, read as AppArmor reads the profile
+(the event was accepted), or when it matches one of the user's ignore patterns.  A host
+is promoted once it has been observed for long enough and every event since observation
+began is explained.
+
+Observed names are literal (issue 11 item 4): an event counts as accepted only when a rule
+the spec really holds (its preset's rules included) matches the event's logged name as
+AppArmor's glob compiler would, grants every permission the event asked for, and no deny
+rule of the spec takes it away.  Nothing is compared with the suggestion the event would
+give, so a name full of glob characters cannot make a broader rule count as accepted, and
+an accepted suggestion explains only the names it really matches.  A rule the gate cannot
+read (an unknown variable, a malformed glob, an ``owner`` rule, ``extra_rules``) explains
+nothing.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,100 +26,304 @@ __metaclass__ = type
 import fnmatch
 import re
 
-from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as apparmor_spec
 
 PERM_ORDER = 'rwaklm'
 ALLOWING = ('SCMP_ACT_ALLOW', 'SCMP_ACT_LOG')
 
+# The values of the variables of AppArmor 3's tunables/global (Debian 12) that a spec may use.
+# A rule with any other variable explains nothing (the gate cannot know its value).
+PID = ('{[1-9],[1-9][0-9],[1-9][0-9][0-9],[1-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9],'
+       '[1-9][0-9][0-9][0-9][0-9][0-9],[1-4][0-9][0-9][0-9][0-9][0-9][0-9]}')
+UID = ('{[0-9],[1-9][0-9],[1-9][0-9][0-9],[1-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9],'
+       '[1-9][0-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9],'
+       '[1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9],[1-4][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]}')
+TUNABLES = {
+    'PROC': ('/proc/',), 'sys': ('/sys/',), 'run': ('/run/', '/var/run/'), 'HOMEDIRS': ('/home/',),
+    'HOME': ('@{HOMEDIRS}/*/', '/root/'), 'pid': (PID,), 'pids': ('@{pid}',), 'tid': ('@{pid}',),
+    'uid': (UID,), 'uids': ('@{uid}',), 'securityfs': ('@{sys}/kernel/security/',),
+    'apparmorfs': ('@{securityfs}/apparmor/',), 'etc_ro': ('/etc/', '/usr/etc/'), 'etc_rw': ('/etc/',),
+    'multiarch': ('*-linux-gnu*',),
+}
+VARIABLE_RE = re.compile(r'@\{([A-Za-z_][A-Za-z0-9_]*)\}')
+MAX_GLOB = 16384
+MAX_GROUPING = 50           # apparmor_parser's limit of nested {}
 
-def apparmor_glob_re(pattern):
-    """An AppArmor path glob as a regular expression (``**``, ``*``, ``?``, ``[...]``,
-    ``{a,b}``, and the @{PROC} and @{pid} variables the suggestions use)."""
-    pattern = pattern.replace('@{PROC}', '/proc').replace('//', '/')
-    out, i, depth = [], 0, 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith('@{pid}', i):
-            out.append('[0-9]+')
-            i += 6
-            continue
-        if pattern.startswith('**', i):
-            out.append('.*')
+
+class Unreadable(ValueError):
+    """A rule path the gate cannot read as AppArmor would."""
+
+
+def expand_variables(glob, depth=0):
+    """``glob`` with each ``@{VAR}`` of TUNABLES replaced by ``{value,...}`` as apparmor_parser
+    expands it (a value's trailing slash goes when a slash follows); ``\\@`` stays a literal @."""
+    if depth > 4:
+        raise Unreadable('variables nest too deep')
+    out, i, n = [], 0, len(glob)
+    while i < n:
+        char = glob[i]
+        if char == '\\':
+            out.append(glob[i:i + 2])
             i += 2
             continue
-        if c == '*':
-            out.append('[^/]*')
-        elif c == '?':
-            out.append('[^/]')
-        elif c == '[':
-            end = pattern.find(']', i)
-            if end < 0:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1:end]
-                out.append('[%s]' % ('^' + body[1:] if body.startswith('^') else body))
-                i = end + 1
-                continue
-        elif c == '{':
-            out.append('(?:')
-            depth += 1
-        elif c == '}' and depth:
-            out.append(')')
-            depth -= 1
-        elif c == ',' and depth:
-            out.append('|')
-        else:
-            out.append(re.escape(c))
+        if char == '@' and glob.startswith('@{', i):
+            match = VARIABLE_RE.match(glob, i)
+            if not match or match.group(1) not in TUNABLES:
+                raise Unreadable('unknown variable')
+            follows = glob[match.end():match.end() + 1]
+            values = [expand_variables(v, depth + 1) for v in TUNABLES[match.group(1)]]
+            if follows == '/':
+                values = [v[:-1] if v.endswith('/') and len(v) > 1 else v for v in values]
+            out.append(values[0] if len(values) == 1 else '{%s}' % ','.join(values))
+            i = match.end()
+            continue
+        out.append(char)
         i += 1
+    return ''.join(out)
+
+
+def _filter_slashes(glob):
+    """apparmor_parser's filter_slashes: runs of / become one (a leading // stays)."""
+    head = '//' if glob.startswith('//') and not glob.startswith('///') else ''
+    return head + re.sub(r'/{2,}', '/', glob[len(head):])
+
+
+def _class_char(char):
+    return char if char in '-^' else re.escape(char)
+
+
+def aare_regex(glob):
+    """The Python regular expression of an AppArmor path glob, as apparmor_parser's
+    convert_aaregex_to_pcre builds it (``*`` and ``?`` never match ``/``; ``/*`` and ``/**``
+    as a whole path component need one character; a backslash makes the next character
+    literal; ``{a,b}`` alternatives; ``[...]`` classes).  Unreadable for what it refuses or
+    what the gate does not model."""
+    if not isinstance(glob, str) or not glob or len(glob) > MAX_GLOB:
+        raise Unreadable('not a path')
+    glob = _filter_slashes(expand_variables(glob))
+    out = []
+    last = ''
+    escape, inclass, grouping = False, False, 0
+    items = [0] * (MAX_GROUPING + 1)
+    i, n = 0, len(glob)
+
+    def emit(text):
+        out.append(text)
+        return text[-1:]
+
+    while i < n:
+        char = glob[i]
+        if char == '\\' and not escape:
+            escape = True
+            i += 1
+            continue
+        if escape:
+            if char in 'ntrae0123456789xdu':
+                raise Unreadable('an escape sequence the gate does not read')
+            last = emit(re.escape(char) if not inclass else _class_char(char))
+            if not inclass:
+                last = char     # a literal character, for the /* rule below
+        elif inclass:
+            if char == ']':
+                inclass = False
+                last = emit(']')
+            elif char in '*?[':
+                raise Unreadable('a glob character inside [...]')
+            else:
+                last = emit(_class_char(char))
+        elif char == '*':
+            run = i
+            while run < n and glob[run] == '*':
+                run += 1
+            if last == '/' and (run == n or glob[run] == '/'):
+                emit('[^/\x00]')
+            if glob.startswith('**', i):
+                last = emit('[^\x00]*')
+                i += 1
+            else:
+                last = emit('[^/\x00]*')
+        elif char == '?':
+            last = emit('[^/\x00]')
+        elif char == '[':
+            inclass = True
+            if glob.startswith('[^', i) or glob.startswith('[!', i):
+                # AppArmor (PCRE) negates with ^ only; [! is a class holding '!'
+                pass
+            last = emit('[')
+        elif char == ']':
+            raise Unreadable('a "]" without its "["')
+        elif char == '{':
+            grouping += 1
+            if grouping > MAX_GROUPING:
+                raise Unreadable('braces nest too deep')
+            items[grouping] = 0
+            last = emit('(?:')
+        elif char == '}':
+            if grouping == 0 or items[grouping] == 0:
+                raise Unreadable('a "}" without its "{" or alternatives')
+            grouping -= 1
+            last = emit(')')
+        elif char == ',' and grouping:
+            items[grouping] += 1
+            last = emit('|')
+        else:
+            last = emit(re.escape(char))
+            last = char
+        escape = False
+        i += 1
+    if escape or inclass or grouping:
+        raise Unreadable('an unclosed escape, class or group')
     try:
-        return re.compile('^%s$' % ''.join(out))
-    except re.error:
-        return re.compile(r'(?!)')     # a rule the gate cannot read explains nothing
+        return re.compile('^(?:%s)$' % ''.join(out), re.S)
+    except (re.error, RecursionError, OverflowError):
+        raise Unreadable('not a regular expression')
 
 
-def _perms_cover(have, want):
-    have = set(have or '')
-    if 'w' in have:
-        have.add('a')
-    return set(want or '') <= have
+def apparmor_glob_re(pattern):
+    """``aare_regex(pattern)``, or a regular expression that matches nothing when the gate
+    cannot read the pattern (such a rule explains nothing)."""
+    try:
+        return aare_regex(pattern)
+    except Unreadable:
+        return re.compile(r'(?!)')
 
 
-def apparmor_accepted(event, spec):
-    """Whether ``spec`` (a profile spec as the role takes it) now allows what ``event`` did."""
-    if event.get('capname'):
-        caps = ((spec.get('capabilities') or {}).get('allow') or [])
-        return event['capname'] in caps
-    if event.get('family'):
-        for rule in spec.get('network') or []:
-            if rule.get('family') in (event['family'], 'all', None) and \
-                    rule.get('type') in (None, event.get('sock_type')):
-                return True
+# event masks: c(reate) and d(elete) need w, a(ppend) is covered by w; x is exec
+MASK_NEEDS = {'r': 'r', 'w': 'w', 'a': 'a', 'c': 'w', 'd': 'w', 'l': 'l', 'k': 'k', 'm': 'm', 'x': 'x'}
+
+
+def _needed(mask):
+    """The permissions an event's mask asks for, or None when it has a letter the gate does
+    not know (then nothing explains it)."""
+    need = set()
+    for char in mask:
+        if char == ':':
+            continue
+        if char not in MASK_NEEDS:
+            return None
+        need.add(MASK_NEEDS[char])
+    return need
+
+
+def _rule_grants(rule, exec_list=False):
+    """(path, set of permissions) an allow or deny rule of a spec names, or None for a rule
+    the gate does not read (not a mapping, no string path, owner-only)."""
+    if not isinstance(rule, dict) or not isinstance(rule.get('path'), str):
+        return None
+    if exec_list:
+        mode = rule.get('mode', 'ix')
+        return rule['path'], set('x') if isinstance(mode, str) and mode else set()
+    perms = rule.get('perms') or ''
+    if not isinstance(perms, str):
+        return None
+    grants = set(c for c in perms if c in PERM_ORDER)
+    if 'w' in grants:
+        grants.add('a')
+    if rule.get('exec'):
+        grants.add('x')
+    return rule['path'], grants
+
+
+class _Matcher(object):
+    def __init__(self):
+        self.cache = {}
+
+    def matches(self, path, name):
+        regex = self.cache.get(path)
+        if regex is None:
+            regex = self.cache[path] = apparmor_glob_re(path)
+        return bool(regex.match(name))
+
+
+def _full_spec(spec):
+    """The spec with its preset merged in (the rules AppArmor will load); the spec as it is
+    when it cannot be built (the profile module refuses such a spec anyway)."""
+    try:
+        return apparmor_spec.build_spec(spec)
+    except (apparmor_spec.SpecError, TypeError, ValueError, AttributeError, KeyError):
+        return spec
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def file_accepted(name, mask, spec, matcher=None):
+    """Whether ``spec`` lets a process open the logged path ``name`` with ``mask``: the union
+    of the allow rules that match it grants every permission asked for, and no deny rule that
+    matches it takes one away.  ``owner`` allow rules are not counted (the gate cannot tell
+    the file was the process's own); ``owner`` deny rules are."""
+    matcher = matcher or _Matcher()
+    need = _needed(mask)
+    if not need or not isinstance(name, str) or not name.startswith('/'):
         return False
+    granted, denied = set(), set()
+    rules = [(r, False) for r in _list(spec.get('files'))] + [(r, True) for r in _list(spec.get('exec'))]
+    for rule, exec_list in rules:
+        got = _rule_grants(rule, exec_list)
+        if got is None or not matcher.matches(got[0], name):
+            continue
+        if rule.get('deny'):
+            denied |= got[1]
+        elif not rule.get('owner'):
+            granted |= got[1]
+    if 'a' in need and 'w' in granted:
+        granted.add('a')
+    return need <= granted and not (need & (denied | (set('a') if 'w' in denied else set())))
+
+
+def _capability_accepted(capname, spec):
+    caps = spec.get('capabilities')
+    if not isinstance(caps, dict):
+        return False
+    allow, deny = _list(caps.get('allow')), _list(caps.get('deny'))
+    return (capname in allow or '*' in allow) and capname not in deny and '*' not in deny
+
+
+def _network_accepted(family, sock_type, spec):
+    allowed = False
+    for rule in _list(spec.get('network')):
+        if not isinstance(rule, dict):
+            continue
+        if rule.get('family') in (family, 'all', None) and rule.get('type') in (None, sock_type):
+            if rule.get('deny'):
+                return False
+            allowed = True
+    return allowed
+
+
+def apparmor_accepted(event, spec, matcher=None):
+    """Whether ``spec`` (a profile spec as the role takes it, its preset included) now allows
+    what ``event`` did, as AppArmor would decide it."""
+    if not isinstance(spec, dict):
+        return False
+    spec = _full_spec(spec)
+    if event.get('capname'):
+        return _capability_accepted(event['capname'], spec)
+    if event.get('family'):
+        return _network_accepted(event['family'], event.get('sock_type'), spec)
     name = event.get('name') or ''
     if not name.startswith('/') or not event.get('denied_mask'):
         return False
-    wanted = audit.suggestions([dict(event, count=1)])['apparmor']
-    rules = [r for add in wanted.values() for r in add.get('files') or []]
-    if not rules:
-        return False
-    want = rules[0]
-    for rule in spec.get('files') or []:
-        path = rule.get('path') or ''
-        matches = path == want['path'] or apparmor_glob_re(path).match(name)
-        if matches and _perms_cover(rule.get('perms'), want.get('perms')) and ('exec' not in want or rule.get('exec')):
-            return True
-    return False
+    return file_accepted(name, event['denied_mask'], spec, matcher)
 
 
 def seccomp_accepted(event, specs):
     name = event.get('syscall')
+    if not name:
+        return False
     for spec in specs:
-        for rule in spec.get('syscalls') or []:
+        if not isinstance(spec, dict):
+            continue
+        for rule in _list(spec.get('syscalls')):
+            if not isinstance(rule, dict):
+                continue
             names = rule.get('names') or ([rule['name']] if rule.get('name') else [])
             if isinstance(names, str):
                 names = [names]
-            action = (rule.get('action') or '').upper()
-            if name in names and action in ALLOWING and not rule.get('args'):
+            action = rule.get('action')
+            action = action.upper() if isinstance(action, str) else ''
+            if isinstance(names, list) and name in names and action in ALLOWING and not rule.get('args'):
                 return True
     return False
 
@@ -118,7 +331,7 @@ def seccomp_accepted(event, specs):
 def ignored(event, patterns):
     """The first ignore pattern that matches the event (every key of it, by fnmatch), or None."""
     for pattern in patterns or []:
-        if not pattern:
+        if not pattern or not isinstance(pattern, dict):
             continue
         if all(fnmatch.fnmatchcase('' if event.get(k) is None else str(event.get(k)), str(v))
                for k, v in pattern.items()):
@@ -132,7 +345,7 @@ def sort_events(events, seccomp_specs, apparmor_specs, patterns):
     Seccomp records of actions other than SCMP_ACT_LOG (another profile enforcing) and
     AppArmor records that are not a verdict, or name a profile this run does not
     manage, are not the gate's business and are left out."""
-    by_name = dict((s.get('name'), s) for s in apparmor_specs or [])
+    by_name = dict((s.get('name'), s) for s in apparmor_specs or [] if isinstance(s, dict))
     unexplained, accepted, skipped = [], [], []
     for event in events:
         if event['kind'] == 'seccomp':

@@ -86,6 +86,11 @@ def test_ignore_patterns_match_every_field_they_name(events):
     ('/etc/{passwd,group}', '/etc/group', True), ('/etc/{passwd,group}', '/etc/shadow', False),
     ('@{PROC}/@{pid}/status', '/proc/123/status', True), ('/dev/tty[0-9]', '/dev/tty5', True),
     ('/tmp/x?', '/tmp/x/', False),
+    # as apparmor_parser compiles them: /** needs one character, escapes are literal, unknown variables match nothing
+    ('/srv/**', '/srv/', False), ('/srv/\\*\\*', '/srv/**', True), ('/srv/\\*\\*', '/srv/ab', False),
+    ('/srv/{a,b}', '/srv/{a,b}', False), ('/srv/\\{a,b\\}', '/srv/{a,b}', True), ('/srv/\\{a,b\\}', '/srv/a', False),
+    ('@{HOME}/.cfg', '/home/u/.cfg', True), ('@{HOME}/.cfg', '/root/.cfg', True), ('@{NOPE}/x', '/x', False),
+    ('/srv/\\@\\{HOME\\}', '/srv/@{HOME}', True), ('/srv/[', '/srv/[', False),
 ])
 def test_apparmor_globs(pattern, path, match):
     assert bool(gate.apparmor_glob_re(pattern).match(path)) is match
@@ -104,3 +109,127 @@ def test_decision():
     stage, promoted, why = gate.decide('observe', 0.0, 2 * day, day, [], [{}], [{}, {}])
     assert (stage, promoted) == ('enforce', True) and '(1 accepted, 2 ignored): promoted' in why
     assert gate.decide('enforce', 0.0, 1.0, day, bad, [], [])[:2] == ('enforce', False)
+
+
+
+# ---------------------------------------------------------------------------
+# issue 11 item 4: the gate treats a suggestion as explaining only the event it came from
+# ---------------------------------------------------------------------------
+
+def _event(name, mask='rw', profile='web'):
+    line = ('type=AVC msg=audit(1795468675.652:300): apparmor="ALLOWED" operation="open" profile="%s" '
+            'name=%s pid=1 comm="app" requested_mask="%s" denied_mask="%s" fsuid=0 ouid=0'
+            % (profile, name.encode('utf-8').hex().upper(), mask, mask))
+    return audit.Collector().feed([line]).results()[0]
+
+
+@pytest.mark.parametrize('name', ['/srv/**', '/srv/{a,b}', '/srv/[ab]', '/srv/@{HOME}', '/srv/x?', '/srv/a b'])
+def test_an_accepted_suggestion_explains_its_own_event_and_no_other(name):
+    # issue 11 item 4: merged, the suggestion for a file named with glob characters explains that file only
+    event = _event(name)
+    spec = dict(audit.suggestions([event])['apparmor']['web'], name='web', preset='service')
+    assert gate.sort_events([event], [], [spec], [])[1] == [event]
+    others = [_event(n) for n in ('/srv/a', '/srv/b', '/srv/secret', '/srv/xy', '/srv/HOME')]
+    unexplained, accepted, _s = gate.sort_events(others, [], [spec], [])
+    assert accepted == [] and len(unexplained) == len(others)
+
+
+@pytest.mark.parametrize('name', ['/srv/{a,b}', '/srv/[ab]', '/srv/@{HOME}'])
+def test_the_unescaped_name_as_a_rule_does_not_explain_the_literal_event(name):
+    # issue 11 item 4: before, the gate counted a rule equal to the unescaped name as accepted, though
+    # AppArmor reads it as a glob that does not match the file (enforce would block it) and matches others
+    event = _event(name)
+    spec = {'name': 'web', 'files': [{'path': name, 'perms': 'rw'}]}
+    unexplained, accepted, _s = gate.sort_events([event], [], [spec], [])
+    assert unexplained == [event] and accepted == []
+
+
+def test_deny_rules_of_the_spec_and_its_preset_win():
+    # issue 11 item 4: "as AppArmor would": a deny rule takes the permission away whatever allows it
+    event = _event('/proc/sysrq-trigger', 'w')
+    spec = {'name': 'web', 'preset': 'container-default', 'files': [{'path': '/proc/sysrq-trigger', 'perms': 'w'}]}
+    assert gate.sort_events([event], [], [spec], [])[0] == [event]
+    spec = {'name': 'web', 'files': [{'path': '/srv/**', 'perms': 'rw'}, {'path': '/srv/x', 'perms': 'w', 'deny': True}]}
+    assert gate.sort_events([_event('/srv/x')], [], [spec], [])[1] == []
+    assert len(gate.sort_events([_event('/srv/y')], [], [spec], [])[1]) == 1
+    # the preset's own allow rules count: container-default allows every other file
+    assert len(gate.sort_events([_event('/srv/y')], [], [{'name': 'web', 'preset': 'container-default'}], [])[1]) == 1
+
+
+def test_permissions_are_the_union_of_the_matching_rules_and_owner_rules_do_not_count():
+    event = _event('/srv/data', 'rwc')
+    split = {'name': 'web', 'files': [{'path': '/srv/*', 'perms': 'r'}, {'path': '/srv/data', 'perms': 'w'}]}
+    assert len(gate.sort_events([event], [], [split], [])[1]) == 1
+    owner = {'name': 'web', 'files': [{'path': '/srv/*', 'perms': 'rw', 'owner': True}]}
+    assert gate.sort_events([event], [], [owner], [])[1] == []
+    odd = _event('/srv/data', 'rN')     # a mask letter the gate does not know explains nothing
+    assert gate.sort_events([odd], [], [{'name': 'web', 'files': [{'path': '/**', 'perms': 'rwlkm'}]}], [])[1] == []
+
+
+@pytest.mark.parametrize('spec', [
+    {'name': 'web', 'files': 'not a list'}, {'name': 'web', 'files': ['/srv/**']},
+    {'name': 'web', 'files': [{'path': 5, 'perms': 'rw'}]}, {'name': 'web', 'files': [{'path': '/srv/**', 'perms': 7}]},
+    {'name': 'web', 'capabilities': ['net_admin']}, {'name': 'web', 'network': 'inet'},
+    {'name': 'web', 'preset': 'nonsense', 'files': [{'path': '/srv/[', 'perms': 'rw'}]},
+    {'name': 'web', 'files': [{'path': '/srv/{' * 60 + 'a' + '}' * 60, 'perms': 'rw'}]},
+])
+def test_a_malformed_spec_explains_nothing_and_raises_nothing(spec, events):
+    # issue 11 item 21: no traceback for any input
+    unexplained, accepted, _s = gate.sort_events(events + [_event('/srv/x')], [{'syscalls': 'mount'}, 'x'], [spec, 7],
+                                                 [{'name': 5}, 'x'])
+    assert accepted == [] and len(unexplained) == 6
+
+
+def parser_regex(pcre):
+    """apparmor_parser's expression (its dialect: a bare ? is a literal '?', \\xHH a byte) in Python."""
+    import re
+    out, i = [], 0
+    while i < len(pcre):
+        char = pcre[i]
+        if char == '\\' and pcre[i + 1:i + 2] == 'x':
+            out.append(pcre[i:i + 4])
+            i += 4
+        elif char == '\\':
+            out.append(re.escape(pcre[i + 1]))
+            i += 2
+        else:
+            out.append('\\?' if char == '?' else char)
+            i += 1
+    return re.compile('^(?:%s)$' % ''.join(out), re.S)
+
+
+GLOBS = ['/srv/**', '/srv/*', '/srv/a/*', '/srv/b*/c', '/srv/[^a]x', '@{PROC}/@{pid}/status', '@{HOME}/.cfg', '@{run}/x',
+         '/etc/{passwd,group}', '/dev/tty[0-9]', '/tmp/x?', '/srv/\\*\\*', '/srv/a\\[b\\]', '/s/a.b+c(d)|e$f^g',
+         '/srv/\\{a,b\\}', '/srv/\\@\\{HOME\\}', '/x/\\\\y', '/srv/a b', '/srv/**/z', '/srv/{a,b{c,d}}/*', '/**',
+         '@{PROC}/{[^1-9],[^1-9][^0-9],[^1-9s][^0-9y][^0-9s],[^1-9][^0-9][^0-9][^0-9/]*}/**',
+         '@{PROC}/sys/kernel/{?,??,[^s][^h][^m]**}', '/srv/x\\?']
+NAMES = ['/srv/', '/srv/a', '/srv/a/b', '/srv/**', '/srv/ab', '/srv/bx/c', '/srv/b/c', '/srv/ax', '/srv/bx', '/srv/x?',
+         '/proc/123/status', '/proc/0/status', '/proc/self/status', '/home/u/.cfg', '/root/.cfg', '/home//.cfg',
+         '/run/x', '/var/run/x', '/etc/passwd', '/etc/group', '/dev/tty5', '/dev/ttyx', '/tmp/xa', '/tmp/x/',
+         '/srv/a[b]', '/s/a.b+c(d)|e$f^g', '/srv/{a,b}', '/srv/@{HOME}', '/x/\\y', '/srv/a b', '/srv/q/z', '/srv/z',
+         '/srv/a/1', '/srv/c/q', '/srv/bd/q', '/a', '/', '/proc/1/x', '/proc/sys/x', '/proc/sys/kernel/shmmax',
+         '/proc/sys/kernel/a', '/proc/sys/kernel/ab', '/proc/sys/kernel/abc', '/proc/12345/x', '/proc/sysrq-trigger/x',
+         '/srv/xa']
+
+
+def test_the_gate_reads_globs_as_apparmor_parser_compiles_them(tmp_path):
+    # issue 11 item 4: "matches it as AppArmor would", checked against the parser's own expressions
+    import shutil
+    import subprocess
+    from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as apparmor_spec
+    if not shutil.which('apparmor_parser'):
+        pytest.skip('apparmor_parser is not installed')
+    profile = tmp_path / 'xcheck'
+    profile.write_text('include <tunables/global>\nprofile xcheck {\n%s}\n'
+                       % ''.join('  %s r,\n' % apparmor_spec.quote('path', g) for g in GLOBS))
+    proc = subprocess.run(['apparmor_parser', '-QK', '-D', 'rule-exprs', str(profile)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    theirs = dict(line[len('aare: '):].split('   ->   ', 1) for line in proc.stderr.splitlines()
+                  if line.startswith('aare: ') and '   ->   ' in line)
+    for glob in GLOBS:
+        expanded = gate._filter_slashes(gate.expand_variables(glob))
+        assert expanded in theirs, (glob, expanded)
+        parser, mine = parser_regex(theirs[expanded]), gate.aare_regex(glob)
+        for name in NAMES:
+            assert bool(mine.match(name)) == bool(parser.match(name)), (glob, name)
