@@ -66,8 +66,8 @@ def render_template(action, template, default_path, variables, task_vars=None):
     path = find_template(action, template) if template else default_path
     source = _read(action, path)
     searchpath = []
-    for p in list((task_vars or {}).get('ansible_search_path') or []) + [action._loader.get_basedir(),
-                                                                           os.path.dirname(path)]:
+    roots = list((task_vars or {}).get('ansible_search_path') or [])
+    for p in roots + [action._loader.get_basedir(), os.path.dirname(path)]:
         searchpath += [os.path.join(p, 'templates'), p]
     templar = action._templar.copy_with_new_env(searchpath=searchpath, available_variables=variables)
     try:
