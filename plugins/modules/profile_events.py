@@ -22,6 +22,13 @@ description:
     (AppArmor C(apparmor="DENIED") records; seccomp C(SCMP_ACT_KILL_PROCESS) records, and C(SCMP_ACT_ERRNO)
     ones where the filter was loaded with logging asked for).
   - Logs are read line by line; memory grows with the number of distinct events, not with the size of the log.
+    Only regular files are read (a FIFO or a device such as C(/dev/zero) as O(log_path) is refused at once),
+    a line longer than 64 KiB is skipped without being held in memory, and each line is parsed in time linear
+    in its length. Lines that look like records but are cut short or broken, and overlong lines, are counted in
+    RV(malformed), never fatal.
+  - Observed names are literal. A suggested file rule matches exactly the logged name (AppArmor glob characters
+    such as C(*), C(?), C([), C({), C(@) and C(\) in it are escaped), except for the generalisations documented in
+    C(docs/events.md) (a process id under C(/proc), a component of digits, a hex suffix).
   - Records the kernel lost or did not log (its audit rate and backlog limits, the printk rate limit) are
     reported in RV(rate_limited) and RV(lost), with a warning. See C(docs/events.md).
   - Reads only; never changes the host. C(changed) is always false.
@@ -209,7 +216,12 @@ suggestions:
     - Rules that allow what the ALLOWED and DENIED records show, in the spec format of the profile modules.
       C(AUDIT) records (accesses a rule allows and logs) suggest nothing.
     - C(apparmor) maps a profile name (child profiles under their parent) to C(files), C(capabilities)
-      and C(network) to add; process ids and numbered or hex-suffixed names in paths are globbed.
+      and C(network) to add. A file rule's path is the logged name with every AppArmor glob character
+      escaped (a file named C(/srv/**) gives C(/srv/\*\*), which matches only that file); the only
+      generalisations are C(/proc/PID/) as C(@{PROC}/@{pid}/), a component of digits as one C([0-9]) per digit
+      and a hex suffix of six or more characters as one C([0-9a-fA-F]) per character.
+    - Names no rule can express (control characters, bytes that are not UTF-8) and capabilities, network
+      families or types the profile modules do not know get no suggestion, with a warning.
     - C(seccomp) is present when seccomp events were seen and named; its C(syscalls) is one rule to
       add to O(confine.hardening.seccomp_profile#module:syscalls).
     - Review them before use; a suggestion allows what happened, whether it should have or not.
@@ -228,8 +240,11 @@ lines:
   returned: always
   type: int
   sample: 48211
-skipped:
-  description: Lines that looked like AppArmor or seccomp records but were malformed or truncated.
+malformed:
+  description:
+    - Lines skipped because they looked like AppArmor or seccomp records but were cut short or broken, or
+      were longer than 64 KiB.
+    - Before 0.2.0 this was called C(skipped), which made Ansible show the task as skipped.
   returned: always
   type: int
   sample: 0
@@ -283,6 +298,9 @@ def run(module, now=None):
         since = sources.parse_since(params['since'], time.time() if now is None else now)
     except ValueError as exc:
         raise EventsError('since: %s' % exc)
+    for i, name in enumerate(params['profiles'] or []):
+        if not name or len(name) > 4096:
+            raise EventsError('profiles[%d]: %s is not a profile name' % (i, sources.shown(name)))
     kinds = params['kinds']
     if not kinds:
         raise EventsError('kinds: name at least one of %s' % ', '.join(KINDS))
@@ -295,9 +313,16 @@ def run(module, now=None):
         raise EventsError(str(exc))
     except (IOError, OSError) as exc:
         where = getattr(exc, 'filename', None) or params['log_path'] or params['source']
-        raise EventsError('source: reading %s failed (%s)' % (where, exc.strerror or exc))
+        raise EventsError('%s: reading %s failed (%s)' % ('log_path' if params['log_path'] else 'source', where,
+                                                          exc.strerror or exc))
     events = [e for e in got['events'] if e['kind'] in kinds]
-    suggestions = audit.suggestions(events)
+    unsuggested = []
+    suggestions = audit.suggestions(events, unsuggested)
+    if unsuggested:
+        module.warn('%d events get no suggestion: the name, capability or network family they log cannot be '
+                    'written as a rule (for example %s); write such rules by hand, if at all'
+                    % (len(unsuggested), sources.shown(unsuggested[0].get('name') or unsuggested[0].get('capname')
+                                                         or unsuggested[0].get('family'))))
     counts = sources.count_events(events)
     truncated = max(0, len(events) - params['max_events'])
     if truncated:
@@ -308,7 +333,7 @@ def run(module, now=None):
         module.warn(warning)
     return dict(changed=False, source=got['source'], where=got['where'], since=since, since_iso=iso(since),
                 events=events, truncated=truncated, counts=counts, suggestions=suggestions, lines=got['lines'],
-                skipped=got['skipped'], rate_limited=got['rate_limited'], lost=got['lost'])
+                malformed=got['malformed'], rate_limited=got['rate_limited'], lost=got['lost'])
 
 
 def main():

@@ -83,7 +83,7 @@ def test_file_source_events_counts_and_suggestions(log):
     result = m.run(mod)
     assert result['changed'] is False and mod.warnings == []
     assert (result['source'], result['where'], result['since'], result['since_iso']) == ('file', log, 0.0, None)
-    assert (result['lines'], result['skipped'], result['rate_limited'], result['lost']) == (9, 0, False, None)
+    assert (result['lines'], result['malformed'], result['rate_limited'], result['lost']) == (9, 0, False, None)
     first = result['events'][0]
     assert (first['verdict'], first['profile'], first['name'], first['count'], first['first'], first['last']) == (
         'ALLOWED', 'evtest', '/tmp/ev/secret-1', 2, 1795479302.052, 1795479304.252)
@@ -196,3 +196,64 @@ def test_the_module_process_fails_with_the_sentence(tmp_path):
     assert result['msg'] == 'source: file needs log_path, the log file to read'
     rc, result = run_module(tmp_path, {'source': 'syslog'})
     assert rc == 1 and 'source' in result['msg'] and 'auto, auditd, journald, kmsg, file' in result['msg']
+
+
+# ---------------------------------------------------------------------------
+# issue 11 items 4, 17, 19, 21
+# ---------------------------------------------------------------------------
+
+def test_the_result_has_no_key_ansible_reserves(log):
+    # issue 11 item 19: "skipped" made Ansible show the task as skipped (and `is skipped` true)
+    import yaml
+    result = m.run(FakeModule(params(source='file', log_path=log)))
+    assert 'skipped' not in result and result['malformed'] == 0
+    documented = yaml.safe_load(m.RETURN)
+    assert 'skipped' not in documented and 'malformed' in documented
+    assert set(result) - {'changed'} == set(documented)
+
+
+def test_the_module_process_is_not_shown_as_skipped(tmp_path, log):
+    # issue 11 item 19, as Ansible sees the result
+    rc, result = run_module(tmp_path, {'source': 'file', 'log_path': log})
+    assert rc == 0 and 'skipped' not in result and result['malformed'] == 0
+
+
+@pytest.mark.parametrize('kind', ['fifo', '/dev/zero', '/dev/urandom'])
+def test_the_module_process_refuses_a_log_path_that_is_not_a_regular_file_at_once(tmp_path, kind):
+    # issue 11 item 17: it never returned (the timeout of run_module catches a hang)
+    path = kind
+    if kind == 'fifo':
+        path = str(tmp_path / 'log.fifo')
+        os.mkfifo(path)
+    rc, result = run_module(tmp_path, {'source': 'file', 'log_path': path})
+    what = 'FIFO' if kind == 'fifo' else 'character device'
+    assert rc == 1 and result['msg'] == 'log_path: %s cannot be read (it is a %s, not a regular file)' % (path, what)
+
+
+@pytest.mark.parametrize('since', ['99999999999999999999', '9' * 400, '9' * 400 + 'd', '2026-13-45T99:00:00Z'])
+def test_the_module_process_gives_one_sentence_for_a_huge_since(tmp_path, log, since):
+    # issue 11 item 21: since: "99999999999999999999" was a traceback
+    rc, result = run_module(tmp_path, {'source': 'file', 'log_path': log, 'since': since})
+    assert rc == 1 and result['msg'].startswith('since: ') and 'Traceback' not in json.dumps(result)
+    assert 'is not a time' in result['msg'] or 'is not a valid time' in result['msg']
+
+
+def test_hostile_names_are_suggested_literally_and_unsayable_ones_with_a_warning(tmp_path):
+    # issue 11 item 4, end to end: the workload opened files named /srv/** and /srv/a<newline>b
+    path = tmp_path / 'audit.log'
+    path.write_text(
+        'type=AVC msg=audit(1795479302.052:268): apparmor="ALLOWED" operation="open" profile="web" '
+        'name="/srv/**" pid=887 comm="app" requested_mask="w" denied_mask="w" fsuid=0 ouid=0\n'
+        'type=AVC msg=audit(1795479302.053:269): apparmor="ALLOWED" operation="open" profile="web" '
+        'name=2F7372762F610A62 pid=887 comm="app" requested_mask="r" denied_mask="r" fsuid=0 ouid=0\n'
+        'type=AVC msg=audit(1795479302.054:270): apparmor="ALLOWED" operation="open" profile="web" name="/x"' + ' a' * 40000
+        + ' "unterminated\n' + 'y' * (100 * 1024) + '\n')
+    mod = FakeModule(params(source='file', log_path=str(path)))
+    result = m.run(mod)
+    assert result['suggestions']['apparmor'] == {'web': {'files': [{'path': '/srv/\\*\\*', 'perms': 'w'}]}}
+    assert (result['lines'], result['malformed']) == (4, 2)
+    assert mod.warnings[0].startswith("1 events get no suggestion: the name, capability or network family they log "
+                                      "cannot be written as a rule (for example '/srv/a\\nb')")
+    text = apparmor_spec.render(dict(result['suggestions']['apparmor']['web'], name='web', preset='service',
+                                     attach='/usr/bin/app'))
+    assert '"/srv/\\*\\*" w,' in text
