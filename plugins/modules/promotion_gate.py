@@ -17,9 +17,15 @@ description:
     run.
   - With O(stage=auto), a host is promoted to C(enforce) once it has been in C(observe) for at least
     O(observe_min) and every event since observation began is explained. An event is explained when the
-    profile's spec now has the rule the event's suggestion would add (the suggestion was accepted and merged
-    into the spec) or when it matches one of O(ignore). Otherwise the host stays in C(observe), and the result
-    says why, with the events, their counts and the suggestions that would explain them.
+    profile's spec (with its preset) now allows it as AppArmor would decide it - a file rule whose glob matches
+    the logged name and grants every permission asked for, with no deny rule taking one away; a capability or
+    network rule - (for example, its suggestion was accepted and merged into the spec), or when it matches one
+    of O(ignore). Otherwise the host stays in C(observe), and the result says why, with the events, their counts
+    and the suggestions that would explain them.
+  - Observed names are literal. An accepted suggestion explains only the names its rule really matches; a name
+    full of glob characters (a file named C(/srv/**)) cannot make a broader rule count as accepted. Rules the gate
+    cannot read (variables other than AppArmor's standard tunables, C(owner) rules, O(apparmor_profiles) C(extra_rules))
+    explain nothing. See C(docs/events.md).
   - A host with no record, or a record in another stage, starts observing. A host already promoted stays in
     C(enforce); the gate never demotes.
   - With O(stage=observe) or O(stage=enforce), the stage is the one given; the events since that stage began
@@ -179,11 +185,19 @@ class GateError(Exception):
 
 
 def epoch(iso, now):
-    """The record's time (ISO 8601) as epoch seconds, or None when it is missing or unreadable."""
+    """The record's time (ISO 8601) as epoch seconds, or None when it is missing or unreadable
+    (the record is untrusted input: anything but a readable time means no stage start)."""
+    if not isinstance(iso, str) or not iso:
+        return None
     try:
-        return sources.parse_since(iso, now) if iso else None
+        return sources.parse_since(iso, now) or None
     except ValueError:
         return None
+
+
+def _count(value):
+    """Whether a value read back from the record is a count (a non-negative int)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def run(module, now=None):
@@ -195,15 +209,20 @@ def run(module, now=None):
         raise GateError('observe_min: %s' % exc)
     if p['log_path'] and p['source'] != 'file':
         raise GateError('log_path: only used with source=file (source is %s)' % p['source'])
+    if p['max_events'] < 0:
+        raise GateError('max_events: %d is negative; give 0 or more' % p['max_events'])
     for i, pattern in enumerate(p['ignore']):
         if not pattern:
             raise GateError('ignore[%d]: an empty pattern would ignore every event' % i)
-    record = fileio.read_json_object(p['record']) or {}
-    recorded = record.get('stage')
+    try:
+        record = fileio.read_json_object(p['record']) or {}
+    except fileio.NotRegularFile as exc:
+        raise GateError('record: %s; give the governance record file' % exc.strerror)
+    recorded = record.get('stage') if record.get('stage') in ('observe', 'enforce') else None
     since = epoch(record.get('stage_since'), now)
     # events count from the start of the stage this run continues
     continues = (p['stage'] == recorded or (p['stage'] == 'auto' and recorded in ('observe', 'enforce')))
-    result = dict(changed=False, stage_since=record.get('stage_since') if continues else None,
+    result = dict(changed=False, stage_since=record.get('stage_since') if continues and since else None,
                   observed_seconds=int(now - since) if continues and since else 0, events=[], event_lines=[],
                   suggestions={},
                   counts=dict(events=0, unexplained=0, accepted=0, ignored=0, occurrences=0), source={})
@@ -236,7 +255,7 @@ def run(module, now=None):
     result['audit_lost'] = sources.auditctl_lost(module.run_command)[0]
     result['boot_id'] = (fileio.read_text(BOOT_ID) or '').strip() or None
     start = record.get('audit_lost_at_stage_start') if continues else None
-    if result['audit_lost'] is not None and isinstance(start, dict) and start.get('lost') is not None:
+    if result['audit_lost'] is not None and isinstance(start, dict) and _count(start.get('lost')):
         if start.get('boot_id') == result['boot_id']:
             lost_during = max(0, result['audit_lost'] - start['lost'])
         else:

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 
 import pytest
 
@@ -134,6 +135,69 @@ def test_a_promoted_host_stays_and_fixed_stages_are_reported(host):
     ({'ignore': [{}]}, 'ignore[0]: an empty pattern would ignore every event'),
 ])
 def test_bad_input_is_one_sentence_naming_the_option(host, kw, words):
+    with pytest.raises(m.GateError) as err:
+        m.run(FakeModule(params(host, **kw)), now=T0)
+    assert str(err.value).startswith(words)
+
+
+# ---------------------------------------------------------------------------
+# issue 11 items 4 and 21
+# ---------------------------------------------------------------------------
+
+HOSTILE = ('type=AVC msg=audit(1795468676.000:400): apparmor="ALLOWED" operation="open" profile="web" '
+           'name="%s" pid=1728 comm="python3" requested_mask="w" denied_mask="w" fsuid=0 ouid=0')
+
+
+def test_a_hostile_name_promotes_only_with_its_literal_rule(host):
+    # issue 11 item 4: the workload opened a file literally named /srv/[ab]; merged, the suggestion
+    # explains that file and not /srv/a, which the workload opens next
+    log, _record = host
+    log.write_text(HOSTILE % '/srv/[ab]' + '\n')
+    write_record(host)
+    first = m.run(FakeModule(params(host)), now=T0 + 7200)
+    assert first['suggestions']['apparmor']['web'] == {'files': [{'path': '/srv/\\[ab\\]', 'perms': 'w'}]}
+    spec = dict(params(host)['apparmor_profiles'][0], **first['suggestions']['apparmor']['web'])
+    assert m.run(FakeModule(params(host, apparmor_profiles=[spec])), now=T0 + 7200)['promoted']
+    log.write_text(HOSTILE % '/srv/[ab]' + '\n' + HOSTILE.replace(':400', ':401') % '/srv/a' + '\n')
+    held = m.run(FakeModule(params(host, apparmor_profiles=[spec])), now=T0 + 7200)
+    assert not held['promoted'] and [e['name'] for e in held['events']] == ['/srv/a']
+    # the name itself as a rule is a glob that does not match the file: enforce would block it
+    unescaped = dict(params(host)['apparmor_profiles'][0], files=[{'path': '/srv/[ab]', 'perms': 'w'}])
+    result = m.run(FakeModule(params(host, apparmor_profiles=[unescaped])), now=T0 + 7200)
+    assert [e['name'] for e in result['events']] == ['/srv/[ab]']
+
+
+def test_a_record_that_is_a_fifo_is_one_sentence(host, tmp_path):
+    # issue 11 item 21 (and 17: read_bytes never blocks)
+    fifo = tmp_path / 'record.fifo'
+    os.mkfifo(str(fifo))
+    with pytest.raises(m.GateError) as err:
+        m.run(FakeModule(params(host, record=str(fifo))), now=T0)
+    assert str(err.value) == 'record: %s is a FIFO, not a regular file; give the governance record file' % fifo
+
+
+@pytest.mark.parametrize('record', [
+    {'stage': ['observe'], 'stage_since': '2026-11-23T21:06:40+00:00'},
+    {'stage': 'observe', 'stage_since': ['x']}, {'stage': 'observe', 'stage_since': 5},
+    {'stage': 'observe', 'stage_since': '9' * 400}, {'stage': 'observe', 'stage_since': '99999999999999999999'},
+    {'stage': 'observe', 'stage_since': '2026-11-23T21:06:40+00:00', 'audit_lost_at_stage_start': {'lost': 'many'}},
+    {'stage': 'observe', 'stage_since': '2026-11-23T21:06:40+00:00', 'audit_lost_at_stage_start': {'lost': True}},
+    {'stage': 'observe', 'stage_since': '2026-11-23T21:06:40+00:00', 'audit_lost_at_stage_start': [1]},
+])
+def test_hostile_record_values_are_no_traceback(host, record):
+    # issue 11 item 21: the record is untrusted input
+    host[1].write_text(json.dumps(record))
+    result = m.run(FakeModule(params(host), lost=3), now=T0 + 7200)
+    assert result['stage'] == 'observe' and not result['promoted']
+
+
+@pytest.mark.parametrize('kw, words', [
+    ({'observe_min': '9' * 400}, "observe_min: '" + '9' * 57),
+    ({'observe_min': '99999999999999d'}, "observe_min: '99999999999999d' is too long to be a duration"),
+    ({'max_events': -1}, 'max_events: -1 is negative; give 0 or more'),
+])
+def test_huge_or_negative_numbers_are_one_sentence(host, kw, words):
+    # issue 11 item 21: human_duration(inf) raised OverflowError
     with pytest.raises(m.GateError) as err:
         m.run(FakeModule(params(host, **kw)), now=T0)
     assert str(err.value).startswith(words)
