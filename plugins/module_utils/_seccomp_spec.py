@@ -179,8 +179,8 @@ def check_text(field, value):
     if len(value) > MAX_TEXT:
         raise SpecError(field, 'is %d characters long; at most %d are recorded' % (len(value), MAX_TEXT))
     for ch in value:
-        if ord(ch) < 32 or ord(ch) == 127 or 0xd800 <= ord(ch) <= 0xdfff:
-            raise SpecError(field, 'contains the control character %r; give one line of text' % (ch,))
+        if not ch.isprintable():
+            raise SpecError(field, 'contains the unprintable character %r; give one line of text' % (ch,))
     return value
 
 
@@ -239,13 +239,22 @@ def default_architectures(machine):
 # Spec validation (structure only; libseccomp checks names on the target)
 # ---------------------------------------------------------------------------
 
+KEY_RE = re.compile(r'^[A-Za-z0-9_]{1,64}\Z')
+
+
+def key_field(field, key):
+    """The field name of ``key`` inside ``field``: plain when it is a plain word, else quoted."""
+    if isinstance(key, str) and KEY_RE.match(key):
+        return '%s.%s' % (field, key) if field else key
+    return '%s[%s]' % (field, repr(key)[:80])
+
+
 def _check_keys(field, mapping, allowed):
     if not isinstance(mapping, dict):
         raise SpecError(field, 'must be a mapping, got %s' % type(mapping).__name__)
     for key in mapping:
         if key not in allowed:
-            raise SpecError('%s.%s' % (field, key) if field else key,
-                            'unknown key (expected one of %s)' % ', '.join(allowed))
+            raise SpecError(key_field(field, key), 'unknown key (expected one of %s)' % ', '.join(allowed))
 
 
 def _normalise_action(field, value):
@@ -283,7 +292,8 @@ def normalise_rule(field, rule, default_errno=EPERM):
         if not isinstance(name, str) or not SYSCALL_RE.match(name.strip()):
             raise SpecError('%s.names[%d]' % (field, i), '%r is not a syscall name' % (name,))
         clean.append(name.strip())
-    action = _normalise_action('%s.action' % field, rule.get('action') or 'SCMP_ACT_ERRNO')
+    action = rule.get('action')
+    action = _normalise_action('%s.action' % field, 'SCMP_ACT_ERRNO' if action is None else action)
     errno = rule.get('errno')
     if errno is not None:
         if action not in ('SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE'):
@@ -608,11 +618,11 @@ def _oci_keys(field, mapping, allowed):
         raise SpecError(field, 'must be a JSON object')
     for key in mapping:
         if key in DOCKER_ONLY_KEYS:
-            raise SpecError('%s.%s' % (field, key),
+            raise SpecError(key_field(field, key),
                             'is a Docker-only key that containerd and the kubelet ignore silently; '
                             'express it in the spec so it is resolved at render time')
         if key not in allowed:
-            raise SpecError('%s.%s' % (field, key), 'is not an OCI LinuxSeccomp key')
+            raise SpecError(key_field(field, key), 'is not an OCI LinuxSeccomp key')
 
 
 def parse_rendered(text):

@@ -88,6 +88,61 @@ def test_binding_and_ctypes_compile_identical_programs(ct):
         assert out == mine, preset
 
 
+KILL_PROCESS_CASES = [
+    # (default action, default errno, rules): SCMP_ACT_KILL_PROCESS (0x80000000) as default and as rule action
+    ('SCMP_ACT_KILL_PROCESS', None, [{'names': ['read', 'write'], 'action': 'SCMP_ACT_ALLOW', 'errno': None, 'args': []}]),
+    ('SCMP_ACT_ALLOW', None, [{'names': ['ptrace'], 'action': 'SCMP_ACT_KILL_PROCESS', 'errno': None, 'args': []},
+                              {'names': ['mkdir'], 'action': 'SCMP_ACT_ERRNO', 'errno': 4094, 'args': []}]),
+]
+
+
+@pytest.mark.skipif(not os.path.exists(DEBIAN_PYTHON), reason='Debian python3 not present')
+def test_kill_process_compiles_identically_with_both_backends(ct):
+    # issue 11 item 16: the binding refused 0x80000000 ("value too large to convert to int")
+    for default, errno, rules in KILL_PROCESS_CASES:
+        mine = ct.compile_bpf(default, errno, X86, rules)
+        out = with_binding('sys.stdout.buffer.write(b.compile_bpf(%r, %r, %r, %r))\n' % (default, errno, X86, rules))
+        assert out == mine, default
+        # the action's 32 bits are in the program: SECCOMP_RET_KILL_PROCESS as a BPF_RET constant
+        assert b'\x06\x00\x00\x00\x00\x00\x00\x80' in mine
+
+
+def test_binding_gets_actions_as_c_int():
+    assert L.as_c_int(0x80000000) == -2147483648
+    assert L.as_c_int(0x7fff0000) == 0x7fff0000
+    assert L.as_c_int(L.action_value('SCMP_ACT_ERRNO', 1)) == 0x00050001
+
+
+@pytest.mark.parametrize('errno,ok', [(4094, True), (4095, False), (65535, False)])
+def test_libseccomp_accepts_errno_up_to_4094(ct, errno, ok):
+    # issue 11 item 21: the true limit, measured here (and named in _seccomp_spec.MAX_ERRNO)
+    rule = {'names': ['mkdir'], 'action': 'SCMP_ACT_ERRNO', 'errno': errno, 'args': []}
+    if ok:
+        assert ct.compile_bpf('SCMP_ACT_ALLOW', None, X86, [rule])
+        assert errno <= s.MAX_ERRNO
+    else:
+        with pytest.raises(L.LibseccompError):
+            ct.compile_bpf('SCMP_ACT_ALLOW', None, X86, [rule])
+        assert errno > s.MAX_ERRNO
+
+
+def test_consumer_length_is_one_filter_for_every_arch_with_runcs_stub(ct):
+    # issue 11 item 18: runc builds ONE filter (native + listed arches, default optimisation);
+    # docker ran the ALLOW-default 4096-instruction profile and refused 4097 (measured with runc 1.1.5)
+    rules = [{'names': ['ioctl'], 'action': 'SCMP_ACT_ERRNO', 'errno': 1,
+              'args': [{'index': 1, 'value': 0x1000 + i, 'value_two': 0, 'op': 'SCMP_CMP_EQ'}]} for i in range(50)]
+    allow = ct.consumer_length('SCMP_ACT_ALLOW', None, X86, rules)
+    assert allow == len(ct.compile_bpf('SCMP_ACT_ALLOW', None, X86, rules, optimize=L.OPTIMIZE_PRIORITY)) // 8
+    # aarch64 only, on this x86_64 host: runc keeps the native arch in the filter too
+    alone = len(ct.compile_bpf('SCMP_ACT_ALLOW', None, ['SCMP_ARCH_AARCH64'], rules, optimize=L.OPTIMIZE_PRIORITY)) // 8
+    assert ct.consumer_length('SCMP_ACT_ALLOW', None, ['SCMP_ARCH_AARCH64'], rules) > alone
+    deny = [dict(r, action='SCMP_ACT_ALLOW', errno=None) for r in rules]
+    assert L.runc_stub_reserve('SCMP_ACT_ERRNO', X86) >= 14     # measured stub for x86_64+x86+x32
+    assert ct.consumer_length('SCMP_ACT_ERRNO', 1, X86, deny) == len(
+        ct.compile_bpf('SCMP_ACT_ERRNO', 1, X86, deny, optimize=L.OPTIMIZE_PRIORITY)) // 8 + L.runc_stub_reserve(
+        'SCMP_ACT_ERRNO', X86)
+
+
 def test_host_without_libseccomp_gets_one_clear_error(monkeypatch):
     import builtins
     import ctypes

@@ -274,3 +274,93 @@ def test_presets_doc_lists_every_hardened_denial():
     for names, _errno, _why in s.HARDENED_DENY:
         for name in names:
             assert name in documented, name
+
+
+# --- issue 11 item 21: one sentence naming the field, or a documented normalisation ----
+
+OCI = {'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': ['SCMP_ARCH_X86_64']}
+
+
+@pytest.mark.parametrize('extra,field,words', [
+    ({'flags': 5}, 'profile.flags', 'must be a list'),
+    ({'flags': [5]}, 'profile.flags[0]', 'unknown flag'),
+    ({'flags': ['SECCOMP_FILTER_FLAG_NOPE']}, 'profile.flags[0]', 'unknown flag'),
+    ({'syscalls': {'names': ['read']}}, 'profile.syscalls', 'must be a list'),
+    ({'syscalls': [5]}, 'profile.syscalls[0]', 'must be a JSON object'),
+    ({'syscalls': [{'names': 'read', 'action': 'SCMP_ACT_ERRNO', 'args': 7}]}, 'profile.syscalls[0].args', 'must be a list'),
+    ({'syscalls': [{'names': ['read'], 'action': 5}]}, 'profile.syscalls[0].action', 'not an action'),
+    ({'syscalls': [{'names': [None], 'action': 'SCMP_ACT_ERRNO'}]}, 'profile.syscalls[0].names[0]', 'not a syscall name'),
+    ({'syscalls': [{'names': ['read'], 'action': 'SCMP_ACT_ALLOW', 'args': [{'index': 0, 'value': 1, 'op': 'SCMP_CMP_EQ'}]}]},
+     'profile.syscalls[0].action', 'same action as the default action'),
+    ({'syscalls': [{'names': ['read'], 'action': 'SCMP_ACT_NOTIFY'}]}, 'profile.syscalls[0].action', 'needs a listener'),
+    ({'listenerPath': 5}, 'profile.listenerPath', 'absolute socket path'),
+    ({'listenerPath': 'relative.sock'}, 'profile.listenerPath', 'absolute socket path'),
+    ({'listenerMetadata': 'x'}, 'profile.listenerMetadata', 'listenerPath is not set'),
+    ({'defaultErrnoRet': 4095}, 'profile.defaultErrnoRet', 'only applies'),
+    ({'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': 4095}, 'profile.defaultErrnoRet', '1-4094'),
+    ({'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': True}, 'profile.defaultErrnoRet', 'not an integer'),
+    ({'architectures': 'SCMP_ARCH_X86_64'}, 'profile.architectures', 'non-empty list'),
+    ({'architectures': [['x']]}, 'profile.architectures[0]', 'not an architecture'),
+])
+def test_rendered_content_errors_name_the_field(extra, field, words):
+    with pytest.raises(s.SpecError) as err:
+        s.parse_rendered(json.dumps(dict(OCI, **extra)))
+    assert err.value.field == field and words in str(err.value), str(err.value)
+
+
+def test_rendered_content_nested_too_deeply_is_one_sentence():
+    with pytest.raises(s.SpecError) as err:
+        s.parse_rendered('[' * 100000 + ']' * 100000)
+    assert err.value.field == 'template'
+
+
+def test_notify_with_a_listener_is_kept():
+    p = s.parse_rendered(json.dumps(dict(OCI, listenerPath='/run/seccomp.sock', listenerMetadata='m',
+                                         syscalls=[{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}])))
+    assert p['listenerPath'] == '/run/seccomp.sock' and p['syscalls'][0]['action'] == 'SCMP_ACT_NOTIFY'
+
+
+@pytest.mark.parametrize('spec,field,words', [
+    ({'syscalls': [{'names': ['mkdir'], 'errno': 4095}]}, 'syscalls[0].errno', '4095 is out of range (1-4094'),
+    ({'default_action': 'SCMP_ACT_ERRNO', 'default_errno': 4095}, 'default_errno', '1-4094'),
+    ({'preset': 'hardened', 'syscalls': [{'names': ['socket'], 'action': 'SCMP_ACT_ALLOW',
+                                          'args': [{'index': 0, 'value': 1, 'op': 'SCMP_CMP_EQ'}]}]},
+     'syscalls[0].action', 'same action as the default action (SCMP_ACT_ALLOW)'),
+    ({'base': {'preset': 'hardened', 'syscalls': [{'names': ['socket'], 'args': [{'index': 0, 'op': 'SCMP_CMP_EQ'}]}]},
+      'default_action': 'SCMP_ACT_ERRNO'}, 'base.syscalls[0].action', 'same action as the default'),
+    ({'syscalls': [{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}]}, 'syscalls[0].action', 'needs a listener'),
+    ({'base': 'hardened'}, 'base', 'must be a mapping, got str'),
+    ({'base': ['hardened']}, 'base', 'must be a mapping, got list'),
+    ({'preset': ['hardened']}, 'preset', 'unknown preset'),
+    ({'syscalls': 'read'}, 'syscalls', 'must be a list'),
+    ({'preset': 'no-exec', 'preset_options': {'deny_fork': 'yes'}}, 'preset_options.deny_fork', 'true or false'),
+    ({'name': '../x'}, 'name', 'not a valid profile name'),
+    ({'name': 'x\n'}, 'name', 'not a valid profile name'),
+])
+def test_more_spec_errors_name_the_field(spec, field, words):
+    with pytest.raises(s.SpecError) as err:
+        s.build_profile(spec, HOST)
+    assert err.value.field == field and words in str(err.value), str(err.value)
+
+
+def test_conditional_rule_equal_to_default_in_log_mode_is_dropped_not_refused():
+    # log mode makes a conditional ERRNO rule equal to the LOG default; the rule is dropped
+    p = build({'preset': 'runtime-default', 'mode': 'log'})
+    assert all(r['action'] != 'SCMP_ACT_LOG' or not r.get('args') for r in p['syscalls'])
+
+
+def test_log_mode_turns_notify_into_log():
+    p = build({'mode': 'log', 'syscalls': [{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}]})
+    assert p['syscalls'] == [{'action': 'SCMP_ACT_LOG', 'names': ['mkdir']}]
+
+
+@pytest.mark.parametrize('arches,expected', [
+    (['x86', 'x86_64'], ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']),
+    (['x32', 'x86', 'x86_64', 'x86_64'], ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']),
+    (['arm', 'x86', 'aarch64'], ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_X86']),
+    (['x86'], ['SCMP_ARCH_X86']),
+    (['mips64n32', 'mips64', 'mips'], ['SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64N32']),
+])
+def test_architectures_are_put_in_canonical_order(arches, expected):
+    assert build({'preset': 'allowlist', 'architectures': arches})['architectures'] == expected
+    assert s.parse_rendered(json.dumps(dict(OCI, architectures=arches)))['architectures'] == expected

@@ -337,7 +337,7 @@ def test_action_the_kernel_does_not_offer_is_refused(root, tmp_path, monkeypatch
     ({'syscalls': [{'names': ['mkdir'], 'action': 'SCMP_ACT_ERRNO', 'errno': 4095}]},
      'syscalls[0].errno: 4095 is out of range (1-4094: libseccomp'),
     ({'owner': 'x' * 17000}, 'owner: is 17000 characters long; at most 1024'),
-    ({'owner': 'a\nb'}, 'owner: contains the control character'),
+    ({'owner': 'a\nb'}, 'owner: contains the unprintable character'),
     ({'preset': None, 'base': 'hardened'}, 'base: must be a mapping, got str'),
     ({'preset': None, 'base': {'base': 'hardened'}}, 'base.base: must be a mapping, got str'),
     ({'syscalls': [{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}]}, 'syscalls[0].action: SCMP_ACT_NOTIFY needs a listener'),
