@@ -257,7 +257,8 @@ def _component(text):
 def glob_path(path):
     """The path of a suggested rule for the logged name ``path``, or None when no rule can
     name it (not absolute, a control character, bytes that were not UTF-8 - shown as U+FFFD -,
-    longer than a profile token may be).
+    longer than a profile token may be, or not canonical: ``//``, ``.`` or ``..`` components,
+    which the kernel never logs and apparmor_parser would fold).
 
     The name is literal: every AppArmor glob character in it is escaped
     (``_apparmor_spec.literal_path``), so a file named ``/srv/**`` gives ``/srv/\\*\\*``,
@@ -265,8 +266,9 @@ def glob_path(path):
     number where the log had one: ``/proc/PID/`` -> ``@{PROC}/@{pid}/``; a component of
     digits -> ``[0-9]`` per digit; a hex suffix of six or more characters -> ``[0-9a-fA-F]``
     per character.  The result always matches ``path`` itself."""
-    if not isinstance(path, str) or '\ufffd' in path:
-        return None
+    if not isinstance(path, str) or '\ufffd' in path or '//' in path or \
+            any(part in ('.', '..') for part in path.split('/')):
+        return None         # the kernel logs canonical names: no rule is made for another
     try:
         apparmor_spec.literal_path(path)
     except apparmor_spec.SpecError:
