@@ -188,7 +188,7 @@ def _owner():
 def write_atomic(path, data, mode=0o644):
     directory = os.path.dirname(path) or '.'
     if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
+        os.makedirs(directory, 0o755, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
     try:
         with os.fdopen(fd, 'wb') as fh:
@@ -234,7 +234,7 @@ def write_backup(path, data, mode=0o644, tilde=True):
     the backup's path."""
     directory = os.path.dirname(path) or '.'
     if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
+        os.makedirs(directory, 0o755, exist_ok=True)
     base = backup_path(path)
     if not tilde:
         base = base.rstrip('~')

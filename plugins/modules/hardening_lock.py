@@ -207,8 +207,8 @@ def acquire(params, check_mode, warn, clock=time.time, sleep=time.sleep):
     path = params['path']
     directory = os.path.dirname(path) or '.'
     mine = {'run_id': params['run_id'], 'controller': params['controller'], 'host': params['host']}
-    if not check_mode and not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
+    if not check_mode:
+        os.makedirs(directory, 0o755, exist_ok=True)     # two runs may make it at once
     start = clock()
     while True:
         now = clock()

@@ -183,8 +183,8 @@ def _str_list(value, field):
 
 
 def aa_file(result):
-    """The profile file of an apparmor_profile result (``profile_path`` from 0.2.0, ``path`` before)."""
-    return result.get('profile_path', result.get('path'))
+    """The profile file of an apparmor_profile result (``profile_file`` from 0.2.0, ``path`` before)."""
+    return result.get('profile_file', result.get('path'))
 
 
 def check_results(params):
@@ -212,7 +212,7 @@ def check_results(params):
                     _str_list(result.get(key), '%s.%s' % (field, key))
             elif result.get('state', 'present') == 'present' or 'existed' in result:
                 if not isinstance(aa_file(result), str):
-                    raise RecordError('%s.profile_path must be the path of the profile file' % field)
+                    raise RecordError('%s.profile_file must be the path of the profile file' % field)
                 if result.get('backup_file') is not None and not isinstance(result['backup_file'], str):
                     raise RecordError('%s.backup_file must be a path' % field)
     for key in ('docker', 'kubelet'):

@@ -139,7 +139,7 @@ def full_params(tmp_path, **kw):
     ('seccomp', [{'name': 'web', 'files': {'a': 1}}], 'seccomp[0].files must be a list, not a dict'),
     ('seccomp', [{'name': 'web', 'files': [{'target': 'docker'}]}], 'seccomp[0].files[0] must be a mapping with a path'),
     ('seccomp', [{'name': 'web', 'created': '/x'}], 'seccomp[0].created must be a list of paths'),
-    ('apparmor', [{'name': 'web'}], 'apparmor[0].profile_path must be the path of the profile file'),
+    ('apparmor', [{'name': 'web'}], 'apparmor[0].profile_file must be the path of the profile file'),
     ('apparmor', [{'name': 'web', 'path': '/x', 'backup_file': 5}], 'apparmor[0].backup_file must be a path'),
     ('docker', {'path': ['/x']}, 'docker.path must be a path'),
     ('runtime', {'a': float('nan')}, 'runtime.a is nan'),
