@@ -89,7 +89,12 @@ options:
         elements: str
         required: true
       action:
-        description: What the kernel does on a match.
+        description:
+          - What the kernel does on a match. An action the running kernel does not list in
+            C(/proc/sys/kernel/seccomp/actions_avail) fails the task.
+          - V(SCMP_ACT_NOTIFY) needs a listener (C(listenerPath)), which only a O(template) can render; in a spec it
+            fails the task unless O(mode=log), which turns it into V(SCMP_ACT_LOG).
+          - A rule with O(syscalls[].args) whose action equals the default action fails the task (it has no effect).
         type: str
         default: SCMP_ACT_ERRNO
         choices: [SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD,
@@ -97,7 +102,8 @@ options:
       errno:
         description:
           - Errno returned for V(SCMP_ACT_ERRNO) (and the trace value for V(SCMP_ACT_TRACE)), as a number
-            (1-4095) or a name such as V(EPERM) or V(ENOSYS). Defaults to O(default_errno), else V(EPERM).
+            (1-4094; libseccomp, which runc and crun use, refuses 4095 and more) or a name such as V(EPERM) or
+            V(ENOSYS). Defaults to O(default_errno), else V(EPERM).
         type: raw
       args:
         description: Argument conditions, all of which must hold (ANDed).
@@ -139,6 +145,8 @@ options:
       - SCMP architecture names (V(SCMP_ARCH_X86_64)) or machine names (V(x86_64)).
       - Default, the target's native architecture plus its compat architectures (x86_64 with x86 and x32,
         aarch64 with arm, s390x with s390).
+      - The list is put in canonical order (each native architecture, then its compat ones) and duplicates are
+        dropped, so V([x86, x86_64]) and V([x86_64, x86]) give the same profile and the same programs.
     type: list
     elements: str
   mode:
@@ -175,10 +183,17 @@ options:
     description:
       - Where the module records which files each profile installed, so O(state=absent) and a change of
         O(targets) remove exactly those files.
+      - The record is untrusted input. Only the paths this module installs for the profile, in the directories
+        of this task (O(docker_dir), O(kubelet_root), O(containerd_dir), O(bwrap_dir)), are ever removed, and only
+        while they hold what the record's sha256 says; anything else the record lists is left alone with a warning.
+      - Must not be, lie inside or contain a directory where a runtime reads profiles.
     type: path
     default: /var/lib/confine/seccomp
   state:
-    description: V(absent) removes every file the profile installed, whatever the current O(targets).
+    description:
+      - V(absent) removes every file the profile installed, whatever the current O(targets).
+      - A file changed since it was installed (edited by hand) is kept, with a warning, and listed in RV(kept);
+        so is a file at a target's path when there is no record of the profile.
     type: str
     choices: [present, absent]
     default: present
@@ -187,10 +202,11 @@ options:
     type: bool
     default: false
   owner:
-    description: Who owns the profile (team or person); recorded and returned.
+    description: Who owns the profile (team or person); recorded and returned. One line, at most 1024 characters.
     type: str
   source:
-    description: Where the profile comes from (repository, ticket); recorded and returned.
+    description: Where the profile comes from (repository, ticket); recorded and returned. One line, at most 1024
+      characters.
     type: str
   template:
     description:
@@ -340,8 +356,16 @@ missing_on_arch:
   returned: when O(state=present)
   type: dict
   sample: {SCMP_ARCH_X86_64: [vm86, vm86old]}
+kept:
+  description:
+    - Files the profile installed that were left in place because they changed since (edited by hand), are not
+      regular files, or (O(state=absent) without a record) are not known to be this module's. Each has a warning.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/docker/seccomp/web.json]
 backup_files:
-  description: Backups made by O(backup=true).
+  description: Backups made by O(backup=true) (unique names; an existing file is never overwritten).
   returned: always
   type: list
   elements: str

@@ -371,4 +371,4 @@ def test_result_has_no_key_ansible_gives_another_meaning(root):
     # issue 11 "results use no key Ansible reserves": no path (exit_json would add file attributes), no skipped
     for kw in ({}, {'state': 'absent'}):
         result = m.run(FakeModule(params(root, **kw)))
-        assert not set(result) & {'path', 'skipped', 'uid', 'gid', 'size'}, sorted(result)
+        assert not set(result) & {'path', 'dest', 'skipped', 'uid', 'gid', 'size'}, sorted(result)
