@@ -875,6 +875,9 @@ def main():
                          name=name, **exc.extra)
     except (fileio.UnsafePath, spec_mod.SpecError) as exc:
         module.fail_json(msg='seccomp profile %r: %s' % (module.params['name'], exc), name=module.params['name'])
+    except fileio.NotRegularFile as exc:
+        module.fail_json(msg='seccomp profile %r: %s; nothing was changed' % (module.params['name'], exc.strerror),
+                         name=module.params['name'])
     except Exception as exc:  # pylint: disable=broad-except
         # issue 11 item 21: one sentence, never a traceback, whatever the input
         module.fail_json(msg='seccomp profile %r: unexpected %s: %s' % (module.params['name'], type(exc).__name__,

@@ -226,3 +226,33 @@ def test_bad_spec_names_the_field_and_changes_nothing(installed, spec, words):
     assert words in res['msg'], res['msg']
     assert '\n' not in res['msg']
     assert tree(root) == before
+
+
+def _ioctl_rules(n):
+    return [{'names': ['ioctl'], 'action': 'SCMP_ACT_ERRNO', 'errno': 1,
+             'args': [{'index': 1, 'value': 0x1000 + i, 'value_two': 0, 'op': 'SCMP_CMP_EQ'}]} for i in range(n)]
+
+
+def test_bpf_length_limit_is_the_real_consumers(env, tmp_path):
+    """issue 11 item 18: the module's count for a JSON profile is what runc loads: docker runs
+    the last profile the module accepts (4096 instructions) and refuses the first it refuses."""
+    import subprocess
+    from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L
+    from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
+    backend = L.load('ctypes')
+    arches = ['SCMP_ARCH_X86_64']
+    n = 4060
+    while backend.consumer_length('SCMP_ACT_ALLOW', None, arches, _ioctl_rules(n + 1)) <= L.BPF_MAXINSNS:
+        n += 1
+    assert backend.consumer_length('SCMP_ACT_ALLOW', None, arches, _ioctl_rules(n)) == L.BPF_MAXINSNS
+    outcome = {}
+    for count in (n, n + 1):
+        rules = _ioctl_rules(count)
+        profile = s.to_oci('SCMP_ACT_ALLOW', None, arches, rules)
+        path = tmp_path / ('p%d.json' % count)
+        path.write_text(s.canonical_json(profile))
+        proc = subprocess.run([h.DOCKER, 'run', '--rm', '--network', 'none', '--security-opt', 'seccomp=%s' % path,
+                               h.IMAGE, '/bin/true'], capture_output=True, text=True, timeout=120)
+        outcome[count] = (proc.returncode, proc.stderr)
+    assert outcome[n][0] == 0, outcome[n]
+    assert outcome[n + 1][0] != 0 and 'error loading seccomp filter' in outcome[n + 1][1], outcome[n + 1]

@@ -372,3 +372,21 @@ def test_result_has_no_key_ansible_gives_another_meaning(root):
     for kw in ({}, {'state': 'absent'}):
         result = m.run(FakeModule(params(root, **kw)))
         assert not set(result) & {'path', 'dest', 'skipped', 'uid', 'gid', 'size'}, sorted(result)
+
+
+@pytest.mark.parametrize('kind', ['fifo', 'directory'])
+def test_special_file_at_a_target_path_is_one_sentence(root, kind, monkeypatch, capsys):
+    # issue 11 item 21: through main(), as Ansible runs it: one sentence, no traceback
+    (root / 'docker').mkdir()
+    target = root / 'docker' / 'web.json'
+    os.mkfifo(str(target)) if kind == 'fifo' else target.mkdir()
+    args = dict(params(root), _ansible_check_mode=False)
+    args = dict((k, v) for k, v in args.items() if v is not None)
+    monkeypatch.setattr('sys.argv', ['seccomp_profile', json.dumps({'ANSIBLE_MODULE_ARGS': args})])
+    from ansible.module_utils import basic
+    monkeypatch.setattr(basic, '_ANSIBLE_ARGS', None)
+    with pytest.raises(SystemExit):
+        m.main()
+    out = json.loads(capsys.readouterr().out)
+    assert out['failed'] and out['msg'].startswith("seccomp profile 'web': ") and 'not a regular file' in out['msg']
+    assert 'Traceback' not in out['msg'] and '\n' not in out['msg']
