@@ -170,7 +170,8 @@ def sanitised(previous, warn=None):
                                                                                      shape.__name__))
             continue
         out[key] = value
-    out['profiles'] = [p for p in out.get('profiles') or [] if isinstance(p, dict)]
+    out['profiles'] = [p for p in out.get('profiles') or []
+                       if isinstance(p, dict) and isinstance(p.get('kind'), str) and isinstance(p.get('name'), str)]
     return out
 
 
@@ -335,6 +336,11 @@ def run(module):
     if before is not None and not previous and before.strip():
         module.warn('the previous record %s is not a JSON object; it is replaced (its copy is kept in %s)'
                     % (path, params['backup_dir']))
+    problem = fileio.json_problem(previous, 'record')
+    if problem:
+        module.warn('the previous record %s cannot be written back as JSON (%s); it is replaced (its copy is kept '
+                    'in %s)' % (path, problem, params['backup_dir']))
+        previous = {}
     record, fresh = build(params, previous, module.warn)
     if fresh:
         try:

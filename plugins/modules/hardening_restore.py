@@ -444,8 +444,12 @@ def run(module):
             return dict(changed=False, undo=[], restored=[], refused=[], docker_restart_needed=False,
                         msg='no record at %s: this host was never hardened, nothing to roll back' % params['record'])
     else:
-        items = undo.from_results(params.get('seccomp'), params.get('apparmor'), params.get('docker'),
-                                  params.get('kubelet'))
+        try:
+            items = undo.from_results(params.get('seccomp'), params.get('apparmor'), params.get('docker'),
+                                      params.get('kubelet'))
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            raise RestoreError('seccomp, apparmor, docker, kubelet: these must be the results of the run\'s '
+                               'confine.hardening tasks, and one is not (%s); nothing was changed' % exc)
     steps, problems, refused = plan(items, params)
     if problems:
         raise RestoreError('cannot restore, nothing was changed: %s' % '; '.join(problems))

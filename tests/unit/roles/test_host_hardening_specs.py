@@ -33,3 +33,29 @@ def test_recorded_collection_version_is_galaxy_yml_version():
     with open(os.path.join(ROLE, '..', '..', 'galaxy.yml')) as fh:
         galaxy = yaml.safe_load(fh)
     assert load('vars', 'main.yml')['_host_hardening_collection_version'] == galaxy['version']
+
+
+# issue 11 item 13: the lock is held across the whole role run and given back whatever happens
+def test_the_role_run_and_the_rollback_hold_the_lock_and_give_it_back_in_always():
+    for tasks in ('main.yml', 'rollback.yml'):
+        (outer,) = load('tasks', tasks)
+        assert outer['block'][0]['ansible.builtin.import_tasks'] == 'lock.yml', tasks
+        assert [t['ansible.builtin.import_tasks'] for t in outer['always']] == ['unlock.yml'], tasks
+    (name_run, take) = load('tasks', 'lock.yml')
+    assert take['confine.hardening.hardening_lock']['timeout'] == '{{ host_hardening_lock_timeout }}'
+    assert name_run['when'] == '_host_hardening_run_id is not defined'
+    (give,) = load('tasks', 'unlock.yml')
+    assert give['confine.hardening.hardening_lock']['state'] == 'released'
+    assert give['when'] == '_host_hardening_lock.acquired | default(false)'
+
+
+# issue 11 item 8: the restore and the rollback are told every directory the role writes
+def test_the_restore_and_the_rollback_are_told_the_role_directories():
+    (outer,) = load('tasks', 'rollback.yml')
+    rollback = outer['block'][1]['confine.hardening.hardening_restore']
+    rescue = load('tasks', 'restore.yml')[1]['confine.hardening.hardening_restore']
+    for args in (rollback, rescue):
+        assert args['seccomp_dirs'] == '{{ __host_hardening_seccomp_dirs }}'
+        assert args['apparmor_dir'] == '{{ host_hardening_apparmor_dir }}'
+        assert args['state_dir'] == '{{ host_hardening_state_dir }}'
+        assert args['kubelet_config'] == '{{ host_hardening_kubelet_config }}'

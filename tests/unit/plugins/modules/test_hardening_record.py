@@ -209,3 +209,15 @@ def test_check_mode_writes_nothing(tmp_path):
     result = m.run(FakeModule(full_params(tmp_path, seccomp=seccomp), check_mode=True))
     assert result['changed'] and sorted(os.listdir(str(tmp_path))) == listing
     assert (tmp_path / 'facts.d' / 'confine_hardening.fact').read_text() == '{}'
+
+
+# issue 11 item 21
+def test_a_previous_record_with_nan_or_odd_profiles_is_replaced_not_a_traceback(tmp_path):
+    path = tmp_path / 'facts.d' / 'confine_hardening.fact'
+    path.parent.mkdir()
+    path.write_text('{"profiles": [{"kind": "seccomp", "name": ["x"]}, {"kind": "seccomp", "name": "web", '
+                    '"installed_at": NaN}], "stage": "enforce"}')
+    mod = FakeModule(full_params(tmp_path))
+    result = m.run(mod)
+    assert result['changed'] and 'cannot be written back as JSON (record.profiles[1].installed_at is nan' in mod.warnings[0]
+    json.loads(path.read_text())

@@ -424,3 +424,22 @@ def test_a_malformed_record_is_one_sentence_or_a_refusal(tmp_path, text):
     else:
         assert result['refused'] and not result['changed']
         json.dumps(result, allow_nan=False).encode('utf-8')
+
+
+@pytest.mark.parametrize('params', [
+    {'seccomp': [{'changed': True, 'backup_files': [5], 'replaced': ['/x']}]},
+    {'seccomp': [{'changed': True, 'created': 'abc'}]},
+    {'apparmor': [{'changed': True, 'existed': 'x', 'profile_file': ['a']}]},
+    {'docker': {'changed': True, 'path': 7}},
+    {'kubelet': {'changed': True, 'path': '/etc/passwd', 'backup': '/etc/shadow'}},
+])
+# issue 11 item 21: results of the wrong shape are one sentence or refused items, never a traceback
+def test_results_of_the_wrong_shape_are_one_sentence_or_refused(tmp_path, params):
+    before = snapshot(tmp_path)
+    try:
+        result = restore(None, **params)
+    except m.RestoreError as exc:
+        assert '\n' not in str(exc) and str(exc).endswith('nothing was changed')
+    else:
+        assert result['refused'] and not result['changed']
+    assert snapshot(tmp_path) == before
