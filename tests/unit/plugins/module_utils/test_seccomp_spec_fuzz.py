@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import atexit
 import hashlib
 import json
 import os
@@ -213,6 +214,7 @@ def record_paths(root):
 
 
 ROOT = tempfile.mkdtemp(prefix='seccomp-fuzz-')
+atexit.register(shutil.rmtree, ROOT, True)
 RECORDS = st.one_of(
     JSON,
     st.fixed_dictionaries({'name': st.one_of(st.just('web'), HOSTILE),
