@@ -92,6 +92,8 @@ class SpecError(ValueError):
 
 GLOB_CHARS = '\\*?[]{}^@'
 MAX_TOKEN = 4096
+# Invisible characters that reorder how text is shown (a spec would read differently in review).
+BIDI_CONTROLS = u'\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069'
 SAFE_TOKEN_RE = re.compile(r'^[A-Za-z0-9_./*?\[\]{}^@,-]+$')
 VARIABLE_RE = re.compile(r'@\{[A-Za-z_][A-Za-z0-9_]*\}')
 
@@ -116,6 +118,9 @@ def _text_problem(value):
     for char in value:
         if ord(char) < 0x20 or 0x7f <= ord(char) < 0xa0:
             return '%r contains the control character %r, which a profile cannot express' % (value, char)
+        if char in BIDI_CONTROLS:
+            return ('%r contains the invisible bidirectional control %r, which makes the text read differently '
+                    'from what it is' % (value, char))
     return None
 
 
@@ -123,7 +128,8 @@ def _glob_problem(value):
     """Why ``value`` is not a well-formed AppArmor glob of this collection, or None.
 
     The parser fails to compile (or reads differently) an unbalanced brace or bracket, an
-    empty ``[]``, ``[^]`` or ``{}``, and a ``-`` at the edge of a class; a backslash escapes
+    empty ``[]`` or ``[^]``, a ``{...}`` group without a comma of its own (``{a}``, ``{}``,
+    ``{a{b,c}}``), and a ``-`` at the edge of a class; a backslash escapes
     only a glob character; ``@{`` starts a variable ``@{NAME}``."""
     depth, bracket, members, alternatives, i = 0, False, [], [], 0
     while i < len(value):
@@ -136,8 +142,6 @@ def _glob_problem(value):
                 return ('%r has a backslash before %r (a backslash may only escape one of %s)'
                         % (value, value[i + 1], ' '.join(GLOB_CHARS)))
             members.append('\\' + value[i + 1])
-            if alternatives:
-                alternatives[-1] = True
             i += 2
             continue
         if char == '@' and value[i + 1:i + 2] == '{':
@@ -146,8 +150,6 @@ def _glob_problem(value):
                 return ('%r has "@{" that does not start a variable such as @{HOME} (write \\@ for a literal @)'
                         % (value,))
             members.append(match.group(0))
-            if alternatives:
-                alternatives[-1] = True
             i = match.end()
             continue
         if bracket:
@@ -167,16 +169,15 @@ def _glob_problem(value):
             return '%r has a "]" without its "[" (write \\] for a literal bracket)' % (value,)
         elif char == '{':
             depth += 1
-            if alternatives:
-                alternatives[-1] = True
             alternatives.append(False)
         elif char == '}':
             depth -= 1
             if depth < 0:
                 return '%r has a "}" without its "{" (write \\} for a literal brace)' % (value,)
             if not alternatives.pop():
-                return '%r has an empty {} group' % (value,)
-        if alternatives and char not in '{}':
+                return ('%r has a {...} group without a "," of its own (a group lists alternatives, {a,b}; '
+                        'the parser cannot compile {a} or {})' % (value,))
+        elif char == ',' and alternatives:
             alternatives[-1] = True
         i += 1
     if bracket:
@@ -445,6 +446,9 @@ def _path(field, value):
 
 def _peer(field, value):
     """The token of a profile-name glob (signal and ptrace peers, exec targets)."""
+    if isinstance(value, str) and value.startswith(':'):
+        raise SpecError(field, '%r starts with ":", which names a policy namespace (:NS:NAME); this collection '
+                               'manages profiles of the root namespace only' % (value,))
     return quote(field, value, path=False)
 
 

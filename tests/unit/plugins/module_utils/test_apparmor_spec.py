@@ -407,7 +407,8 @@ def test_literal_path_escapes_every_glob_character(path, glob, tmp_path):
     assert '[^' not in regex and '*' not in regex.replace('\\*', '') and '{' not in regex.replace('\\{', '')
 
 
-@pytest.mark.parametrize('path', ['relative', '', '/a\nb', '/a\x00', '/a\x7f', '/' + 'x' * 5000, '/a\ud800', 5])
+@pytest.mark.parametrize('path', ['relative', '', '/a\nb', '/a\x00', '/a\x7f', '/' + 'x' * 5000, '/a\ud800', 5,
+                                  '/srv/\u202eexe.txt'])
 def test_literal_path_refuses_what_no_profile_can_hold(path):
     with pytest.raises(a.SpecError) as err:
         a.literal_path(path)
@@ -426,3 +427,28 @@ def test_owner_and_source_are_one_bounded_comment_line(field):
     assert str(err.value).startswith(field + ': ') and 'control character' in str(err.value)
     text = a.render({'name': 'p'}, **{field: 'team a\n/** rwlk,\n'})
     assert '\n# %s: team a /** rwlk,\n' % field in text and '\n/** rwlk,' not in text
+
+
+@pytest.mark.parametrize('path,words', [
+    ('/srv/{a}', 'without a ","'), ('/srv/{a{b,c}}', 'without a ","'), ('/srv/{}', 'without a ","'),
+    ('/srv/\\@{HOME}', 'without a ","'), ('/srv/[]', 'empty [] class'), ('/srv/[^]', 'empty [] class'),
+    ('/srv/[a-]', 'edge of a [...] class'), ('/srv/a]', 'without its "["'),
+])
+def test_globs_the_parser_cannot_compile_are_refused_naming_the_field(path, words, tmp_path):
+    # measured: apparmor_parser 3.0.8 fails on each of these ("Invalid number of items between {}", ...)
+    with pytest.raises(a.SpecError) as err:
+        a.render({'name': 'g', 'files': [{'path': path, 'perms': 'r'}]})
+    assert str(err.value).startswith('files[0].path: ') and words in str(err.value)
+    text = a.render({'name': 'g', 'files': [{'path': '/srv/{a,{b,c}}/[^/]*', 'perms': 'r'}], 'local': False})
+    assert parser_reading(text, tmp_path)['rc'] == 0
+
+
+@pytest.mark.parametrize('field,rule', [
+    ('exec[0].target', {'exec': [{'path': '/bin/x', 'mode': 'Px', 'target': ':ns:other'}]}),
+    ('signal[0].peer', {'signal': [{'peer': '::'}]}),
+])
+def test_a_peer_or_target_in_another_namespace_is_refused(field, rule):
+    # measured: "Px -> :ns:x" is the profile x of the namespace ns, not a profile named ":ns:x"
+    with pytest.raises(a.SpecError) as err:
+        a.render(dict({'name': 'n'}, **rule))
+    assert str(err.value).startswith(field + ': ') and 'namespace' in str(err.value)

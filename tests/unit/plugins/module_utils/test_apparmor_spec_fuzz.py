@@ -84,7 +84,8 @@ def undeclared(reading):
 
 
 def base_spec(mode):
-    return {'name': 'fz', 'mode': mode, 'local': False, 'files': [{'path': SENTINEL, 'perms': 'w'}]}
+    return {'name': 'fz', 'mode': mode, 'local': False, 'flags': ['attach_disconnected'],
+            'files': [{'path': SENTINEL, 'perms': 'w'}]}
 
 
 def check(spec, field, tmp_path, meaning, owner=None, source=None):
@@ -104,6 +105,7 @@ def check(spec, field, tmp_path, meaning, owner=None, source=None):
     event('parsed')
     assert reading['rc'] == 0, (text, reading['err'])
     assert (reading['name'], reading['mode']) == (spec['name'], spec['mode']), text
+    assert path_flags(reading) == PATH_ATTACH, text        # the flags were not swallowed
     assert ('wa:wa', SENTINEL) in reading['entries'], text
     assert meaning(reading, text), (text, reading)
 
@@ -118,11 +120,10 @@ def test_fuzz_name(value, mode, tmp_path):
 @SETTINGS
 @given(value=VALUES, mode=MODES)
 def test_fuzz_attach(value, mode, tmp_path):
-    spec = dict(base_spec(mode), attach=value, flags=['attach_disconnected'])
-    # the attachment is the first glob the parser compiles
-    # and attach_disconnected is still in the binary policy's path_flags (issue 11 item 1)
-    check(spec, 'attach', tmp_path, lambda r, t: r['aare'][0].startswith(normal_path(value) + '   ->   ')
-          and path_flags(r) == PATH_ATTACH)
+    spec = dict(base_spec(mode), attach=value)
+    # the attachment is the first glob the parser compiles; check() also finds attach_disconnected
+    # in the binary policy's path_flags and the mode intact (issue 11 item 1)
+    check(spec, 'attach', tmp_path, lambda r, t: r['aare'][0].startswith(normal_path(value) + '   ->   '))
 
 
 @SETTINGS
@@ -307,7 +308,7 @@ def test_fuzz_extra_rules(value, mode, tmp_path):
         match = re.search(r'at line (\d+)', reading['err'])
         assert match and int(match.group(1)) == index, (text, reading['err'])
         return
-    assert (reading['name'], reading['mode']) == ('fz', mode)
+    assert (reading['name'], reading['mode']) == ('fz', mode) and path_flags(reading) == PATH_ATTACH
     assert ('r:r', '/zz-after') in reading['entries'] and ('wa:wa', SENTINEL) in reading['entries']
 
 
@@ -328,7 +329,7 @@ def test_fuzz_owner_and_source(value, field, mode, tmp_path):
     assert all(line.startswith('# %s: ' % field) for line in extra)
     reading = parser_reading(text, tmp_path)
     assert reading['rc'] == 0, reading['err']
-    assert (reading['name'], reading['mode']) == ('fz', mode)
+    assert (reading['name'], reading['mode']) == ('fz', mode) and path_flags(reading) == PATH_ATTACH
     assert reading['entries'] == [('wa:wa', SENTINEL)]
 
 
