@@ -249,6 +249,9 @@ def _backup_problem(item, kind, allowed):
         ok = fileio.original_of(backup) == path and base != os.path.basename(path)
     elif kind == 'apparmor':
         ok = fileio.original_of(base) == item['name'] and base != item['name']
+    elif kind == 'docker':
+        # docker_daemon names its backups daemon.json.TIME whatever the file is called
+        ok = fileio.original_of(base) in ('daemon.json', os.path.basename(path)) and base != fileio.original_of(base)
     else:
         ok = fileio.original_of(base) == os.path.basename(path) and base != os.path.basename(path)
     if not ok:

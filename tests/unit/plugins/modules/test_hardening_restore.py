@@ -443,3 +443,25 @@ def test_results_of_the_wrong_shape_are_one_sentence_or_refused(tmp_path, params
     else:
         assert result['refused'] and not result['changed']
     assert snapshot(tmp_path) == before
+
+
+# issue 11 items 8 and 11: docker_daemon's own backups, named uniquely, pass the restore's checks
+def test_daemon_json_changed_twice_in_one_second_rolls_back_run_by_run(tmp_path, monkeypatch):
+    from ansible_collections.confine.hardening.plugins.modules import docker_daemon as dd
+    monkeypatch.setattr(dd.fileio, 'backup_path', lambda p: p + '.2026-01-01@00:00:00.000000~')
+    daemon = tmp_path / 'custom-daemon.json'
+    daemon.write_text('{"v": 1}\n')
+    fact = tmp_path / 'facts.d' / 'confine_hardening.fact'
+    fact.parent.mkdir()
+    for v in (2, 3):
+        docker = dd.run(FakeModule(dict(path=str(daemon), settings={'v': v}, backup_dir=str(tmp_path / 'docker'))))
+        params = {'stage': 'enforce', 'collection_version': '0.2.0', 'seccomp': [], 'apparmor': [], 'runtime': {},
+                  'docker': docker}
+        rec, fresh = record_mod.build(params, record_mod.read_record(str(fact)))
+        record_mod.add_record_undo(rec, str(fact), record_mod.fileio.read_bytes(str(fact)),
+                                   str(tmp_path / 'record'), False)
+        fact.write_text(json.dumps(rec))
+    first = restore(None, record=str(fact), docker_daemon_json=str(daemon))
+    assert not first['refused'] and json.loads(daemon.read_text()) == {'v': 2}
+    second = restore(None, record=str(fact), docker_daemon_json=str(daemon))
+    assert not second['refused'] and json.loads(daemon.read_text()) == {'v': 1} and not fact.exists()
