@@ -223,6 +223,10 @@ def quote(field, value, literal=False, path=True):
     if problem is None:
         glob = literal_glob(value) if literal else value
         problem = None if literal else _glob_problem(value)
+        if problem is None and len(glob.encode('utf-8')) > MAX_TOKEN:
+            # so that what literal_path returns is always a spec path this module takes
+            problem = 'is %d bytes long once its glob characters are escaped; at most %d are allowed' % (
+                len(glob.encode('utf-8')), MAX_TOKEN)
         if problem is None and path and not (value.startswith('/') or
                                              (not literal and VARIABLE_RE.match(value))):
             problem = '%r is not an absolute path (it must start with / or a variable such as @{HOME})' % (value,)
@@ -235,7 +239,8 @@ def literal_path(path):
     """The spec glob that matches exactly the absolute path ``path`` and nothing else: every
     AppArmor glob character (``\\ * ? [ ] { } ^ @``) escaped with a backslash.  For
     suggestions made from observed file names.  SpecError (field ``path``) when ``path``
-    is not absolute, is empty or too long, or holds a control character."""
+    is not absolute, is empty or too long (escaped: more than MAX_TOKEN bytes), or holds a
+    control character.  What it returns is accepted by ``quote`` as a path glob."""
     quote('path', path, literal=True)
     return literal_glob(path)
 
@@ -679,6 +684,8 @@ def comment_text(field, value):
     """``value`` (owner, source) as the text of one comment line: runs of white space
     (newlines too) become one space; other control characters and more than
     MAX_COMMENT characters are refused with a SpecError naming ``field``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)      # owner: 1234 in YAML
     if not isinstance(value, str):
         raise SpecError(field, 'must be a string, not %s' % type(value).__name__)
     text = ' '.join(value.split())

@@ -408,7 +408,7 @@ def test_literal_path_escapes_every_glob_character(path, glob, tmp_path):
 
 
 @pytest.mark.parametrize('path', ['relative', '', '/a\nb', '/a\x00', '/a\x7f', '/' + 'x' * 5000, '/a\ud800', 5,
-                                  '/srv/\u202eexe.txt'])
+                                  '/srv/\u202eexe.txt', '/' + '*' * 2048])
 def test_literal_path_refuses_what_no_profile_can_hold(path):
     with pytest.raises(a.SpecError) as err:
         a.literal_path(path)
@@ -452,3 +452,13 @@ def test_a_peer_or_target_in_another_namespace_is_refused(field, rule):
     with pytest.raises(a.SpecError) as err:
         a.render(dict({'name': 'n'}, **rule))
     assert str(err.value).startswith(field + ': ') and 'namespace' in str(err.value)
+
+
+def test_literal_path_output_is_always_a_spec_path_the_module_takes():
+    # what a suggestion holds must be mergeable: the limit applies after escaping
+    for path in ('/' + '*' * 2047, '/' + 'a' * 4095, '/srv/é' * 600):
+        try:
+            glob = a.literal_path(path)
+        except a.SpecError:
+            continue
+        a.quote('files[0].path', glob)

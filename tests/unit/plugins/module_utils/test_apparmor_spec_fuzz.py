@@ -355,3 +355,21 @@ def test_fuzz_any_value_of_any_key_is_rendered_or_refused_naming_it(key, value, 
     except a.SpecError as err:
         assert str(err).startswith(err.field + ': ')
         assert err.field.split('[')[0].split('.')[0] in (key, 'owner', 'attach'), str(err)
+
+
+@SETTINGS
+@given(value=VALUES, mode=MODES)
+def test_fuzz_literal_path(value, mode, tmp_path):
+    # issue 11 item 4: literal_path (used for observed names) returns a glob that the module takes
+    # and that the parser reads with every glob character escaped
+    try:
+        glob = a.literal_path(value)
+    except a.SpecError as err:
+        assert str(err).startswith('path: '), str(err)
+        event('refused')
+        return
+    assert a.literal_glob(value) == glob
+    a.quote('files[0].path', glob)      # never refused
+    spec = base_spec(mode)
+    spec['files'] = [{'path': glob, 'perms': 'r'}] + spec['files']
+    check(spec, 'files[0].path', tmp_path, lambda r, t: ('r:r', glob) in r['entries'])
