@@ -189,7 +189,8 @@ def _glob_problem(value):
 
 def _token(glob):
     """The profile token the parser reads back as exactly ``glob``."""
-    if SAFE_TOKEN_RE.match(glob) and _commas_in_braces(glob):
+    # unquoted, a comma continues a token only when a token character follows it
+    if SAFE_TOKEN_RE.match(glob) and ',,' not in glob and _commas_in_braces(glob):
         return glob
     body = glob.replace('"', '\\"')
     if body.endswith('\\'):

@@ -462,3 +462,11 @@ def test_literal_path_output_is_always_a_spec_path_the_module_takes():
         except a.SpecError:
             continue
         a.quote('files[0].path', glob)
+
+
+def test_an_empty_alternative_is_quoted_so_the_token_does_not_end_at_the_comma(tmp_path):
+    # measured: unquoted, /a{b,,c} ends at ",," (a comma continues a token only before a token character)
+    text = a.render({'name': 'e', 'files': [{'path': '/a{b,,c}', 'perms': 'r'}], 'local': False})
+    assert '  "/a{b,,c}" r,\n' in text
+    reading = parser_reading(text, tmp_path)
+    assert reading['rc'] == 0 and ('r:r', '/a{b,,c}') in reading['entries']

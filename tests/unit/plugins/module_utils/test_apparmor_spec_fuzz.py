@@ -50,7 +50,7 @@ HOSTILE = st.one_of(
 # would read differently if they were copied in unquoted: most of them must be accepted.
 SOFT_FRAGMENTS = [
     ' ', '  ', '"', '\\"', ',', '#', '^', '->', ' -> ', '(', ')', '=', '!', '<', '>', "'", '+', ':', ';', 'é', '☃',
-    '\U0001f600', '\\\\', '\\*', '\\{', '\\}', '\\[', '\\]', '\\^', '\\@', '\\?', '{a,b}', '{,x}', '{a,{b,c}}',
+    '\U0001f600', '\\\\', '\\*', '\\{', '\\}', '\\[', '\\]', '\\^', '\\@', '\\?', '{a,b}', '{,x}', '{a,,b}', '{a,{b,c}}',
     '[a-z]', '[^/]', '[{]', '@{PROC}', '..', '.', '/', '//', '*', '**', '?', 'a', 'Z', '0', 'x5c', 'flags=(complain)',
     ' r,', ' {', '}', 'deny ', ' peer=x', 'include <abstractions/base>',
 ]
