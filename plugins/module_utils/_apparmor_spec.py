@@ -200,9 +200,18 @@ def _token(glob):
 
 
 def _commas_in_braces(value):
-    depth = 0
+    """Every comma of ``value`` separates alternatives of a {...} group (not inside a [...]
+    class, where it is a character and could end an unquoted token)."""
+    depth, bracket = 0, False
     for char in value:
-        if char == '{':
+        if bracket:
+            if char == ']':
+                bracket = False
+            elif char == ',':
+                return False
+        elif char == '[':
+            bracket = True
+        elif char == '{':
             depth += 1
         elif char == '}':
             depth -= 1

@@ -464,9 +464,11 @@ def test_literal_path_output_is_always_a_spec_path_the_module_takes():
         a.quote('files[0].path', glob)
 
 
-def test_an_empty_alternative_is_quoted_so_the_token_does_not_end_at_the_comma(tmp_path):
-    # measured: unquoted, /a{b,,c} ends at ",," (a comma continues a token only before a token character)
-    text = a.render({'name': 'e', 'files': [{'path': '/a{b,,c}', 'perms': 'r'}], 'local': False})
-    assert '  "/a{b,,c}" r,\n' in text
+@pytest.mark.parametrize('path', ['/a{b,,c}', '/a[{],', '/a{x,[,]}', '/a[,]b'])
+def test_a_comma_that_could_end_the_token_is_quoted(path, tmp_path):
+    # measured: unquoted, /a{b,,c} ends at ",," and peer=[{], at its last comma (a comma
+    # continues a token only before a token character); found by the fuzz test
+    text = a.render({'name': 'e', 'files': [{'path': path, 'perms': 'r'}], 'local': False})
+    assert '  "%s" r,\n' % path in text
     reading = parser_reading(text, tmp_path)
-    assert reading['rc'] == 0 and ('r:r', '/a{b,,c}') in reading['entries']
+    assert reading['rc'] == 0 and ('r:r', path) in reading['entries']
