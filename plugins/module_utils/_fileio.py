@@ -115,9 +115,11 @@ def within(path, roots):
         return False
     real_parent = _real(parent)
     for root in roots:
-        if not root:
+        if not root or not isinstance(root, str) or not root.startswith('/'):
             continue
         real_root = _real(root)
+        if real_root == '/':
+            continue        # the whole file system is no directory a module manages
         if real_parent == real_root or real_parent.startswith(real_root.rstrip('/') + '/'):
             return True
     return False

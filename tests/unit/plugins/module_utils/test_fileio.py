@@ -112,6 +112,7 @@ def test_within_and_guard(tmp_path):
     for bad in (str(root), str(root / '..' / 'x'), str(root / 'link' / 'passwd'), 'relative', '/etc/passwd',
                 str(root / 'a\x00b'), str(tmp_path / 'rootx' / 'a')):
         assert not fileio.within(bad, [str(root)]), bad
+    assert not fileio.within('/etc/passwd', ['/', '/etc/..', '', 'etc'])     # no root covers the whole system
     with pytest.raises(fileio.UnsafePath) as exc:
         fileio.guard('/etc/passwd', [str(root)], 'files[0]')
     assert str(exc.value).startswith("files[0]: '/etc/passwd' is outside")

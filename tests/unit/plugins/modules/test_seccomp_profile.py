@@ -187,14 +187,20 @@ def test_record_listing_a_file_outside_the_managed_dirs_never_deletes_it(root, s
     assert any('is not a file this module installs' in w for w in mod.warnings), mod.warnings
 
 
-@pytest.mark.parametrize('files', [['/etc/passwd'], 'x', 5, None, {'a': 1}, {'/etc/passwd': None}])
-def test_record_of_another_shape_is_ignored_with_a_warning(root, files):
+PRECIOUS = '@PRECIOUS@'     # a file outside the managed dirs (never a real system file: a regression would delete it)
+
+
+@pytest.mark.parametrize('files', [[PRECIOUS], 'x', 5, None, {'a': 1}, {PRECIOUS: None}])
+def test_record_of_another_shape_is_ignored_with_a_warning(root, tmp_path_factory, files):
     # issue 11 item 7 and item 21 ("a record whose files is a list")
+    precious = tmp_path_factory.mktemp('elsewhere') / 'precious'
+    precious.write_text('not yours')
+    files = json.loads(json.dumps(files).replace(PRECIOUS, str(precious)))
     write_record(root, files)
     mod = FakeModule(params(root))
     result = m.run(mod)
     assert result['changed'] and (root / 'docker/web.json').exists()
-    assert os.path.exists('/etc/passwd')
+    assert precious.read_text() == 'not yours'
     m.run(FakeModule(params(root, state='absent')))
     assert not (root / 'docker/web.json').exists()
 
