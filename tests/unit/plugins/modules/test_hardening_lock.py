@@ -134,7 +134,7 @@ def test_check_mode_looks_at_the_lock_but_writes_nothing(tmp_path):
 
 def test_a_symlink_or_fifo_as_the_lease_is_refused_in_one_sentence(tmp_path):
     (tmp_path / 'state').mkdir()
-    os.symlink('/etc/passwd', str(tmp_path / 'state' / 'lock.json'))
+    os.symlink(str(tmp_path / 'elsewhere'), str(tmp_path / 'state' / 'lock.json'))
     with pytest.raises(m.LockError, match=r'lock.json is a symlink, which this module never makes'):
         lock(tmp_path)
     os.unlink(str(tmp_path / 'state' / 'lock.json'))

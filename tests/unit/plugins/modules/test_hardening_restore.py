@@ -431,7 +431,7 @@ def test_a_malformed_record_is_one_sentence_or_a_refusal(tmp_path, text):
     {'seccomp': [{'changed': True, 'created': 'abc'}]},
     {'apparmor': [{'changed': True, 'existed': 'x', 'profile_file': ['a']}]},
     {'docker': {'changed': True, 'path': 7}},
-    {'kubelet': {'changed': True, 'path': '/etc/passwd', 'backup': '/etc/shadow'}},
+    {'kubelet': {'changed': True, 'path': '/nonexistent-confine-test/passwd', 'backup': '/nonexistent-confine-test/shadow'}},
 ])
 # issue 11 item 21: results of the wrong shape are one sentence or refused items, never a traceback
 def test_results_of_the_wrong_shape_are_one_sentence_or_refused(tmp_path, params):
