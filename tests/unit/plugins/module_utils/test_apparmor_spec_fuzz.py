@@ -26,7 +26,7 @@ from test_apparmor_spec import PARSER, PATH_ATTACH, parser_reading, path_flags  
 pytestmark = pytest.mark.skipif(not shutil.which(PARSER) and not os.path.exists(PARSER),
                                 reason='apparmor_parser is not installed')
 
-EXAMPLES = 150
+EXAMPLES = 200
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 POLICY_DIR = '/etc/apparmor.d'
