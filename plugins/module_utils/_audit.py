@@ -341,8 +341,8 @@ def suggestions(events, unsuggested=None):
                 else:
                     spec['files'].append(rule)
                 made = True
-        if not made and isinstance(unsuggested, list) and (event.get('capname') or event.get('family') or
-                                                            event.get('name')):
+        named = event.get('capname') or event.get('family') or event.get('name')
+        if not made and named and isinstance(unsuggested, list):
             unsuggested.append(event)
     out = {'apparmor': apparmor}
     if syscalls:

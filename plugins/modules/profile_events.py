@@ -319,10 +319,10 @@ def run(module, now=None):
     unsuggested = []
     suggestions = audit.suggestions(events, unsuggested)
     if unsuggested:
+        first = unsuggested[0]
         module.warn('%d events get no suggestion: the name, capability or network family they log cannot be '
                     'written as a rule (for example %s); write such rules by hand, if at all'
-                    % (len(unsuggested), sources.shown(unsuggested[0].get('name') or unsuggested[0].get('capname')
-                                                         or unsuggested[0].get('family'))))
+                    % (len(unsuggested), sources.shown(first.get('name') or first.get('capname') or first.get('family'))))
     counts = sources.count_events(events)
     truncated = max(0, len(events) - params['max_events'])
     if truncated:

@@ -232,7 +232,11 @@ def run(module, now=None):
             found = sources.collect(p['source'], since=since,
                                     profiles=[s.get('name') for s in p['apparmor_profiles']],
                                     log_path=p['log_path'], run_command=module.run_command)
-        except sources.SourceError as exc:
+        except (sources.SourceError, IOError, OSError) as exc:
+            if not isinstance(exc, sources.SourceError):
+                exc = '%s: reading %s failed (%s)' % ('log_path' if p['log_path'] else 'source',
+                                                      getattr(exc, 'filename', None) or p['log_path'] or p['source'],
+                                                      getattr(exc, 'strerror', None) or exc)
             if p['stage'] == 'auto' and recorded == 'observe':
                 raise GateError('source: %s; without the audit records the gate cannot promote' % exc)
             module.warn('the run report has no events: %s' % exc)

@@ -36,8 +36,8 @@ VALID = [
     '5,550,237901602,-;audit: type=1326 audit(1795479254.532:176): pid=1 comm="x" exe="/x" sig=0 arch=c000003e '
     'syscall=39 compat=0 ip=0x0 code=0x7ffc0000',
 ]
-SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow,
-                                                                          HealthCheck.function_scoped_fixture])
+SETTINGS = dict(deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 def _kernel_field(name):

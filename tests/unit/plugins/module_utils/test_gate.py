@@ -111,10 +111,10 @@ def test_decision():
     assert gate.decide('enforce', 0.0, 1.0, day, bad, [], [])[:2] == ('enforce', False)
 
 
-
 # ---------------------------------------------------------------------------
 # issue 11 item 4: the gate treats a suggestion as explaining only the event it came from
 # ---------------------------------------------------------------------------
+
 
 def _event(name, mask='rw', profile='web'):
     line = ('type=AVC msg=audit(1795468675.652:300): apparmor="ALLOWED" operation="open" profile="%s" '

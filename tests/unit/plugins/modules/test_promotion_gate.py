@@ -201,3 +201,14 @@ def test_huge_or_negative_numbers_are_one_sentence(host, kw, words):
     with pytest.raises(m.GateError) as err:
         m.run(FakeModule(params(host, **kw)), now=T0)
     assert str(err.value).startswith(words)
+
+
+def test_a_log_path_that_is_a_fifo_is_refused_at_once(host, tmp_path):
+    # issue 11 item 17: the gate reads the log as profile_events does
+    fifo = tmp_path / 'log.fifo'
+    os.mkfifo(str(fifo))
+    write_record(host)
+    with pytest.raises(m.GateError) as err:
+        m.run(FakeModule(params(host, log_path=str(fifo))), now=T0 + 7200)
+    assert str(err.value) == ('source: log_path: %s cannot be read (it is a FIFO, not a regular file); without the '
+                              'audit records the gate cannot promote' % fifo)
