@@ -210,11 +210,11 @@ def process_running(name):
         if not entry.isdigit():
             continue
         try:
-            with open(os.path.join(PROC, entry, 'comm'), 'rb') as fh:
-                if fh.read().strip() == name.encode():
-                    return True
+            comm = fileio.read_bytes(os.path.join(PROC, entry, 'comm'), limit=4096)
         except (IOError, OSError):
             continue
+        if comm is not None and comm.strip() == name.encode():
+            return True
     return False
 
 
