@@ -600,8 +600,9 @@ def _mount_rules(spec, mode):
                 raise SpecError(field + '.options', 'must not be empty (leave it out to allow any options)')
             for j, opt in enumerate(opts):
                 if opt not in MOUNT_OPTIONS:
-                    raise SpecError('%s.options[%d]' % (field, j), '%r is not a mount option apparmor_parser knows '
-                                                                 '(expected one of %s)' % (opt, ', '.join(MOUNT_OPTIONS)))
+                    raise SpecError('%s.options[%d]' % (field, j),
+                                    '%r is not a mount option apparmor_parser knows (expected one of %s)'
+                                    % (opt, ', '.join(MOUNT_OPTIONS)))
             text += ' options=(%s)' % ','.join(opts)
         if rule.get('source') is not None:
             text += ' %s' % _path(field + '.source', rule['source'])

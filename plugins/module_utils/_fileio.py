@@ -335,7 +335,7 @@ class FileSet(object):
                         write_atomic(path, previous, mode if mode is not None else self.mode)
                 except (IOError, OSError) as undo_exc:
                     failed.append((path, str(undo_exc)))
-            kept = set(p for p, _ in failed)
+            kept = set(item[0] for item in failed)
             for dest in backups:
                 # a backup whose original could not be put back is all that is left of it
                 if original_of(dest) in kept:

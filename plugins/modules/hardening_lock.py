@@ -125,6 +125,7 @@ msg:
 import datetime
 import errno
 import json
+import math
 import os
 import tempfile
 import time
@@ -164,7 +165,7 @@ def read_lease(path):
 
 def lease_age(path, lease, now):
     since = lease.get('since_epoch') if lease else None
-    if isinstance(since, (int, float)) and not isinstance(since, bool) and since == since:
+    if isinstance(since, (int, float)) and not isinstance(since, bool) and not math.isnan(since):
         return now - since
     try:
         return now - os.stat(path).st_mtime

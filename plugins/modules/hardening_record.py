@@ -166,8 +166,8 @@ def sanitised(previous, warn=None):
         shape = RECORD_SHAPES.get(key)
         if shape is not None and not isinstance(value, shape):
             if warn:
-                warn('the previous record\'s %s is a %s, not a %s; it was dropped' % (key, type(value).__name__,
-                                                                                     shape.__name__))
+                warn('the previous record\'s %s is a %s, not a %s; it was dropped'
+                     % (key, type(value).__name__, shape.__name__))
             continue
         out[key] = value
     out['profiles'] = [p for p in out.get('profiles') or []

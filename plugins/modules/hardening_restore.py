@@ -205,7 +205,7 @@ def items_from_record(path):
     try:
         record = json.loads(data.decode('utf-8'))
     except (ValueError, RecursionError) as exc:
-        raise RestoreError('record: %s is not valid JSON (%s)' % (path, str(exc).split('\n')[0]))
+        raise RestoreError('record: %s is not valid JSON (%s)' % (path, str(exc).split('\n', maxsplit=1)[0]))
     items = record.get('undo') if isinstance(record, dict) else None
     if not isinstance(items, list):
         raise RestoreError('record: %s has no undo log (it was written before rollback support, or by hand)' % path)

@@ -45,9 +45,9 @@ def test_options_that_fail_the_argument_spec_get_no_content(args):
 
 
 def test_batch_items_are_merged_over_the_task_options_and_errors_name_the_item():
-    args = r.with_content({'mode': 'complain', 'profiles': [{'name': 'a'}, {'name': 'b', 'mode': 'enforce'},
-                                                           {'name': 'c', 'state': 'absent'}]},
-                          render, SpecError, argument_spec())
+    task = {'mode': 'complain', 'profiles': [{'name': 'a'}, {'name': 'b', 'mode': 'enforce'},
+                                             {'name': 'c', 'state': 'absent'}]}
+    args = r.with_content(task, render, SpecError, argument_spec())
     assert [p.get('content') for p in args['profiles']] == ['rendered a complain', 'rendered b enforce', None]
     with pytest.raises(SpecError) as err:
         r.with_content({'profiles': [{'name': 'a'}, {'name': 'b', 'preset': 'bad'}]}, render, SpecError)

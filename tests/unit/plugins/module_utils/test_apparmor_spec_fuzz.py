@@ -138,7 +138,7 @@ def test_fuzz_files_path(value, mode, deny, tmp_path):
 @given(value=VALUES, mode=MODES)
 def test_fuzz_exec_path(value, mode, tmp_path):
     spec = dict(base_spec(mode), exec=[{'path': value, 'mode': 'ix'}])
-    check(spec, 'exec[0].path', tmp_path, lambda r, t: expand(value) in [name for _, name in r['entries']])
+    check(spec, 'exec[0].path', tmp_path, lambda r, t: expand(value) in [entry[1] for entry in r['entries']])
 
 
 @SETTINGS

@@ -204,7 +204,7 @@ def test_json_problem_names_the_key(value, problem):
 
 def test_json_problem_walks_any_depth_without_recursion():
     deep = []
-    for _ in range(100000):
+    for _round in range(100000):
         deep = [deep]
     assert fileio.json_problem({'a': deep}, 'x').endswith('is nested more than 64 levels deep')
 

@@ -22,8 +22,9 @@ SURROGATES = st.sampled_from(['\ud800', '\udfff', 'a\udc00b'])
 TEXT = st.one_of(st.text(max_size=8), SURROGATES)
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 30, max_value=10 ** 30),
                     st.floats(allow_nan=True, allow_infinity=True), TEXT)
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                        st.dictionaries(TEXT, inner, max_size=3)), max_leaves=12)
+VALUES = st.recursive(SCALARS,
+                      lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)),
+                      max_leaves=12)
 
 
 def _deep(depth, kind):
@@ -33,8 +34,8 @@ def _deep(depth, kind):
 # daemon.json texts: JSON of generated values (NaN/Infinity/surrogates escaped by json.dumps),
 # deep nesting, duplicate keys, huge numbers, non-object roots, and raw bytes
 FILE_TEXTS = st.one_of(
-    VALUES.map(lambda v: json.dumps(v)),
-    st.dictionaries(TEXT, VALUES, max_size=4).map(lambda v: json.dumps(v)),
+    VALUES.map(json.dumps),
+    st.dictionaries(TEXT, VALUES, max_size=4).map(json.dumps),
     st.tuples(st.integers(1, 3000), st.sampled_from(['object', 'array'])).map(lambda t: _deep(*t)),
     st.tuples(TEXT, VALUES, VALUES).map(lambda t: '{%s: %s, %s: %s}' % (json.dumps(t[0]), json.dumps(t[1]),
                                                                         json.dumps(t[0]), json.dumps(t[2]))),

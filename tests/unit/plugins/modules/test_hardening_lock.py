@@ -61,7 +61,7 @@ def test_concurrent_runs_take_the_lock_one_after_another(tmp_path):
     for p in procs:
         p.join(30)
     assert all(p.exitcode == 0 for p in procs)
-    events = sorted((log.get(timeout=5) for _ in range(6)), key=lambda e: e[2])
+    events = sorted((log.get(timeout=5) for _n in range(6)), key=lambda e: e[2])
     # never two runs inside at once: the events alternate in, out, in, out, ...
     assert [e[0] for e in events] == ['in', 'out'] * 3
     assert [e[1] for e in events[0::2]] == [e[1] for e in events[1::2]]
@@ -70,7 +70,7 @@ def test_concurrent_runs_take_the_lock_one_after_another(tmp_path):
 
 # issue 11 item 13
 def test_a_second_run_waits_then_fails_naming_the_holder_and_the_file(tmp_path):
-    first, _ = lock(tmp_path)
+    first = lock(tmp_path)[0]
     assert first['acquired'] and first['changed'] is False
     started = time.time()
     with pytest.raises(m.LockError) as err:
@@ -83,10 +83,10 @@ def test_a_second_run_waits_then_fails_naming_the_holder_and_the_file(tmp_path):
 
 
 def test_the_same_run_takes_it_again_without_a_change_and_releases_it(tmp_path):
-    first, _ = lock(tmp_path)
-    again, _ = lock(tmp_path)
+    first = lock(tmp_path)[0]
+    again = lock(tmp_path)[0]
     assert again['acquired'] and again['changed'] is False and again['holder'] == first['holder']
-    released, _ = lock(tmp_path, state='released')
+    released = lock(tmp_path, state='released')[0]
     assert released['changed'] is False and not os.path.exists(first['lock_file'])
     assert lock(tmp_path, state='released')[0]['msg'].endswith('is not held')
 
@@ -122,7 +122,7 @@ def test_release_leaves_a_lease_of_another_run_alone(tmp_path):
 
 
 def test_check_mode_looks_at_the_lock_but_writes_nothing(tmp_path):
-    free, _ = lock(tmp_path, check_mode=True)
+    free = lock(tmp_path, check_mode=True)[0]
     assert not free['acquired'] and 'is free' in free['msg'] and not (tmp_path / 'state').exists()
     lock(tmp_path)
     with pytest.raises(m.LockError, match='is held by run run-a'):

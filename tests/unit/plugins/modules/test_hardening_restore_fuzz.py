@@ -29,8 +29,8 @@ DIRS = st.sampled_from(MANAGED + OUTSIDE + ('', 'apparmor.d/../outside', 'docker
 
 
 def paths(root):
-    return st.one_of(st.tuples(DIRS, BASES).map(lambda t: os.path.join(root, t[0], t[1]) if t[0] else
-                                                 os.path.join(root, t[1])),
+    return st.one_of(st.tuples(DIRS, BASES).map(lambda t: os.path.join(root, t[0], t[1]) if t[0]
+                                                else os.path.join(root, t[1])),
                      st.sampled_from(['relative', '', root]), st.integers(), st.none())
 
 
