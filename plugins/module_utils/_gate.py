@@ -92,25 +92,26 @@ def _class_char(char):
     return char if char in '-^' else re.escape(char)
 
 
-def aare_regex(glob):
-    """The Python regular expression of an AppArmor path glob, as apparmor_parser's
-    convert_aaregex_to_pcre builds it (``*`` and ``?`` never match ``/``; ``/*`` and ``/**``
-    as a whole path component need one character; a backslash makes the next character
-    literal; ``{a,b}`` alternatives; ``[...]`` classes).  Unreadable for what it refuses or
-    what the gate does not model."""
+ANY_BUT_SLASH = '[^/\\x00]'
+ANY = '[^\\x00]'
+MAX_NAME = 4096             # PATH_MAX: the kernel logs no longer name
+
+
+def aare_tokens(glob):
+    """The tokens of an AppArmor path glob as apparmor_parser's convert_aaregex_to_pcre reads
+    it: ('lit', char), ('class', python class), ('star', python class), ('open',), ('alt',),
+    ('close',).  ``*`` and ``?`` never match ``/``; ``/*`` and ``/**`` as a whole path
+    component need one character; a backslash makes the next character literal; ``{a,b}``
+    alternatives; ``[...]`` classes; variables of TUNABLES expanded.  Unreadable for what the
+    parser refuses or the gate does not model."""
     if not isinstance(glob, str) or not glob or len(glob) > MAX_GLOB:
         raise Unreadable('not a path')
     glob = _filter_slashes(expand_variables(glob))
-    out = []
-    last = ''
-    escape, inclass, grouping = False, False, 0
+    tokens = []
+    klass = None                # the parts of the [...] being read
+    escape, grouping = False, 0
     items = [0] * (MAX_GROUPING + 1)
     i, n = 0, len(glob)
-
-    def emit(text):
-        out.append(text)
-        return text[-1:]
-
     while i < n:
         char = glob[i]
         if char == '\\' and not escape:
@@ -120,36 +121,33 @@ def aare_regex(glob):
         if escape:
             if char in 'ntrae0123456789xdu':
                 raise Unreadable('an escape sequence the gate does not read')
-            last = emit(re.escape(char) if not inclass else _class_char(char))
-            if not inclass:
-                last = char     # a literal character, for the /* rule below
-        elif inclass:
+            if klass is not None:
+                klass.append(_class_char(char))
+            else:
+                tokens.append(('lit', char))
+        elif klass is not None:
             if char == ']':
-                inclass = False
-                last = emit(']')
+                tokens.append(('class', '[%s]' % ''.join(klass)))
+                klass = None
             elif char in '*?[':
                 raise Unreadable('a glob character inside [...]')
             else:
-                last = emit(_class_char(char))
+                klass.append(_class_char(char))
         elif char == '*':
             run = i
             while run < n and glob[run] == '*':
                 run += 1
-            if last == '/' and (run == n or glob[run] == '/'):
-                emit('[^/\x00]')
+            if tokens and tokens[-1] == ('lit', '/') and (run == n or glob[run] == '/'):
+                tokens.append(('class', ANY_BUT_SLASH))
             if glob.startswith('**', i):
-                last = emit('[^\x00]*')
+                tokens.append(('star', ANY))
                 i += 1
             else:
-                last = emit('[^/\x00]*')
+                tokens.append(('star', ANY_BUT_SLASH))
         elif char == '?':
-            last = emit('[^/\x00]')
+            tokens.append(('class', ANY_BUT_SLASH))
         elif char == '[':
-            inclass = True
-            if glob.startswith('[^', i) or glob.startswith('[!', i):
-                # AppArmor (PCRE) negates with ^ only; [! is a class holding '!'
-                pass
-            last = emit('[')
+            klass = []
         elif char == ']':
             raise Unreadable('a "]" without its "["')
         elif char == '{':
@@ -157,35 +155,160 @@ def aare_regex(glob):
             if grouping > MAX_GROUPING:
                 raise Unreadable('braces nest too deep')
             items[grouping] = 0
-            last = emit('(?:')
+            tokens.append(('open',))
         elif char == '}':
             if grouping == 0 or items[grouping] == 0:
                 raise Unreadable('a "}" without its "{" or alternatives')
             grouping -= 1
-            last = emit(')')
+            tokens.append(('close',))
         elif char == ',' and grouping:
             items[grouping] += 1
-            last = emit('|')
+            tokens.append(('alt',))
         else:
-            last = emit(re.escape(char))
-            last = char
+            tokens.append(('lit', char))
         escape = False
         i += 1
-    if escape or inclass or grouping:
+    if escape or klass is not None or grouping:
         raise Unreadable('an unclosed escape, class or group')
+    for token in tokens:
+        try:
+            if token[0] in ('class', 'star'):
+                re.compile(token[1])
+        except re.error:
+            raise Unreadable('a class that is no class')
+    return tokens
+
+
+def aare_regex(glob):
+    """The Python regular expression of an AppArmor path glob (see ``aare_tokens``), for
+    tests: the gate itself matches with ``GlobMatcher``, in time linear in the name."""
+    parts = []
+    for token in aare_tokens(glob):
+        kind = token[0]
+        parts.append(re.escape(token[1]) if kind == 'lit' else token[1] if kind == 'class' else
+                     token[1] + '*' if kind == 'star' else {'open': '(?:', 'alt': '|', 'close': ')'}[kind])
     try:
-        return re.compile('^(?:%s)$' % ''.join(out), re.S)
+        return re.compile('^(?:%s)$' % ''.join(parts), re.S)
     except (re.error, RecursionError, OverflowError):
         raise Unreadable('not a regular expression')
 
 
-def apparmor_glob_re(pattern):
-    """``aare_regex(pattern)``, or a regular expression that matches nothing when the gate
-    cannot read the pattern (such a rule explains nothing)."""
+class GlobMatcher(object):
+    """An AppArmor path glob as a Thompson NFA: ``match(name)`` takes time linear in the name
+    (Python's backtracking re takes polynomial time on a glob of several ``*`` against a long
+    name that nearly matches, and names are the workload's to choose)."""
+
+    def __init__(self, glob):
+        tokens = aare_tokens(glob)
+        literal = next((i for i, t in enumerate(tokens) if t[0] != 'lit'), len(tokens))
+        self.prefix = ''.join(t[1] for t in tokens[:literal])      # every match starts with it
+        self.states = [('match',)]         # (kind, ...): ('char', test, out), ('split', outs), ('match',)
+        self.classes = {}
+        tree, rest = self._tree(tokens, 0)
+        if rest != len(tokens):
+            raise Unreadable('an unbalanced group')
+        self.start = self._compile(tree, 0)
+
+    def _tree(self, tokens, i):
+        """(list of alternatives, each a list of items, index after them) from tokens[i:]."""
+        alts, items = [], []
+        while i < len(tokens):
+            kind = tokens[i][0]
+            if kind == 'open':
+                sub, i = self._tree(tokens, i + 1)
+                if i >= len(tokens) or tokens[i][0] != 'close':
+                    raise Unreadable('an unclosed group')
+                items.append(('group', sub))
+            elif kind == 'alt':
+                alts.append(items)
+                items = []
+            elif kind == 'close':
+                break
+            else:
+                items.append(tokens[i])
+            i += 1
+        alts.append(items)
+        return alts, i
+
+    def _add(self, state):
+        self.states.append(state)
+        return len(self.states) - 1
+
+    def _test(self, text):
+        if text not in self.classes:
+            self.classes[text] = re.compile(text, re.S).match
+        return self.classes[text]
+
+    def _compile(self, alts, out):
+        starts = []
+        for items in alts:
+            at = out
+            for item in reversed(items):
+                kind = item[0]
+                if kind == 'lit':
+                    at = self._add(('char', item[1], at))
+                elif kind == 'class':
+                    at = self._add(('class', self._test(item[1]), at))
+                elif kind == 'star':
+                    split = self._add(None)
+                    body = self._add(('class', self._test(item[1]), split))
+                    self.states[split] = ('split', (body, at))
+                    at = split
+                else:
+                    at = self._compile(item[1], at)
+            starts.append(at)
+        return starts[0] if len(starts) == 1 else self._add(('split', tuple(starts)))
+
+    def _closure(self, states):
+        seen, stack = set(), list(states)
+        while stack:
+            state = stack.pop()
+            if state in seen:
+                continue
+            seen.add(state)
+            if self.states[state][0] == 'split':
+                stack.extend(self.states[state][1])
+        return seen
+
+    def match(self, name):
+        if not isinstance(name, str) or len(name) > MAX_NAME or not name.startswith(self.prefix):
+            return False
+        current = self._closure([self.start])
+        for char in name:
+            following = []
+            for state in current:
+                node = self.states[state]
+                if node[0] == 'char':
+                    if node[1] == char:
+                        following.append(node[2])
+                elif node[0] == 'class' and node[1](char):
+                    following.append(node[2])
+            if not following:
+                return False
+            current = self._closure(following)
+        return 0 in current
+
+
+class _Nothing(object):
+    """The matcher of a rule the gate cannot read: it explains nothing."""
+
+    @staticmethod
+    def match(_name):
+        return False
+
+
+def glob_matcher(pattern):
+    """``GlobMatcher(pattern)``, or one that matches nothing when the gate cannot read the
+    pattern (such a rule explains nothing)."""
     try:
-        return aare_regex(pattern)
-    except Unreadable:
-        return re.compile(r'(?!)')
+        return GlobMatcher(pattern)
+    except (Unreadable, RecursionError):
+        return _Nothing()
+
+
+def apparmor_glob_re(pattern):
+    """A matcher of ``pattern`` (``.match(name)``), as ``glob_matcher``."""
+    return glob_matcher(pattern)
 
 
 # event masks: c(reate) and d(elete) need w, a(ppend) is covered by w; x is exec
@@ -229,10 +352,10 @@ class _Matcher(object):
         self.cache = {}
 
     def matches(self, path, name):
-        regex = self.cache.get(path)
-        if regex is None:
-            regex = self.cache[path] = apparmor_glob_re(path)
-        return bool(regex.match(name))
+        matcher = self.cache.get(path)
+        if matcher is None:
+            matcher = self.cache[path] = glob_matcher(path)
+        return matcher.match(name)
 
 
 def _full_spec(spec):

@@ -147,3 +147,24 @@ def test_profile_events_reading_a_file_of_garbage_raises_nothing(tmp_path_factor
     assert len(plain) <= got['lines'] <= len(lines)
     assert got['malformed'] <= got['lines']
     assert got['malformed'] >= sum(1 for line in plain if len(line) > audit.MAX_LINE)
+
+
+GLOB_PART = st.sampled_from(['a', 'b', '/', '*', '**', '?', '[ab]', '[^a]', '{a,b}', '{,/}', '\\*', '\\{', '@{PROC}',
+                             '@{pid}', '{a,{b,}}', '.', '[', '}', ',', '\\'])
+NAME_PART = st.sampled_from(['a', 'b', '/', '*', '{', ',', 'x', '1', 'proc', '.'])
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(st.lists(GLOB_PART, max_size=8).map(lambda p: '/' + ''.join(p)),
+       st.lists(st.lists(NAME_PART, max_size=10).map(lambda p: '/' + ''.join(p)), min_size=1, max_size=5))
+def test_the_gate_matcher_is_the_glob_regex_and_never_raises(glob, names):
+    # issue 11 item 4: the gate's linear-time matcher means what aare_regex means
+    # (and aare_regex is checked against apparmor_parser in test_gate)
+    try:
+        regex = gate.aare_regex(glob)
+    except gate.Unreadable:
+        assert all(not gate.glob_matcher(glob).match(name) for name in names)
+        return
+    matcher = gate.GlobMatcher(glob)
+    for name in names:
+        assert bool(regex.match(name)) == matcher.match(name), (glob, name)

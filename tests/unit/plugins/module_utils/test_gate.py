@@ -230,6 +230,26 @@ def test_the_gate_reads_globs_as_apparmor_parser_compiles_them(tmp_path):
     for glob in GLOBS:
         expanded = gate._filter_slashes(gate.expand_variables(glob))
         assert expanded in theirs, (glob, expanded)
-        parser, mine = parser_regex(theirs[expanded]), gate.aare_regex(glob)
+        parser, mine, nfa = parser_regex(theirs[expanded]), gate.aare_regex(glob), gate.GlobMatcher(glob)
         for name in NAMES:
-            assert bool(mine.match(name)) == bool(parser.match(name)), (glob, name)
+            assert bool(mine.match(name)) == bool(parser.match(name)) == nfa.match(name), (glob, name)
+
+
+def test_a_long_hostile_name_against_a_glob_of_many_stars_takes_linear_time():
+    # issue 11 items 4 and 17: the workload chooses the name; Python's backtracking re took
+    # polynomial time (hours) on this pair. A child process whose timeout only catches a hang.
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    code = ('import sys; sys.path.insert(0, %r); import conftest\n'
+            'from ansible_collections.confine.hardening.plugins.module_utils import _gate as gate\n'
+            'spec = {"name": "web", "files": [{"path": "/srv/*a*a*a*a*a*a*b", "perms": "rw"}]}\n'
+            'event = {"kind": "apparmor", "verdict": "ALLOWED", "profile": "web", "operation": "open",\n'
+            '         "name": "/srv/" + "a" * 4000, "denied_mask": "r", "count": 1}\n'
+            'print(gate.sort_events([event], [], [spec], [])[1])\n') % (root,)
+    proc = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=60, check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == '[]', proc.stderr
+    assert gate.GlobMatcher('/srv/*a*b').match('/srv/xxaxxb') and not gate.GlobMatcher('/srv/*a*b').match('/srv/a')
+    assert not gate.GlobMatcher('/srv/**').match('/srv/' + 'x' * (gate.MAX_NAME + 1))
