@@ -21,14 +21,7 @@ import json
 import re
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_docker_default as docker_default
-
-
-class SpecError(ValueError):
-    """A spec is invalid.  ``str(err)`` is one sentence naming the field."""
-
-    def __init__(self, field, message):
-        self.field = field
-        super(SpecError, self).__init__('%s: %s' % (field, message))
+from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, SpecError
 
 
 ACTIONS = (
@@ -135,7 +128,6 @@ SPEC_KEYS = (
 RULE_KEYS = ('names', 'action', 'errno', 'args')
 ARG_KEYS = ('index', 'value', 'value_two', 'op')
 PRESET_OPTION_KEYS = ('deny_fork', 'deny_personality')
-NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z')
 SYSCALL_RE = re.compile(r'^[a-z_][a-z0-9_]{0,63}\Z')
 
 

@@ -410,69 +410,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _batch as batch
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_args as seccomp_args
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
 
-ACTION_CHOICES = list(spec_mod.ACTIONS)
-DEFAULT_ACTION_CHOICES = [a for a in spec_mod.ACTIONS if a != 'SCMP_ACT_NOTIFY']
-
-
 def argument_spec():
-    return dict(
-        name=dict(type='str'),
-        profiles=dict(type='list', elements='dict'),
-        preset=dict(type='str', choices=list(spec_mod.PRESETS)),
-        preset_options=dict(type='dict', options=dict(
-            deny_fork=dict(type='bool', default=False),
-            deny_personality=dict(type='bool', default=False),
-        )),
-        base=dict(type='dict'),
-        syscalls=dict(type='list', elements='dict', default=[], options=dict(
-            names=dict(type='list', elements='str', required=True),
-            action=dict(type='str', default='SCMP_ACT_ERRNO', choices=ACTION_CHOICES),
-            errno=dict(type='raw'),
-            args=dict(type='list', elements='dict', options=dict(
-                index=dict(type='int', required=True),
-                value=dict(type='raw', default=0),
-                value_two=dict(type='raw', default=0),
-                op=dict(type='str', required=True, choices=list(spec_mod.OPS)),
-            )),
-        )),
-        remove=dict(type='list', elements='str', default=[]),
-        default_action=dict(type='str', choices=DEFAULT_ACTION_CHOICES),
-        default_errno=dict(type='raw'),
-        architectures=dict(type='list', elements='str'),
-        mode=dict(type='str', default='enforce', choices=list(spec_mod.MODES)),
-        targets=dict(type='list', elements='str', default=['docker'], choices=list(spec_mod.TARGETS)),
-        docker_dir=dict(type='path', default='/etc/docker/seccomp'),
-        kubelet_root=dict(type='path', default='/var/lib/kubelet'),
-        containerd_dir=dict(type='path', default='/etc/containerd/seccomp'),
-        bwrap_dir=dict(type='path', default='/etc/confine/seccomp'),
-        state_dir=dict(type='path', default='/var/lib/confine/seccomp'),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        backup=dict(type='bool', default=False),
-        owner=dict(type='str'),
-        source=dict(type='str'),
-        template=dict(type='path'),
-        content=dict(type='str'),
-    )
-
-
-def spec_from_params(params):
-    """The user's spec: the spec keys the task set (None and empty defaults dropped)."""
-    spec = {}
-    for key in spec_mod.SPEC_KEYS:
-        value = params.get(key)
-        if value in (None, [], {}):
-            continue
-        if key == 'syscalls':
-            value = [dict((k, v) for k, v in rule.items() if v is not None) for rule in value]
-            for rule in value:
-                if rule.get('args'):
-                    rule['args'] = [dict((k, v) for k, v in a.items() if v is not None) for a in rule['args']]
-        if key == 'preset_options':
-            value = dict((k, v) for k, v in value.items() if v is not None)
-        spec[key] = value
-    return spec
+    """The module's options: the one spec in _seccomp_args, shared with the action plugin."""
+    return seccomp_args.argument_spec()
 
 
 def user_name_fields(spec, prefix=''):
@@ -786,7 +729,7 @@ def run(module):
         for _action, path in steps:
             diffs.append(diff_entry(path, fileio.read_bytes(path), None))
     else:
-        spec = spec_from_params(params)
+        spec = seccomp_args.spec_from_params(params)
         try:
             spec_mod.validate_spec(spec)
             if params.get('content') is not None:
@@ -860,8 +803,8 @@ def run(module):
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
-        mutually_exclusive=[('preset', 'base'), ('name', 'profiles')],
-        required_one_of=[('name', 'profiles')],
+        mutually_exclusive=seccomp_args.MUTUALLY_EXCLUSIVE,
+        required_one_of=seccomp_args.REQUIRED_ONE_OF,
         supports_check_mode=True,
     )
     try:

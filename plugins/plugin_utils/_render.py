@@ -1,21 +1,46 @@
 # -*- coding: utf-8 -*-
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller-side template rendering shared by the profile action plugins.
+"""The controller half shared by the profile action plugins (seccomp_profile, apparmor_profile).
+
+API (what an action plugin calls):
+
+``run_action(action, result, task_vars, *, module, noun, argument_spec, render, spec_error,
+mutually_exclusive=None, required_one_of=None)``
+    The whole ``run()`` of a profile action plugin, after ``ActionBase.run``:
+    1. ``content`` given by hand is refused (one sentence);
+    2. the task's args are validated on the controller against the module's own
+       ``argument_spec`` and relations (the same spec the module validates on the target;
+       failures carry the sentence AnsibleModule gives, nothing is sent to the target);
+    3. each profile (the task, or each item of ``profiles`` merged over the task-level
+       options) gets ``content = render(validated_params)``; items whose options fail the
+       spec get none (the module's batch check names them);
+    4. the module ``module`` (FQCN) runs with the args plus ``content``; its result is
+       merged into ``result`` and returned.
+    Errors are one sentence, prefixed ``"NOUN 'NAME': "`` (``"NOUN's: "`` without a name):
+    ``spec_error`` (``.field`` is added to the result), AnsibleError, and any other
+    exception as ``the profile could not be rendered (TYPE: TEXT)``.
+    ``render(params)`` returns the profile text; it may add keys to ``result`` (facts).
+
+``render_template(action, template, default_path, variables, task_vars=None)``
+    The text of the user's ``template`` (searched like ansible.builtin.template's ``src``)
+    or of ``default_path``, rendered with ``variables``.
+
+``check_args(args, argument_spec, module, mutually_exclusive=None, required_one_of=None)``
+    None, or the sentence AnsibleModule would fail with for ``args``.
+
+``with_content(args, render, spec_error, argument_spec=None)``: step 3 alone.
 
 ansible-core 2.19 trust model: a template file read from the controller is trusted
 (``trust_as_template``); the variables it sees (task vars, the spec) are not, so a
 string such as ``{{ lookup('pipe', 'id') }}`` in a spec value or an inventory variable
 is written literally, never evaluated."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 
 from ansible.errors import AnsibleError, AnsibleFileNotFound
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.common.text.converters import to_text
 
 
@@ -87,6 +112,15 @@ def validated(argument_spec, args):
     return None if result.error_messages else result.validated_parameters
 
 
+def refuse_content(args, spec_error):
+    """``content`` is the action plugin's to set: given by hand (task or item) it is an error."""
+    items = args.get('profiles')
+    candidates = [args] + [i for i in (items if isinstance(items, list) else []) if isinstance(i, dict)]
+    if any(a.get('content') is not None for a in candidates):
+        raise spec_error('content', 'is set by the action plugin from the template; use template or the spec '
+                                    'options instead')
+
+
 def with_content(args, render, spec_error, argument_spec=None):
     """The module's args with ``content`` rendered by ``render(profile_params)``: for the one
     profile of the task, or for each item of ``profiles`` (each item merged over the
@@ -94,11 +128,8 @@ def with_content(args, render, spec_error, argument_spec=None):
     none. A spec error in an item is raised naming it (``profiles[2] (web): files[0].path``).
     With ``argument_spec``, each profile's options are validated (and defaulted) against it
     first, as the module will do; a profile whose options do not pass gets no content."""
+    refuse_content(args, spec_error)
     items = args.get('profiles')
-    candidates = [args] + [i for i in (items if isinstance(items, list) else []) if isinstance(i, dict)]
-    if any(a.get('content') is not None for a in candidates):
-        raise spec_error('content', 'is set by the action plugin from the template; use template or the spec '
-                                    'options instead')
     args = dict(args)
     if items is None:
         params = validated(argument_spec, args) if argument_spec else args
@@ -125,3 +156,49 @@ def with_content(args, render, spec_error, argument_spec=None):
         rendered.append(item)
     args['profiles'] = rendered
     return args
+
+
+def check_args(args, argument_spec, module, mutually_exclusive=None, required_one_of=None):
+    """None when ``args`` pass the module's argument spec and relations; else the sentence
+    the module itself (AnsibleModule) would fail with on the target."""
+    validator = ArgumentSpecValidator(argument_spec, mutually_exclusive=mutually_exclusive,
+                                      required_one_of=required_one_of)
+    errors = validator.validate(dict(args)).errors
+    if not errors.errors:
+        return None
+    if isinstance(errors[0], UnsupportedError):
+        return 'Unsupported parameters for (%s) module: %s' % (module, errors.msg)
+    return errors.msg
+
+
+def one_line(exc):
+    """An exception's text on one line."""
+    return ' '.join(to_text(getattr(exc, 'message', exc)).split())
+
+
+def run_action(action, result, task_vars, module, noun, argument_spec, render, spec_error,
+               mutually_exclusive=None, required_one_of=None):
+    """The ``run()`` of a profile action plugin (see the module docstring)."""
+    args = dict(action._task.args)
+    name = args.get('name')
+    label = '%s %r' % (noun, name) if name else '%ss' % noun
+    try:
+        refuse_content(args, spec_error)
+        problem = check_args(args, argument_spec, module, mutually_exclusive, required_one_of)
+        if problem:
+            result.update(failed=True, msg=problem)
+            return result
+        args = with_content(args, render, spec_error, argument_spec)
+    except spec_error as exc:
+        result.update(failed=True, msg='%s: %s' % (label, exc), field=exc.field)
+        return result
+    except AnsibleError as exc:
+        result.update(failed=True, msg='%s: %s' % (label, one_line(exc)))
+        return result
+    except Exception as exc:  # pylint: disable=broad-except
+        # no traceback for any input: a value the spec checks did not foresee
+        result.update(failed=True, msg='%s: the profile could not be rendered (%s: %s)'
+                      % (label, type(exc).__name__, ' '.join(to_text(exc).split())))
+        return result
+    result.update(action._execute_module(module_name=module, module_args=args, task_vars=task_vars))
+    return result
