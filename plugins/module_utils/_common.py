@@ -12,14 +12,8 @@
 - ``json_bytes``: JSON to bytes, deterministic, with a trailing newline.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import re
-
-from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 
 
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z')
@@ -60,12 +54,11 @@ def _unexpected_text(exc):
 
 def _default_errors():
     """(exception types, wording) in the order they are tried, after ``ModuleError``."""
-    lock_timeout = getattr(fileio, 'LockTimeout', None)
-    errors = [((SpecError, fileio.UnsafePath), _unsafe_text)]
-    if lock_timeout is not None:
-        errors.append((lock_timeout, _lock_timeout_text))
-    errors.append((fileio.NotRegularFile, _not_regular_text))
-    return errors
+    # imported here: _jsonio imports this file, which so imports nothing of the collection at load time
+    from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+    from ansible_collections.confine.hardening.plugins.module_utils import _lock as lock
+    return [((SpecError, fileio.UnsafePath), _unsafe_text), (lock.LockTimeout, _lock_timeout_text),
+            (fileio.NotRegularFile, _not_regular_text)]
 
 
 def _resolve(value, module):
@@ -80,7 +73,7 @@ def run_module(module, work, label='', extra=None, errors=(), unexpected=_unexpe
     failure; a ``ModuleError``'s own ``extra`` keys win over them.
     ``errors`` is a sequence of ``(exception types, callable(exc) -> text)`` pairs tried
     before the defaults: ``SpecError`` and ``fileio.UnsafePath`` give ``str(exc)``;
-    ``fileio.LockTimeout`` gives ``'lock_timeout: ' + exc.strerror``; ``fileio.NotRegularFile``
+    ``_lock.LockTimeout`` gives ``'lock_timeout: ' + exc.strerror``; ``fileio.NotRegularFile``
     gives ``exc.strerror + '; nothing was changed'``.
     ``unexpected`` words any other ``Exception`` (``'unexpected TYPE: TEXT'``); ``None``
     lets it propagate.

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Atomic, all-or-nothing file changes for the profile modules.
+"""Bounded reads and atomic, all-or-nothing file changes for the modules.
+
+JSON reading and checking is in ``_jsonio``, the short directory lock in ``_lock``.
 
 A ``FileSet`` collects the files one profile wants (path -> bytes, mode) and the
 files it wants gone, tells what would change, and applies the change: each file is
@@ -10,15 +12,9 @@ owner, then renamed over the old one.  If any step fails, every file already
 changed is put back as it was, so a profile is never half installed.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import errno
-import fcntl
 import hashlib
 import json
-import math
 import os
 import re
 import stat
@@ -228,6 +224,12 @@ def backup_path(path):
                             int((now % 1) * 1000000))
 
 
+def backup_name(path, tilde=True):
+    """``backup_path`` with or without its trailing ``~`` (docker_daemon and the record drop it)."""
+    base = backup_path(path)
+    return base if tilde else base.rstrip('~')
+
+
 def write_backup(path, data, mode=0o644, tilde=True):
     """Write ``data`` to a new backup file named after ``path``; never replaces an existing file.
 
@@ -237,9 +239,7 @@ def write_backup(path, data, mode=0o644, tilde=True):
     directory = os.path.dirname(path) or '.'
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755, exist_ok=True)
-    base = backup_path(path)
-    if not tilde:
-        base = base.rstrip('~')
+    base = backup_name(path, tilde)
     fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
     try:
         with os.fdopen(fd, 'wb') as fh:
@@ -384,138 +384,6 @@ def write_in_place(path, data, mode=0o644, field='path'):
     return real
 
 
-# ---------------------------------------------------------------------------
-# Short locks around a read-modify-write (the record, an undo of the record)
-# ---------------------------------------------------------------------------
-
-class LockTimeout(OSError):
-    """Another process held a lock for longer than the caller would wait."""
-
-
-class dir_lock(object):
-    """An exclusive flock on a directory for the length of a ``with`` block.
-
-    Nothing is created (the directory's own descriptor is locked), so it is also safe in
-    check mode; a missing directory has nothing to protect and is not locked.  Waits up to
-    ``timeout`` seconds, then raises LockTimeout naming the directory."""
-
-    def __init__(self, directory, timeout=60.0, what='the collection state'):
-        self.directory = directory
-        self.timeout = timeout
-        self.what = what
-        self.fd = None
-
-    def __enter__(self):
-        try:
-            self.fd = os.open(self.directory, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0))
-        except OSError:
-            self.fd = None
-            return self
-        deadline = time.time() + self.timeout
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except (IOError, OSError) as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    os.close(self.fd)
-                    self.fd = None
-                    raise
-            if time.time() >= deadline:
-                os.close(self.fd)
-                self.fd = None
-                raise LockTimeout(errno.ETIMEDOUT, '%s: another process kept %s locked for more than %d seconds'
-                                  % (self.directory, self.what, self.timeout))
-            time.sleep(0.05)
-
-    def __exit__(self, *exc):
-        if self.fd is not None:
-            os.close(self.fd)       # closing the descriptor releases the flock
-            self.fd = None
-        return False
-
-
-# ---------------------------------------------------------------------------
-# JSON the collection writes (daemon.json, the record): checked whole before any write
-# ---------------------------------------------------------------------------
-
-MAX_JSON_DEPTH = 64
-
-
-def _refuse_constant(name):
-    raise ValueError('%s is not JSON (JSON has no NaN or Infinity)' % name)
-
-
-def _no_duplicates(pairs):
-    out = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError('the key %r appears more than once in one object' % (key,))
-        out[key] = value
-    return out
-
-
-def loads_strict(text):
-    """``json.loads`` that refuses NaN/Infinity literals and duplicate keys (ValueError, one sentence)
-    and turns a RecursionError (too deeply nested) into a ValueError."""
-    try:
-        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
-    except RecursionError:
-        raise ValueError('it is nested too deeply to read')
-
-
-def _key_text(key):
-    return key if isinstance(key, str) else repr(key)
-
-
-def json_problem(value, field, max_depth=MAX_JSON_DEPTH):
-    """Why ``value`` cannot be written as JSON (one sentence naming the key), or None.
-
-    Refused: NaN and infinite numbers (JSON has none; 1e400 reads as infinity), strings
-    or keys that are not valid Unicode (a lone surrogate such as \\ud800 cannot be
-    written as UTF-8), keys that are not strings, types JSON has no form for, and nesting
-    deeper than ``max_depth``.  Walked without recursion, so any depth is safe to check."""
-    stack = [(value, field, 0)]
-    while stack:
-        node, where, depth = stack.pop()
-        if depth > max_depth:
-            return '%s is nested more than %d levels deep' % (where, max_depth)
-        if isinstance(node, bool) or node is None:
-            continue
-        if isinstance(node, int):
-            continue
-        if isinstance(node, float):
-            if not math.isfinite(node):
-                return '%s is %r, which JSON cannot hold (no NaN or Infinity)' % (where, node)
-            continue
-        if isinstance(node, str):
-            try:
-                node.encode('utf-8')
-            except UnicodeError:
-                return '%s holds a string that is not valid Unicode (a lone surrogate)' % where
-            continue
-        if isinstance(node, dict):
-            for key, item in node.items():
-                if not isinstance(key, str):
-                    return '%s has the key %r, which is not a string' % (where or 'the top level', key)
-                try:
-                    key.encode('utf-8')
-                except UnicodeError:
-                    return '%s has a key that is not valid Unicode (a lone surrogate): %s' % (
-                        where or 'the top level', key.encode('utf-8', 'backslashreplace').decode('ascii'))
-                stack.append((item, '%s.%s' % (where, key) if where else key, depth + 1))
-            continue
-        if isinstance(node, (list, tuple)):
-            for index, item in enumerate(node):
-                stack.append((item, '%s[%d]' % (where, index), depth + 1))
-            continue
-        return '%s is a %s, which JSON has no form for' % (where, type(node).__name__)
-    return None
-
-
-def dumps_checked(value, field):
-    """Canonical JSON bytes (indented, sorted keys, trailing newline), or ValueError naming the key."""
-    problem = json_problem(value, field)
-    if problem:
-        raise ValueError(problem)
-    return (json.dumps(value, indent=2, sort_keys=True, allow_nan=False) + '\n').encode('utf-8')
+# hardening_restore still finds these here; they live in _lock and _jsonio (issue 12)
+from ansible_collections.confine.hardening.plugins.module_utils._lock import LockTimeout, dir_lock  # noqa: E402 pylint: disable=wrong-import-position,unused-import
+from ansible_collections.confine.hardening.plugins.module_utils._jsonio import json_problem  # noqa: E402 pylint: disable=wrong-import-position,unused-import

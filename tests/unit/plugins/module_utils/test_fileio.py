@@ -2,10 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """All-or-nothing file writes."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 import stat
 
@@ -174,45 +170,15 @@ def test_resolve_in_place_follows_a_link_to_a_regular_file_and_refuses_the_rest(
         fileio.resolve_in_place(str(tmp_path / 'to-dir'))
 
 
-# issue 11 item 13: the short lock around a read-modify-write
-def test_dir_lock_excludes_a_second_holder_and_times_out_in_one_sentence(tmp_path):
-    with fileio.dir_lock(str(tmp_path), 1, 'the record'):
-        with pytest.raises(fileio.LockTimeout) as err:
-            with fileio.dir_lock(str(tmp_path), 0.2, 'the record'):
-                pass
-    assert err.value.strerror == '%s: another process kept the record locked for more than 0 seconds' % tmp_path
-    with fileio.dir_lock(str(tmp_path), 0.2):
-        pass
-    with fileio.dir_lock(str(tmp_path / 'missing'), 0.2):     # nothing to protect, nothing created
-        pass
-    assert not (tmp_path / 'missing').exists()
-
-
-@pytest.mark.parametrize('value, problem', [
-    ({'a': float('nan')}, 'x.a is nan'),
-    ({'a': [1, float('-inf')]}, 'x.a[1] is -inf'),
-    ({'a': '\ud800'}, 'x.a holds a string that is not valid Unicode'),
-    ({'a\udfff': 1}, 'x has a key that is not valid Unicode (a lone surrogate): a\\udfff'),
-    ({'a': object()}, 'x.a is a object, which JSON has no form for'),
-    ({'a': {'b': 1}}, None),
-])
-# issue 11 item 14
-def test_json_problem_names_the_key(value, problem):
-    found = fileio.json_problem(value, 'x')
-    assert found == problem if problem is None else found.startswith(problem)
-
-
-def test_json_problem_walks_any_depth_without_recursion():
-    deep = []
-    for _round in range(100000):
-        deep = [deep]
-    assert fileio.json_problem({'a': deep}, 'x').endswith('is nested more than 64 levels deep')
-
-
 # issue 11 item 21
 def test_read_json_object_of_deep_nesting_is_none(tmp_path):
     path = tmp_path / 'deep.json'
     path.write_text('[' * 200000)
     assert fileio.read_json_object(str(path)) is None
-    with pytest.raises(ValueError, match='nested too deeply'):
-        fileio.loads_strict('[' * 200000 + ']' * 200000)
+
+
+def test_backup_name_with_or_without_the_tilde(monkeypatch):
+    monkeypatch.setattr(fileio, 'backup_path', lambda p: p + '.2026-01-01@00:00:00.000000~')
+    assert fileio.backup_name('/r/x.fact') == '/r/x.fact.2026-01-01@00:00:00.000000~'
+    assert fileio.backup_name('/r/x.fact', tilde=False) == '/r/x.fact.2026-01-01@00:00:00.000000'
+    assert fileio.original_of(fileio.backup_name('/r/x.fact', tilde=False)) == '/r/x.fact'
