@@ -3,10 +3,6 @@
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: docker_daemon
 short_description: Merge settings into Docker's daemon.json without losing the others
@@ -84,10 +80,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
+from ansible_collections.confine.hardening.plugins.module_utils._common import ModuleError, diff_entry, run_module
 
 
-class DaemonError(Exception):
-    pass
+DaemonError = ModuleError
 
 
 def merged(current, settings):
@@ -111,14 +108,14 @@ def read_current(path):
     current = {}
     if before is not None and before.strip():
         try:
-            current = fileio.loads_strict(before.decode('utf-8'))
+            current = jsonio.loads_strict(before.decode('utf-8'))
         except ValueError as exc:
             raise DaemonError('%s is not valid JSON (%s); dockerd would not start with it either. Fix it by hand; '
                               'nothing was changed' % (path, exc))
         if not isinstance(current, dict):
             raise DaemonError('%s holds a JSON %s, not an object; fix it by hand; nothing was changed'
                               % (path, type(current).__name__))
-        problem = fileio.json_problem(current, '')
+        problem = jsonio.json_problem(current, '')
         if problem:
             raise DaemonError('%s: the key %s; fix it by hand; nothing was changed' % (path, problem))
     return real, before, current
@@ -127,14 +124,14 @@ def read_current(path):
 def run(module):
     params = module.params
     path = params['path']
-    problem = fileio.json_problem(params['settings'], 'settings')
+    problem = jsonio.json_problem(params['settings'], 'settings')
     if problem:
         raise DaemonError('%s; nothing was changed' % problem)
     real, before, current = read_current(path)
     config = merged(current, params['settings'])
     # the whole new content is serialised (and so checked) before anything is written
     try:
-        data = fileio.dumps_checked(config, 'settings')
+        data = jsonio.dumps_checked(config, 'settings')
     except (ValueError, TypeError, RecursionError) as exc:
         raise DaemonError('settings: %s; nothing was changed' % exc)
     attrs = fileio.file_mode(real)
@@ -143,8 +140,7 @@ def run(module):
     if real != path:
         result['link_target'] = real
     if module._diff and changed:
-        result['diff'] = {'before_header': path, 'after_header': path,
-                          'before': (before or b'').decode('utf-8', 'replace'), 'after': data.decode('utf-8')}
+        result['diff'] = diff_entry(path, before, data)
     if changed and not module.check_mode:
         if before is not None:
             try:
@@ -156,25 +152,22 @@ def run(module):
         try:
             fileio.write_atomic(real, data, 0o644)
         except (IOError, OSError) as exc:
-            raise DaemonError('writing %s failed: %s; the file was not changed' % (real, exc), result)
+            raise DaemonError('writing %s failed: %s; the file was not changed' % (real, exc),
+                              **dict((k, v) for k, v in result.items() if k in ('backup_file', 'existed')))
     return result
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', default='/etc/docker/daemon.json'),
-            settings=dict(type='dict', required=True),
-            backup_dir=dict(type='path', default='/var/lib/confine/docker'),
-        ),
-        supports_check_mode=True,
+def argument_spec():
+    return dict(
+        path=dict(type='path', default='/etc/docker/daemon.json'),
+        settings=dict(type='dict', required=True),
+        backup_dir=dict(type='path', default='/var/lib/confine/docker'),
     )
-    try:
-        result = run(module)
-    except DaemonError as exc:
-        extra = exc.args[1] if len(exc.args) > 1 else {}
-        module.fail_json(msg=exc.args[0], **dict((k, v) for k, v in extra.items() if k in ('backup_file', 'existed')))
-    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, run)
 
 
 if __name__ == '__main__':

@@ -3,10 +3,6 @@
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: hardening_lock
 short_description: One run of confine.hardening at a time on a host (a lease held across many tasks)
@@ -132,12 +128,14 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
+from ansible_collections.confine.hardening.plugins.module_utils import _lock as lock
+from ansible_collections.confine.hardening.plugins.module_utils._common import ModuleError, json_bytes, run_module
 
 POLL = 0.2
 
 
-class LockError(Exception):
-    pass
+LockError = ModuleError
 
 
 def iso(epoch):
@@ -158,7 +156,7 @@ def read_lease(path):
         lease = json.loads(data.decode('utf-8'))
     except (ValueError, RecursionError):
         lease = None
-    if not isinstance(lease, dict) or fileio.json_problem(lease, 'lease') is not None:
+    if not isinstance(lease, dict) or jsonio.json_problem(lease, 'lease') is not None:
         lease = None
     return True, lease
 
@@ -187,7 +185,7 @@ def write_new(path, lease, replace=False):
     fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
     try:
         with os.fdopen(fd, 'wb') as fh:
-            fh.write((json.dumps(lease, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+            fh.write(json_bytes(lease))
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
@@ -213,7 +211,7 @@ def acquire(params, check_mode, warn, clock=time.time, sleep=time.sleep):
     start = clock()
     while True:
         now = clock()
-        with fileio.dir_lock(directory, max(params['timeout'], 1), 'the lease %s' % path):
+        with lock.dir_lock(directory, max(params['timeout'], 1), 'the lease %s' % path):
             exists, lease = read_lease(path)
             if not exists:
                 if check_mode:
@@ -256,7 +254,7 @@ def acquire(params, check_mode, warn, clock=time.time, sleep=time.sleep):
 def release(params, check_mode, warn):
     path = params['path']
     directory = os.path.dirname(path) or '.'
-    with fileio.dir_lock(directory, max(params['timeout'], 1), 'the lease %s' % path):
+    with lock.dir_lock(directory, max(params['timeout'], 1), 'the lease %s' % path):
         exists, lease = read_lease(path)
         if not exists:
             return dict(acquired=False, holder=None, took_over=None, waited=0.0, msg='the lock %s is not held' % path)
@@ -285,7 +283,7 @@ def run(module):
             result = acquire(params, module.check_mode, module.warn)
         else:
             result = release(params, module.check_mode, module.warn)
-    except fileio.LockTimeout as exc:
+    except lock.LockTimeout as exc:
         raise LockError('timeout: %s' % exc.strerror)
     except (IOError, OSError) as exc:
         raise LockError('path: %s could not be %s: %s' % (
@@ -294,24 +292,21 @@ def run(module):
     return result
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', default='/var/lib/confine/lock.json'),
-            state=dict(type='str', choices=['acquired', 'released'], default='acquired'),
-            run_id=dict(type='str', required=True),
-            controller=dict(type='str', default=''),
-            host=dict(type='str', default=''),
-            timeout=dict(type='int', default=300),
-            max_age=dict(type='int', default=3600),
-        ),
-        supports_check_mode=True,
+def argument_spec():
+    return dict(
+        path=dict(type='path', default='/var/lib/confine/lock.json'),
+        state=dict(type='str', choices=['acquired', 'released'], default='acquired'),
+        run_id=dict(type='str', required=True),
+        controller=dict(type='str', default=''),
+        host=dict(type='str', default=''),
+        timeout=dict(type='int', default=300),
+        max_age=dict(type='int', default=3600),
     )
-    try:
-        result = run(module)
-    except LockError as exc:
-        module.fail_json(msg=str(exc), lock_file=module.params['path'])
-    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, run, extra=lambda m: {'lock_file': m.params['path']})
 
 
 if __name__ == '__main__':

@@ -3,10 +3,6 @@
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: hardening_record
 short_description: Write the governance record of the profiles on a host
@@ -137,12 +133,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
-from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as seccomp_spec
+from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
+from ansible_collections.confine.hardening.plugins.module_utils import _lock as lock
 from ansible_collections.confine.hardening.plugins.module_utils import _undo as undo
+from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, ModuleError, diff_entry, run_module
 
-
-class RecordError(Exception):
-    pass
+RecordError = ModuleError
 
 
 def now():
@@ -197,7 +193,7 @@ def check_results(params):
                 raise RecordError('%s must be a result of confine.hardening.%s_profile (a mapping), not a %s'
                                   % (field, kind, type(result).__name__))
             name = result.get('name')
-            if not isinstance(name, str) or not seccomp_spec.NAME_RE.match(name):
+            if not isinstance(name, str) or not NAME_RE.match(name):
                 raise RecordError('%s.name must be a profile name (letters, digits, ".", "_", "-"), not %r'
                                   % (field, name))
             if kind == 'seccomp':
@@ -222,7 +218,7 @@ def check_results(params):
             if value.get(sub) not in (None, '') and not isinstance(value.get(sub), str):
                 raise RecordError('%s.%s must be a path' % (key, sub))
     for key in ('runtime', 'extra'):
-        problem = fileio.json_problem(params.get(key) or {}, key)
+        problem = jsonio.json_problem(params.get(key) or {}, key)
         if problem:
             raise RecordError(problem)
 
@@ -318,7 +314,7 @@ def add_record_undo(record, path, before, backup_dir, check_mode):
     if before is not None:
         target = os.path.join(backup_dir, os.path.basename(path))
         if check_mode:
-            item['backup'] = fileio.backup_path(target).rstrip('~')
+            item['backup'] = fileio.backup_name(target, tilde=False)
         else:
             item['backup'] = fileio.write_backup(target, before, 0o644, tilde=False)
     record['undo'] = record['undo'] + [item]
@@ -336,7 +332,7 @@ def run(module):
     if before is not None and not previous and before.strip():
         module.warn('the previous record %s is not a JSON object; it is replaced (its copy is kept in %s)'
                     % (path, params['backup_dir']))
-    problem = fileio.json_problem(previous, 'record')
+    problem = jsonio.json_problem(previous, 'record')
     if problem:
         module.warn('the previous record %s cannot be written back as JSON (%s); it is replaced (its copy is kept '
                     'in %s)' % (path, problem, params['backup_dir']))
@@ -349,15 +345,14 @@ def run(module):
             raise RecordError('hardening record: copying the previous record to %s failed: %s'
                               % (params['backup_dir'], exc))
     try:
-        data = fileio.dumps_checked(record, 'record')
+        data = jsonio.dumps_checked(record, 'record')
     except ValueError as exc:
         raise RecordError('hardening record: %s; nothing was written' % exc)
     attrs = fileio.file_mode(real)
     changed = before != data or attrs is None or attrs[0] != 0o644
     result = dict(changed=changed, record=record, path=path)
     if module._diff and changed:
-        result['diff'] = {'before_header': path, 'after_header': path,
-                          'before': (before or b'').decode('utf-8', 'replace'), 'after': data.decode('utf-8')}
+        result['diff'] = diff_entry(path, before, data)
     if changed and not module.check_mode:
         try:
             fileio.write_atomic(real, data, 0o644)
@@ -366,36 +361,36 @@ def run(module):
     return result
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', default='/etc/ansible/facts.d/confine_hardening.fact'),
-            stage=dict(type='str', required=True, choices=['observe', 'enforce']),
-            collection_version=dict(type='str', required=True),
-            seccomp=dict(type='list', elements='dict', default=[]),
-            apparmor=dict(type='list', elements='dict', default=[]),
-            runtime=dict(type='dict', default={}),
-            docker=dict(type='dict', default={}),
-            backup_dir=dict(type='path', default='/var/lib/confine/record'),
-            extra=dict(type='dict', default={}),
-            audit_lost=dict(type='int'),
-            boot_id=dict(type='str'),
-            kubelet=dict(type='dict', default={}),
-            lock_timeout=dict(type='int', default=60),
-        ),
-        supports_check_mode=True,
+def argument_spec():
+    return dict(
+        path=dict(type='path', default='/etc/ansible/facts.d/confine_hardening.fact'),
+        stage=dict(type='str', required=True, choices=['observe', 'enforce']),
+        collection_version=dict(type='str', required=True),
+        seccomp=dict(type='list', elements='dict', default=[]),
+        apparmor=dict(type='list', elements='dict', default=[]),
+        runtime=dict(type='dict', default={}),
+        docker=dict(type='dict', default={}),
+        backup_dir=dict(type='path', default='/var/lib/confine/record'),
+        extra=dict(type='dict', default={}),
+        audit_lost=dict(type='int'),
+        boot_id=dict(type='str'),
+        kubelet=dict(type='dict', default={}),
+        lock_timeout=dict(type='int', default=60),
     )
-    try:
-        # the read, merge and write of the record happen under a short lock on its directory
-        # (the run-long lease is confine.hardening.hardening_lock); nothing is created for it
-        with fileio.dir_lock(os.path.dirname(module.params['path']) or '.', module.params['lock_timeout'],
-                             'the governance record'):
-            result = run(module)
-    except fileio.LockTimeout as exc:
-        module.fail_json(msg='lock_timeout: %s' % exc.strerror)
-    except RecordError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+
+
+def locked_run(module):
+    """``run`` under a short lock on the record's directory (nothing is created for it).
+
+    The run-long lease is confine.hardening.hardening_lock; this covers one read, merge and write."""
+    with lock.dir_lock(os.path.dirname(module.params['path']) or '.', module.params['lock_timeout'],
+                       'the governance record'):
+        return run(module)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, locked_run)
 
 
 if __name__ == '__main__':

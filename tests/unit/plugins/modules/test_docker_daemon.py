@@ -3,10 +3,6 @@
 """docker_daemon: daemon.json merged and written only when the whole new content is JSON
 that dockerd reads the same way; a symlink kept; backups never share a name."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import os
 
@@ -14,12 +10,7 @@ import pytest
 
 from ansible_collections.confine.hardening.plugins.modules import docker_daemon as m
 
-
-class FakeModule(object):
-    def __init__(self, params, check_mode=False, diff=False):
-        self.params = params
-        self.check_mode = check_mode
-        self._diff = diff
+from conftest import FakeModule, run_main
 
 
 def run(tmp_path, settings, check_mode=False, path=None):
@@ -132,3 +123,38 @@ def test_check_mode_writes_nothing(tmp_path):
     before = snapshot(tmp_path)
     result = run(tmp_path, {'v': 2}, check_mode=True)
     assert result['changed'] and snapshot(tmp_path) == before
+
+
+def test_main_merges_through_the_argument_spec_and_shows_the_diff(tmp_path):
+    path = tmp_path / 'daemon.json'
+    path.write_text('{"debug": true}\n')
+    args = {'path': str(path), 'settings': {'log-driver': 'journald'}, 'backup_dir': str(tmp_path / 'backups')}
+    planned = run_main(m, args, check_mode=True, diff=True)
+    assert planned['changed'] and 'backup_file' not in planned and path.read_text() == '{"debug": true}\n'
+    assert planned['diff'] == {'before_header': str(path), 'after_header': str(path), 'before': '{"debug": true}\n',
+                               'after': '{\n  "debug": true,\n  "log-driver": "journald"\n}\n'}
+    done = run_main(m, args)
+    assert done['changed'] and done['existed'] and 'diff' not in done
+    assert open(done['backup_file']).read() == '{"debug": true}\n'
+    assert run_main(m, args)['changed'] is False
+
+
+def test_main_fails_in_one_sentence(tmp_path):
+    assert run_main(m, {'path': str(tmp_path / 'daemon.json')}) == {
+        'failed': True, 'msg': 'missing required arguments: settings'}
+    (tmp_path / 'daemon.json').write_text('[1]')
+    failed = run_main(m, {'path': str(tmp_path / 'daemon.json'), 'settings': {'debug': True}})
+    assert failed == {'failed': True, 'msg': '%s holds a JSON list, not an object; fix it by hand; nothing was changed'
+                      % (tmp_path / 'daemon.json')}
+
+
+def test_a_failed_write_returns_only_what_undo_needs(tmp_path, monkeypatch):
+    (tmp_path / 'daemon.json').write_text('{"v": 1}\n')
+
+    def refuse(path, data, mode=0o644):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(m.fileio, 'write_atomic', refuse)
+    failed = run_main(m, {'path': str(tmp_path / 'daemon.json'), 'settings': {'v': 2},
+                          'backup_dir': str(tmp_path / 'backups')})
+    assert sorted(failed) == ['backup_file', 'existed', 'failed', 'msg'] and failed['existed'] is True
+    assert failed['msg'].endswith('No space left on device; the file was not changed')

@@ -4,10 +4,6 @@
 either refuses in one sentence, leaving every file as it was, or writes exactly the merge,
 as strict JSON, and nothing else; always within a bounded time."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import os
 import tempfile
@@ -15,8 +11,10 @@ import time
 
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
 from ansible_collections.confine.hardening.plugins.modules import docker_daemon as m
+
+from conftest import FakeModule
 
 SURROGATES = st.sampled_from(['\ud800', '\udfff', 'a\udc00b'])
 TEXT = st.one_of(st.text(max_size=8), SURROGATES)
@@ -55,13 +53,6 @@ def tree(root):
     return out
 
 
-class FakeModule(object):
-    def __init__(self, params):
-        self.params = params
-        self.check_mode = False
-        self._diff = True
-
-
 # issue 11 items 14 and 21
 @settings(max_examples=250, deadline=None, derandomize=True)
 @given(text=FILE_TEXTS, new=st.dictionaries(TEXT, VALUES, max_size=3))
@@ -75,7 +66,7 @@ def test_generated_daemon_json_is_refused_in_one_sentence_or_merged_exactly(text
         started = time.time()
         params = dict(path=path, settings=new, backup_dir=os.path.join(root, 'backups'))
         try:
-            result = m.run(FakeModule(params))
+            result = m.run(FakeModule(params, diff=True))
         except m.DaemonError as exc:
             message = str(exc)
             assert '\n' not in message and 'Traceback' not in message and len(message) < 6000
@@ -88,7 +79,7 @@ def test_generated_daemon_json_is_refused_in_one_sentence_or_merged_exactly(text
             assert want == result['config']
             if result['changed']:
                 # the file is strict JSON meaning exactly the merge
-                assert fileio.loads_strict(written.decode('utf-8')) == want
+                assert jsonio.loads_strict(written.decode('utf-8')) == want
             else:
                 assert tree(root) == before
             json.dumps(result, allow_nan=False).encode('utf-8')

@@ -2,10 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One run at a time per host (issue 11 item 13): the lease of hardening_lock."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import multiprocessing
 import os
@@ -17,15 +13,7 @@ import pytest
 
 from ansible_collections.confine.hardening.plugins.modules import hardening_lock as m
 
-
-class FakeModule(object):
-    def __init__(self, params, check_mode=False):
-        self.params = params
-        self.check_mode = check_mode
-        self.warnings = []
-
-    def warn(self, text):
-        self.warnings.append(text)
+from conftest import FakeModule, run_main
 
 
 def params(tmp_path, **kw):
@@ -181,3 +169,22 @@ def test_two_real_playbook_runs_do_not_overlap(tmp_path):
     assert 'is held by run first from controller' in outs[1] and lease in outs[1]
     assert all('changed=0' in out for out in outs)
     assert not os.path.exists(lease)
+
+
+def test_main_takes_and_releases_the_lock_through_the_argument_spec(tmp_path):
+    path = str(tmp_path / 'lock.json')
+    taken = run_main(m, {'path': path, 'run_id': 'run-a'})
+    assert taken['acquired'] and not taken['changed'] and taken['lock_file'] == path
+    assert json.loads(open(path).read())['run_id'] == 'run-a'
+    held = run_main(m, {'path': path, 'run_id': 'run-b', 'timeout': 0})
+    assert held['failed'] and held['lock_file'] == path and 'is held by run run-a' in held['msg']
+    assert run_main(m, {'path': path, 'run_id': 'run-a', 'state': 'released'})['msg'].startswith('released the lock')
+    assert not os.path.exists(path)
+
+
+def test_main_refuses_what_the_argument_spec_refuses(tmp_path):
+    path = str(tmp_path / 'lock.json')
+    assert run_main(m, {'path': path})['msg'] == 'missing required arguments: run_id'
+    assert 'state' in run_main(m, {'path': path, 'run_id': 'a', 'state': 'held'})['msg']
+    negative = run_main(m, {'path': path, 'run_id': 'a', 'timeout': -1})
+    assert negative == {'failed': True, 'msg': 'timeout must be 0 or more seconds, not -1', 'lock_file': path}

@@ -3,10 +3,6 @@
 """The governance record: hashes taken on the host, installed_at kept while a profile is
 unchanged, backups carried over, and byte-identical output on an idempotent run."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import hashlib
 import json
 import os
@@ -14,6 +10,8 @@ import os
 import pytest
 
 from ansible_collections.confine.hardening.plugins.modules import hardening_record as m
+
+from conftest import FakeModule, run_main
 
 
 def results(tmp_path, text='profile'):
@@ -113,17 +111,6 @@ def test_the_lost_record_counter_is_kept_from_the_start_of_the_stage(tmp_path):
     assert promoted['audit_lost_at_stage_start'] == {'lost': 9, 'boot_id': 'b2'}
 
 
-class FakeModule(object):
-    def __init__(self, params, check_mode=False):
-        self.params = params
-        self.check_mode = check_mode
-        self._diff = False
-        self.warnings = []
-
-    def warn(self, text):
-        self.warnings.append(text)
-
-
 def full_params(tmp_path, **kw):
     p = dict(path=str(tmp_path / 'facts.d' / 'confine_hardening.fact'), stage='enforce', collection_version='0.2.0',
              seccomp=[], apparmor=[], runtime={}, docker={}, kubelet={}, extra={}, audit_lost=None, boot_id=None,
@@ -221,3 +208,36 @@ def test_a_previous_record_with_nan_or_odd_profiles_is_replaced_not_a_traceback(
     result = m.run(mod)
     assert result['changed'] and 'cannot be written back as JSON (record.profiles[1].installed_at is nan' in mod.warnings[0]
     json.loads(path.read_text())
+
+
+def test_main_writes_the_record_through_the_argument_spec(tmp_path):
+    seccomp, apparmor = results(tmp_path)
+    args = dict(path=str(tmp_path / 'facts.d' / 'confine_hardening.fact'), stage='observe', collection_version='0.2.0',
+                seccomp=seccomp, apparmor=apparmor, backup_dir=str(tmp_path / 'record'))
+    planned = run_main(m, args, check_mode=True, diff=True)
+    assert planned['changed'] and planned['diff']['before'] == '' and not os.path.exists(args['path'])
+    written = run_main(m, args)
+    assert written['changed'] and json.loads(open(args['path']).read()) == written['record']
+    assert written['record']['stage'] == 'observe' and 'diff' not in written
+    assert run_main(m, args)['changed'] is False
+
+
+def test_main_fails_in_one_sentence(tmp_path, monkeypatch):
+    args = dict(path=str(tmp_path / 'r.fact'), stage='observe', collection_version='0.2.0')
+    assert run_main(m, dict(args, stage='later'))['msg'].startswith('value of stage must be one of: observe, enforce')
+    assert run_main(m, dict(args, seccomp=[{}])) == {
+        'failed': True, 'msg': "seccomp[0].name must be a profile name (letters, digits, \".\", \"_\", \"-\"), not None"}
+
+    class Held(object):
+        def __init__(self, *args):
+            pass
+
+        def __enter__(self):
+            raise m.lock.LockTimeout(110, '%s: another process kept the governance record locked for more than 60 '
+                                          'seconds' % tmp_path)
+
+        def __exit__(self, *exc):
+            return False
+    monkeypatch.setattr(m.lock, 'dir_lock', Held)
+    assert run_main(m, args) == {'failed': True, 'msg': 'lock_timeout: %s: another process kept the governance record '
+                                                        'locked for more than 60 seconds' % tmp_path}
