@@ -15,7 +15,7 @@ One parser for the three places the records end up:
 Lines are read one at a time, so a log of any size is parsed in bounded memory: only the
 deduplicated events are kept.  A line that is not an AppArmor or seccomp record is
 ignored; one that is, but is malformed or truncated, is counted in ``malformed`` and
-skipped, and so is every line longer than ``MAX_LINE`` (the readers in ``_audit_sources``
+skipped, and so is every line longer than ``MAX_LINE`` (the readers in ``_audit_readers``
 never hold more of such a line in memory).  Parsing a line takes time linear in its
 length, whatever it holds (issue 11 item 17): no input makes the parser raise.
 
@@ -24,10 +24,6 @@ matches exactly the logged name (every AppArmor glob character escaped, by
 ``_apparmor_spec.literal_path``), with only the generalisations documented in
 ``glob_path`` and docs/events.md.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import re
 
@@ -230,6 +226,9 @@ class Collector(object):
 # Suggestions, in the spec format of the profile modules
 # ---------------------------------------------------------------------------
 
+# The file permissions of a rule, in the order a profile writes them
+PERM_ORDER = 'rwaklm'
+# What each letter of an event's mask needs: c(reate) and d(elete) need w, a(ppend) is covered by w
 MASK_PERMS = {'r': 'r', 'w': 'w', 'a': 'a', 'c': 'w', 'd': 'w', 'l': 'l', 'k': 'k', 'm': 'm'}
 
 # The only generalisations a suggestion makes (docs/events.md, "What a suggestion generalises");
@@ -281,10 +280,68 @@ def glob_path(path):
 
 
 def _perms(mask):
-    perms = ''.join(sorted(set(MASK_PERMS[c] for c in mask if c in MASK_PERMS), key='rwaklm'.index))
+    perms = ''.join(sorted(set(MASK_PERMS[c] for c in mask if c in MASK_PERMS), key=PERM_ORDER.index))
     if 'w' in perms and 'a' in perms:
         perms = perms.replace('a', '')
     return perms
+
+
+def _capability_rule(event, apparmor, profile):
+    if event['capname'] not in apparmor_spec.CAPABILITIES:
+        return False
+    caps = apparmor.setdefault(profile, {}).setdefault('capabilities', {'allow': []})['allow']
+    if event['capname'] not in caps:
+        caps.append(event['capname'])
+    return True
+
+
+def _network_rule(event, apparmor, profile):
+    rule = {'family': event['family']}
+    if event.get('sock_type'):
+        rule['type'] = event['sock_type']
+    if rule['family'] not in apparmor_spec.NETWORK_FAMILIES or \
+            rule.get('type', 'stream') not in apparmor_spec.NETWORK_TYPES:
+        return False
+    spec = apparmor.setdefault(profile, {})
+    if rule not in spec.setdefault('network', []):
+        spec['network'].append(rule)
+    return True
+
+
+def _file_rule(event, apparmor, profile):
+    mask = event['denied_mask']
+    path = glob_path(event['name'])
+    perms = _perms(mask)
+    if path is None or not (perms or 'x' in mask):
+        return False
+    rule = {'path': path}
+    if perms:
+        rule['perms'] = perms
+    if 'x' in mask:
+        rule['exec'] = 'ix'
+    spec = apparmor.setdefault(profile, {})
+    merged = [r for r in spec.setdefault('files', []) if r['path'] == rule['path']]
+    if merged:
+        have = _perms(merged[0].get('perms', '') + rule.get('perms', ''))
+        if have:
+            merged[0]['perms'] = have
+        if 'exec' in rule:
+            merged[0]['exec'] = 'ix'
+    else:
+        spec['files'].append(rule)
+    return True
+
+
+def _apparmor_rule(event, apparmor):
+    """Add the rule that would allow an AppArmor event to ``apparmor``; whether one was made."""
+    profile = event['profile'].split('//', 1)[0]
+    if event.get('capname'):
+        return _capability_rule(event, apparmor, profile)
+    if event.get('family'):
+        return _network_rule(event, apparmor, profile)
+    if event.get('name', '').startswith('/') and event.get('denied_mask'):
+        return _file_rule(event, apparmor, profile)
+    return False
 
 
 def suggestions(events, unsuggested=None):
@@ -301,46 +358,7 @@ def suggestions(events, unsuggested=None):
             continue
         if event['verdict'] not in ('ALLOWED', 'DENIED'):
             continue
-        profile = event['profile'].split('//', 1)[0]
-        made = False
-        if event.get('capname'):
-            if event['capname'] in apparmor_spec.CAPABILITIES:
-                spec = apparmor.setdefault(profile, {})
-                caps = spec.setdefault('capabilities', {'allow': []})['allow']
-                if event['capname'] not in caps:
-                    caps.append(event['capname'])
-                made = True
-        elif event.get('family'):
-            rule = {'family': event['family']}
-            if event.get('sock_type'):
-                rule['type'] = event['sock_type']
-            if rule['family'] in apparmor_spec.NETWORK_FAMILIES and \
-                    rule.get('type', 'stream') in apparmor_spec.NETWORK_TYPES:
-                spec = apparmor.setdefault(profile, {})
-                if rule not in spec.setdefault('network', []):
-                    spec['network'].append(rule)
-                made = True
-        elif event.get('name', '').startswith('/') and event.get('denied_mask'):
-            mask = event['denied_mask']
-            path = glob_path(event['name'])
-            perms = _perms(mask)
-            if path is not None and (perms or 'x' in mask):
-                rule = {'path': path}
-                if perms:
-                    rule['perms'] = perms
-                if 'x' in mask:
-                    rule['exec'] = 'ix'
-                spec = apparmor.setdefault(profile, {})
-                merged = [r for r in spec.setdefault('files', []) if r['path'] == rule['path']]
-                if merged:
-                    have = _perms(merged[0].get('perms', '') + rule.get('perms', ''))
-                    if have:
-                        merged[0]['perms'] = have
-                    if 'exec' in rule:
-                        merged[0]['exec'] = 'ix'
-                else:
-                    spec['files'].append(rule)
-                made = True
+        made = _apparmor_rule(event, apparmor)
         named = event.get('capname') or event.get('family') or event.get('name')
         if not made and named and isinstance(unsuggested, list):
             unsuggested.append(event)

@@ -19,300 +19,18 @@ read (an unknown variable, a malformed glob, an ``owner`` rule, ``extra_rules``)
 nothing.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import fnmatch
-import re
 
+from ansible_collections.confine.hardening.plugins.module_utils import _aare as aare
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as apparmor_spec
+from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
+from ansible_collections.confine.hardening.plugins.module_utils import _time as times
 
-PERM_ORDER = 'rwaklm'
 ALLOWING = ('SCMP_ACT_ALLOW', 'SCMP_ACT_LOG')
 
-# The values of the variables of AppArmor 3's tunables/global (Debian 12) that a spec may use.
-# A rule with any other variable explains nothing (the gate cannot know its value).
-PID = ('{[1-9],[1-9][0-9],[1-9][0-9][0-9],[1-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9],'
-       '[1-9][0-9][0-9][0-9][0-9][0-9],[1-4][0-9][0-9][0-9][0-9][0-9][0-9]}')
-UID = ('{[0-9],[1-9][0-9],[1-9][0-9][0-9],[1-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9],'
-       '[1-9][0-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9],'
-       '[1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9],[1-4][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]}')
-TUNABLES = {
-    'PROC': ('/proc/',), 'sys': ('/sys/',), 'run': ('/run/', '/var/run/'), 'HOMEDIRS': ('/home/',),
-    'HOME': ('@{HOMEDIRS}/*/', '/root/'), 'pid': (PID,), 'pids': ('@{pid}',), 'tid': ('@{pid}',),
-    'uid': (UID,), 'uids': ('@{uid}',), 'securityfs': ('@{sys}/kernel/security/',),
-    'apparmorfs': ('@{securityfs}/apparmor/',), 'etc_ro': ('/etc/', '/usr/etc/'), 'etc_rw': ('/etc/',),
-    'multiarch': ('*-linux-gnu*',),
-}
-VARIABLE_RE = re.compile(r'@\{([A-Za-z_][A-Za-z0-9_]*)\}')
-MAX_GLOB = 16384
-MAX_GROUPING = 50           # apparmor_parser's limit of nested {}
 
-
-class Unreadable(ValueError):
-    """A rule path the gate cannot read as AppArmor would."""
-
-
-def expand_variables(glob, depth=0):
-    """``glob`` with each ``@{VAR}`` of TUNABLES replaced by ``{value,...}`` as apparmor_parser
-    expands it (a value's trailing slash goes when a slash follows); ``\\@`` stays a literal @."""
-    if depth > 4:
-        raise Unreadable('variables nest too deep')
-    out, i, n = [], 0, len(glob)
-    while i < n:
-        char = glob[i]
-        if char == '\\':
-            out.append(glob[i:i + 2])
-            i += 2
-            continue
-        if char == '@' and glob.startswith('@{', i):
-            match = VARIABLE_RE.match(glob, i)
-            if not match or match.group(1) not in TUNABLES:
-                raise Unreadable('unknown variable')
-            follows = glob[match.end():match.end() + 1]
-            values = [expand_variables(v, depth + 1) for v in TUNABLES[match.group(1)]]
-            if follows == '/':
-                values = [v[:-1] if v.endswith('/') and len(v) > 1 else v for v in values]
-            out.append(values[0] if len(values) == 1 else '{%s}' % ','.join(values))
-            i = match.end()
-            continue
-        out.append(char)
-        i += 1
-    return ''.join(out)
-
-
-def _filter_slashes(glob):
-    """apparmor_parser's filter_slashes: runs of / become one (a leading // stays)."""
-    head = '//' if glob.startswith('//') and not glob.startswith('///') else ''
-    return head + re.sub(r'/{2,}', '/', glob[len(head):])
-
-
-def _class_char(char):
-    return char if char in '-^' else re.escape(char)
-
-
-ANY_BUT_SLASH = '[^/\\x00]'
-ANY = '[^\\x00]'
-MAX_NAME = 4096             # PATH_MAX: the kernel logs no longer name
-
-
-def aare_tokens(glob):
-    """The tokens of an AppArmor path glob as apparmor_parser's convert_aaregex_to_pcre reads
-    it: ('lit', char), ('class', python class), ('star', python class), ('open',), ('alt',),
-    ('close',).  ``*`` and ``?`` never match ``/``; ``/*`` and ``/**`` as a whole path
-    component need one character; a backslash makes the next character literal; ``{a,b}``
-    alternatives; ``[...]`` classes; variables of TUNABLES expanded.  Unreadable for what the
-    parser refuses or the gate does not model."""
-    if not isinstance(glob, str) or not glob or len(glob) > MAX_GLOB:
-        raise Unreadable('not a path')
-    glob = _filter_slashes(expand_variables(glob))
-    tokens = []
-    klass = None                # the parts of the [...] being read
-    escape, grouping = False, 0
-    items = [0] * (MAX_GROUPING + 1)
-    i, n = 0, len(glob)
-    while i < n:
-        char = glob[i]
-        if char == '\\' and not escape:
-            escape = True
-            i += 1
-            continue
-        if escape:
-            if char in 'ntrae0123456789xdu':
-                raise Unreadable('an escape sequence the gate does not read')
-            if klass is not None:
-                klass.append(_class_char(char))
-            else:
-                tokens.append(('lit', char))
-        elif klass is not None:
-            if char == ']':
-                tokens.append(('class', '[%s]' % ''.join(klass)))
-                klass = None
-            elif char in '*?[':
-                raise Unreadable('a glob character inside [...]')
-            else:
-                klass.append(_class_char(char))
-        elif char == '*':
-            run = i
-            while run < n and glob[run] == '*':
-                run += 1
-            if tokens and tokens[-1] == ('lit', '/') and (run == n or glob[run] == '/'):
-                tokens.append(('class', ANY_BUT_SLASH))
-            if glob.startswith('**', i):
-                tokens.append(('star', ANY))
-                i += 1
-            else:
-                tokens.append(('star', ANY_BUT_SLASH))
-        elif char == '?':
-            tokens.append(('class', ANY_BUT_SLASH))
-        elif char == '[':
-            klass = []
-        elif char == ']':
-            raise Unreadable('a "]" without its "["')
-        elif char == '{':
-            grouping += 1
-            if grouping > MAX_GROUPING:
-                raise Unreadable('braces nest too deep')
-            items[grouping] = 0
-            tokens.append(('open',))
-        elif char == '}':
-            if grouping == 0 or items[grouping] == 0:
-                raise Unreadable('a "}" without its "{" or alternatives')
-            grouping -= 1
-            tokens.append(('close',))
-        elif char == ',' and grouping:
-            items[grouping] += 1
-            tokens.append(('alt',))
-        else:
-            tokens.append(('lit', char))
-        escape = False
-        i += 1
-    if escape or klass is not None or grouping:
-        raise Unreadable('an unclosed escape, class or group')
-    for token in tokens:
-        try:
-            if token[0] in ('class', 'star'):
-                re.compile(token[1])
-        except re.error:
-            raise Unreadable('a class that is no class')
-    return tokens
-
-
-def aare_regex(glob):
-    """The Python regular expression of an AppArmor path glob (see ``aare_tokens``), for
-    tests: the gate itself matches with ``GlobMatcher``, in time linear in the name."""
-    parts = []
-    for token in aare_tokens(glob):
-        kind = token[0]
-        parts.append(re.escape(token[1]) if kind == 'lit' else token[1] if kind == 'class' else
-                     token[1] + '*' if kind == 'star' else {'open': '(?:', 'alt': '|', 'close': ')'}[kind])
-    try:
-        return re.compile('^(?:%s)$' % ''.join(parts), re.S)
-    except (re.error, RecursionError, OverflowError):
-        raise Unreadable('not a regular expression')
-
-
-class GlobMatcher(object):
-    """An AppArmor path glob as a Thompson NFA: ``match(name)`` takes time linear in the name
-    (Python's backtracking re takes polynomial time on a glob of several ``*`` against a long
-    name that nearly matches, and names are the workload's to choose)."""
-
-    def __init__(self, glob):
-        tokens = aare_tokens(glob)
-        literal = next((i for i, t in enumerate(tokens) if t[0] != 'lit'), len(tokens))
-        self.prefix = ''.join(t[1] for t in tokens[:literal])      # every match starts with it
-        self.states = [('match',)]         # (kind, ...): ('char', test, out), ('split', outs), ('match',)
-        self.classes = {}
-        tree, rest = self._tree(tokens, 0)
-        if rest != len(tokens):
-            raise Unreadable('an unbalanced group')
-        self.start = self._compile(tree, 0)
-
-    def _tree(self, tokens, i):
-        """(list of alternatives, each a list of items, index after them) from tokens[i:]."""
-        alts, items = [], []
-        while i < len(tokens):
-            kind = tokens[i][0]
-            if kind == 'open':
-                sub, i = self._tree(tokens, i + 1)
-                if i >= len(tokens) or tokens[i][0] != 'close':
-                    raise Unreadable('an unclosed group')
-                items.append(('group', sub))
-            elif kind == 'alt':
-                alts.append(items)
-                items = []
-            elif kind == 'close':
-                break
-            else:
-                items.append(tokens[i])
-            i += 1
-        alts.append(items)
-        return alts, i
-
-    def _add(self, state):
-        self.states.append(state)
-        return len(self.states) - 1
-
-    def _test(self, text):
-        if text not in self.classes:
-            self.classes[text] = re.compile(text, re.S).match
-        return self.classes[text]
-
-    def _compile(self, alts, out):
-        starts = []
-        for items in alts:
-            at = out
-            for item in reversed(items):
-                kind = item[0]
-                if kind == 'lit':
-                    at = self._add(('char', item[1], at))
-                elif kind == 'class':
-                    at = self._add(('class', self._test(item[1]), at))
-                elif kind == 'star':
-                    split = self._add(None)
-                    body = self._add(('class', self._test(item[1]), split))
-                    self.states[split] = ('split', (body, at))
-                    at = split
-                else:
-                    at = self._compile(item[1], at)
-            starts.append(at)
-        return starts[0] if len(starts) == 1 else self._add(('split', tuple(starts)))
-
-    def _closure(self, states):
-        seen, stack = set(), list(states)
-        while stack:
-            state = stack.pop()
-            if state in seen:
-                continue
-            seen.add(state)
-            if self.states[state][0] == 'split':
-                stack.extend(self.states[state][1])
-        return seen
-
-    def match(self, name):
-        if not isinstance(name, str) or len(name) > MAX_NAME or not name.startswith(self.prefix):
-            return False
-        current = self._closure([self.start])
-        for char in name:
-            following = []
-            for state in current:
-                node = self.states[state]
-                if node[0] == 'char':
-                    if node[1] == char:
-                        following.append(node[2])
-                elif node[0] == 'class' and node[1](char):
-                    following.append(node[2])
-            if not following:
-                return False
-            current = self._closure(following)
-        return 0 in current
-
-
-class _Nothing(object):
-    """The matcher of a rule the gate cannot read: it explains nothing."""
-
-    @staticmethod
-    def match(_name):
-        return False
-
-
-def glob_matcher(pattern):
-    """``GlobMatcher(pattern)``, or one that matches nothing when the gate cannot read the
-    pattern (such a rule explains nothing)."""
-    try:
-        return GlobMatcher(pattern)
-    except (Unreadable, RecursionError):
-        return _Nothing()
-
-
-def apparmor_glob_re(pattern):
-    """A matcher of ``pattern`` (``.match(name)``), as ``glob_matcher``."""
-    return glob_matcher(pattern)
-
-
-# event masks: c(reate) and d(elete) need w, a(ppend) is covered by w; x is exec
-MASK_NEEDS = {'r': 'r', 'w': 'w', 'a': 'a', 'c': 'w', 'd': 'w', 'l': 'l', 'k': 'k', 'm': 'm', 'x': 'x'}
+# what an event's mask asks for (audit.MASK_PERMS), and x: exec
+MASK_NEEDS = dict(audit.MASK_PERMS, x='x')
 
 
 def _needed(mask):
@@ -339,7 +57,7 @@ def _rule_grants(rule, exec_list=False):
     perms = rule.get('perms') or ''
     if not isinstance(perms, str):
         return None
-    grants = set(c for c in perms if c in PERM_ORDER)
+    grants = set(c for c in perms if c in audit.PERM_ORDER)
     if 'w' in grants:
         grants.add('a')
     if rule.get('exec'):
@@ -354,7 +72,7 @@ class _Matcher(object):
     def matches(self, path, name):
         matcher = self.cache.get(path)
         if matcher is None:
-            matcher = self.cache[path] = glob_matcher(path)
+            matcher = self.cache[path] = aare.glob_matcher(path)
         return matcher.match(name)
 
 
@@ -488,18 +206,6 @@ def sort_events(events, seccomp_specs, apparmor_specs, patterns):
     return unexplained, accepted, skipped
 
 
-def human_duration(seconds):
-    seconds = int(max(0, seconds))
-    parts = []
-    for unit, size in (('d', 86400), ('h', 3600), ('m', 60)):
-        if seconds >= size:
-            parts.append('%d%s' % (seconds // size, unit))
-            seconds %= size
-    if seconds or not parts:
-        parts.append('%ds' % seconds)
-    return ''.join(parts[:2])
-
-
 def describe(event):
     if event['kind'] == 'seccomp':
         return 'seccomp %s by %s (%d times)' % (event.get('syscall') or 'syscall %s' % event.get('nr'),
@@ -516,13 +222,13 @@ def decide(record_stage, since, now, observe_min, unexplained, accepted, skipped
         return 'enforce', False, 'already enforced (promoted earlier); the gate does not demote'
     if record_stage != 'observe' or since is None:
         return 'observe', False, 'observation starts now; promotion after %s without unexplained events' % (
-            human_duration(observe_min))
+            times.human_duration(observe_min))
     observed = now - since
     if unexplained:
         return 'observe', False, '%d unexplained event%s since observation began: %s' % (
             len(unexplained), '' if len(unexplained) == 1 else 's', '; '.join(describe(e) for e in unexplained[:5]))
     if observed < observe_min:
         return 'observe', False, 'observed for %s of %s; no unexplained events so far' % (
-            human_duration(observed), human_duration(observe_min))
+            times.human_duration(observed), times.human_duration(observe_min))
     return 'enforce', True, 'observed for %s with no unexplained events (%d accepted, %d ignored): promoted' % (
-        human_duration(observed), len(accepted), len(skipped))
+        times.human_duration(observed), len(accepted), len(skipped))

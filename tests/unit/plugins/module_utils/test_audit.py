@@ -162,13 +162,13 @@ GLOB_NAMES = ['/srv/**', '/srv/*', '/srv/x?', '/srv/[a-z]', '/srv/{a,b}', '/srv/
 @pytest.mark.parametrize('name', GLOB_NAMES)
 def test_a_name_with_glob_characters_is_suggested_literally(name):
     # issue 11 item 4: a workload that opens /srv/** must not get /srv/** suggested
-    from ansible_collections.confine.hardening.plugins.module_utils import _gate as gate
+    from ansible_collections.confine.hardening.plugins.module_utils import _aare as aare
     field = '"%s"' % name if all(c not in name for c in ' "\\') else _hex(name)
     events = audit.Collector().feed([_denied(field)]).results()
     assert events[0]['name'] == name
     rule = audit.suggestions(events)['apparmor']['web']['files'][0]
     assert rule == {'path': apparmor_spec.literal_path(name), 'perms': 'rw'}
-    regex = gate.aare_regex(rule['path'])
+    regex = aare.aare_regex(rule['path'])
     assert regex.match(name)
     for other in ('/srv/a', '/srv/b', '/srv/xy', '/srv/q', '/srv/HOME', '/srv/ab', '/srv/a b/c', '/srv/x'):
         assert not regex.match(other), (name, other)
@@ -219,9 +219,9 @@ def test_unknown_capabilities_and_network_values_are_not_suggested():
 ])
 def test_the_documented_generalisations_match_the_logged_name_and_numbers_only(name, glob, matches, not_matches):
     # issue 11 item 4: a generalisation is a rule of the collection (docs/events.md), never a character of the log
-    from ansible_collections.confine.hardening.plugins.module_utils import _gate as gate
+    from ansible_collections.confine.hardening.plugins.module_utils import _aare as aare
     assert audit.glob_path(name) == glob
-    regex = gate.aare_regex(glob)
+    regex = aare.aare_regex(glob)
     assert regex.match(name)
     assert all(regex.match(m) for m in matches)
     assert not any(regex.match(m) for m in not_matches)

@@ -21,6 +21,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.confine.hardening.plugins.module_utils import _aare as aare
 from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
 from ansible_collections.confine.hardening.plugins.module_utils import _audit_sources as sources
 from ansible_collections.confine.hardening.plugins.module_utils import _gate as gate
@@ -123,7 +124,7 @@ def test_a_hostile_name_parses_to_itself_and_its_suggestion_matches_it(name):
         assert rules == [] and audit.glob_path(name) is None
         return
     assert len(rules) == 1 and rules[0]['perms'] == 'rw'
-    regex = gate.aare_regex(rules[0]['path'])
+    regex = aare.aare_regex(rules[0]['path'])
     assert regex.match(name)
     spec = {'name': 'web', 'files': rules}
     assert gate.apparmor_accepted(dict(event, count=1), spec)
@@ -161,10 +162,10 @@ def test_the_gate_matcher_is_the_glob_regex_and_never_raises(glob, names):
     # issue 11 item 4: the gate's linear-time matcher means what aare_regex means
     # (and aare_regex is checked against apparmor_parser in test_gate)
     try:
-        regex = gate.aare_regex(glob)
-    except gate.Unreadable:
-        assert all(not gate.glob_matcher(glob).match(name) for name in names)
+        regex = aare.aare_regex(glob)
+    except aare.Unreadable:
+        assert all(not aare.glob_matcher(glob).match(name) for name in names)
         return
-    matcher = gate.GlobMatcher(glob)
+    matcher = aare.GlobMatcher(glob)
     for name in names:
         assert bool(regex.match(name)) == matcher.match(name), (glob, name)
