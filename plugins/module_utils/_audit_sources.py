@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where the kernel's AppArmor and seccomp audit records are on a host, and reading them.
 
-Four sources, each read as a stream of lines in bounded memory (see ``_audit``):
+Four sources, each read as a stream of lines in bounded memory (the readers are
+``_audit_readers``, the parser ``_audit``):
 
 - ``auditd``: ``/var/log/audit/audit.log`` and its rotated files, oldest first;
 - ``journald``: ``journalctl -o json`` over the kernel and audit transports.  With
@@ -20,24 +21,14 @@ kernel's lost counter, and the kernel's own lines (``audit: backlog limit exceed
 ``audit: audit_lost=N ...``, ``kauditd_printk_skb: N callbacks suppressed``) say so.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
-import calendar
 import collections
-import datetime
 import errno
-import json
-import math
 import os
 import re
-import stat
 import subprocess
-import tempfile
-import threading
 
 from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
+from ansible_collections.confine.hardening.plugins.module_utils import _audit_readers as readers
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp
 
@@ -47,128 +38,13 @@ JOURNAL_RUN = '/run/systemd/journal'
 KMSG = '/dev/kmsg'
 PROC = '/proc'
 TOOL_DIRS = ('/usr/sbin', '/sbin', '/usr/bin', '/bin')
-JOURNAL_ARGS = ['--no-pager', '-o', 'json',
-                '--output-fields=MESSAGE,_TRANSPORT,_AUDIT_TYPE,_AUDIT_TYPE_NAME,_AUDIT_ID,_SOURCE_REALTIME_TIMESTAMP',
-                '_TRANSPORT=kernel', '_TRANSPORT=audit']
 JOURNAL_WHERE = 'journalctl -o json _TRANSPORT=kernel _TRANSPORT=audit'
-MAX_LINE = audit.MAX_LINE   # a longer line is skipped (counted malformed) without being held in memory
-READ_SIZE = 1 << 16
-JOURNAL_TIMEOUT = 600       # seconds journalctl may take before it is stopped
 COMMAND_TIMEOUT = 60        # seconds for the short commands (systemctl is-active, auditctl -s)
-DEDUPE_WINDOW = 16384       # records remembered to drop the second copy from the other transport
 
 ACTIVE_STATES = ('active', 'activating', 'reloading')
 INACTIVE_STATES = ('inactive', 'failed', 'deactivating', 'maintenance')
 
-
-class SourceError(Exception):
-    """One sentence naming the option and why the source cannot be read."""
-
-
-# ---------------------------------------------------------------------------
-# Times
-# ---------------------------------------------------------------------------
-
-NUMBER_RE = re.compile(r'^\d+(?:\.\d+)?$')
-UNIT_SECONDS = (('d', 86400), ('h', 3600), ('m', 60), ('s', 1))
-DURATION_RE = re.compile(r'^(?:(\d+(?:\.\d+)?)d)?\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*'
-                         r'(?:(\d+(?:\.\d+)?)s)?$')
-ISO_RE = re.compile(r'^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?'
-                    r'\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$')
-DURATION_HELP = 'give seconds (90) or amounts of d, h, m and s in that order (30s, 15m, 2h, 1d, 1h30m)'
-MAX_EPOCH = 253402300799.0  # 9999-12-31T23:59:59Z: the last time a record, or time.gmtime, can name
-MAX_TEXT = 64               # characters of a time or duration (a longer one is no time)
-
-
-def _number(value):
-    return not isinstance(value, bool) and isinstance(value, (int, float))
-
-
-def parse_duration(value):
-    """Seconds in ``value``: a number of seconds, or ``1d``, ``2h``, ``15m``, ``30s`` and sums
-    of them written largest unit first (``1h30m``).  ValueError with one sentence otherwise."""
-    if _number(value):
-        if math.isnan(value) or math.isinf(value) or value < 0:
-            raise ValueError('%r is not a duration: %s' % (value, DURATION_HELP))
-        seconds = float(value)
-    else:
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
-            raise ValueError('%s is not a duration: %s' % (shown(value), DURATION_HELP))
-        text = value.strip().lower()
-        match = None if NUMBER_RE.match(text) else DURATION_RE.match(text)
-        if NUMBER_RE.match(text):
-            seconds = float(text)
-        elif not text or not match or not any(match.groups()):
-            raise ValueError('%r is not a duration: %s' % (value, DURATION_HELP))
-        else:
-            seconds = float(sum(float(amount) * size for amount, (_u, size) in zip(match.groups(), UNIT_SECONDS)
-                                if amount))
-    if seconds > MAX_EPOCH:
-        raise ValueError('%s is too long to be a duration (at most %d seconds, about 8000 years)'
-                         % (shown(value), MAX_EPOCH))
-    return seconds
-
-
-def shown(value):
-    """``value`` for a message: repr, cut to 80 characters."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:60] + '...' + text[-10:] + ' (%d characters)' % len(text)
-
-
-def _iso(text):
-    match = ISO_RE.match(text)
-    if not match:
-        return None
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    try:
-        moment = datetime.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                                   int(second or 0))
-    except ValueError as exc:
-        raise ValueError('%r is not a valid time (%s)' % (text, exc))
-    epoch = calendar.timegm(moment.timetuple()) + (float('0.' + fraction) if fraction else 0.0)
-    if zone and zone not in ('Z', 'z', 'UTC'):
-        digits = zone[1:].replace(':', '')
-        offset = int(digits[:2]) * 3600 + int(digits[2:] or 0) * 60
-        epoch -= offset if zone[0] == '+' else -offset
-    return float(epoch)
-
-
-def parse_since(value, now):
-    """Epoch seconds from which records are wanted: 0.0 (everything) for None or '';
-    an epoch number; an ISO 8601 time (UTC unless it has an offset); or a duration,
-    meaning that long before ``now``.  ValueError with one sentence otherwise."""
-    if value is None:
-        return 0.0
-    if _number(value):
-        if math.isnan(value) or math.isinf(value) or value < 0:
-            raise ValueError('%r is not a time: an epoch time cannot be negative' % (value,))
-        return _in_range(value, value)
-    if not isinstance(value, str):
-        raise ValueError('%s is not a time: give epoch seconds, an ISO 8601 time or a duration ago' % shown(value))
-    text = value.strip()
-    if not text:
-        return 0.0
-    if len(text) <= MAX_TEXT:
-        if NUMBER_RE.match(text):
-            return _in_range(float(text), value)
-        epoch = _iso(text)
-        if epoch is not None:
-            return _in_range(epoch, value)
-        try:
-            # a duration longer than the time since 1970 means every record
-            return max(0.0, float(now) - parse_duration(text))
-        except ValueError:
-            pass
-    raise ValueError('%s is not a time: give epoch seconds (1795468675), an ISO 8601 time '
-                     '(2026-11-24T10:00:00Z, UTC when no offset is given) or a duration ago '
-                     '(30s, 15m, 2h, 1d, 1h30m)' % shown(value))
-
-
-def _in_range(epoch, value):
-    if epoch > MAX_EPOCH:
-        raise ValueError('%s is not a time: it is after the year 9999 (epoch seconds go up to %d)'
-                         % (shown(value), MAX_EPOCH))
-    return max(0.0, float(epoch))
+SourceError = readers.SourceError
 
 
 # ---------------------------------------------------------------------------
@@ -231,27 +107,11 @@ def auditd_active(run_command):
     return process_running('auditd')
 
 
-def open_log(path):
-    """A binary file object of the regular file ``path``, opened without blocking (a FIFO
-    opened for reading would wait for a writer) and looked at before any read.
-    ``fileio.NotRegularFile`` for a FIFO, device, socket or directory (``/dev/zero`` would
-    never end); OSError when it cannot be opened."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0))
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            fileio.check_regular_or_missing(path)      # raises NotRegularFile naming the kind
-            raise fileio.NotRegularFile(path, 'special file')
-        return os.fdopen(fd, 'rb')
-    except BaseException:
-        os.close(fd)
-        raise
-
 
 def _readable_file(path):
     """Why ``path`` cannot be read as a log (one phrase), or None."""
     try:
-        open_log(path).close()
+        readers.open_log(path).close()
     except fileio.NotRegularFile as exc:
         return 'it is a %s, not a regular file' % exc.kind
     except (IOError, OSError, ValueError) as exc:
@@ -335,280 +195,6 @@ def detect(source, log_path=None, run_command=None):
         return 'kmsg', KMSG
     reasons.append('kmsg: %s' % why)
     raise SourceError('source: auto found no audit records to read (%s)' % '; '.join(reasons))
-
-
-# ---------------------------------------------------------------------------
-# Readers: each yields text lines, one record a line
-# ---------------------------------------------------------------------------
-
-KMSG_PREFIX_RE = re.compile(r'^\d+,\d+,\d+(?:,[^;]*)?;')
-RECORD_ID_RE = re.compile(r'audit: type=(?:1400|1326) audit\((\d+\.\d+:\d+)\)')
-
-
-def _decode(raw):
-    return raw.decode('utf-8', 'replace').rstrip('\r\n')
-
-
-def _binary_lines(fh):
-    """Decoded lines of a binary stream; a line longer than MAX_LINE bytes is read past in
-    pieces (never held whole) and given as ``_audit.OVERLONG``."""
-    while True:
-        line = fh.readline(MAX_LINE + 1)
-        if not line:
-            return
-        if len(line) > MAX_LINE and not line.endswith(b'\n'):
-            while line and not line.endswith(b'\n'):
-                line = fh.readline(READ_SIZE)
-            yield audit.OVERLONG
-            continue
-        yield _decode(line)
-
-
-def kmsg_message(line):
-    """The message of a ``/dev/kmsg`` record (``pri,seq,usec,flags;message``); None for a
-    continuation line (it starts with a space); other lines unchanged."""
-    if line.startswith(' '):
-        return None
-    match = KMSG_PREFIX_RE.match(line)
-    return line[match.end():] if match else line
-
-
-class _Recent(object):
-    """The last ``size`` record ids seen, to drop a record's second copy."""
-
-    def __init__(self, size=DEDUPE_WINDOW):
-        self.size = size
-        self.ids = collections.OrderedDict()
-
-    def seen(self, key):
-        if key in self.ids:
-            return True
-        self.ids[key] = True
-        if len(self.ids) > self.size:
-            self.ids.popitem(last=False)
-        return False
-
-
-DIGITS_RE = re.compile(r'^[0-9]{1,20}$')
-
-
-def _digits(value):
-    return isinstance(value, str) and bool(DIGITS_RE.match(value))
-
-
-def _journal_text(value):
-    if isinstance(value, list):
-        try:
-            return bytes(bytearray(value)).decode('utf-8', 'replace')
-        except (TypeError, ValueError):
-            return None
-    return value if isinstance(value, str) else None
-
-
-def journal_entry_line(entry):
-    """(line, record id or None) for one journal entry of ``journalctl -o json``.  A kernel
-    transport entry's MESSAGE is already a kernel audit line; an audit transport entry
-    (``AVC apparmor=...``) gets its type, time and serial back from its fields."""
-    message = _journal_text(entry.get('MESSAGE'))
-    if message is None:
-        return None, None
-    if entry.get('_TRANSPORT') != 'audit':
-        match = RECORD_ID_RE.search(message)
-        return message, match.group(1) if match else None
-    kind, serial = entry.get('_AUDIT_TYPE'), entry.get('_AUDIT_ID')
-    usec = entry.get('_SOURCE_REALTIME_TIMESTAMP') or entry.get('__REALTIME_TIMESTAMP')
-    if not (_digits(kind) and _digits(serial) and _digits(usec)):
-        return message, None
-    name = entry.get('_AUDIT_TYPE_NAME')
-    body = message
-    if isinstance(name, str) and body.startswith(name + ' '):
-        body = body[len(name) + 1:]
-    usec = int(usec)
-    ident = '%d.%03d:%s' % (usec // 1000000, (usec % 1000000) // 1000, serial)
-    return 'audit: type=%s audit(%s): %s' % (kind, ident, body), ident if kind in ('1400', '1326') else None
-
-
-def _normalized(lines, info):
-    """Kernel and journal JSON lines as parser lines; a record seen twice (kernel and audit
-    transport) is passed once."""
-    recent = _Recent()
-    for line in lines:
-        if line is audit.OVERLONG:
-            yield line
-            continue
-        if line.startswith('{'):
-            try:
-                entry = json.loads(line)
-            except (ValueError, RecursionError):     # not JSON, or nested too deep to read
-                entry = None
-            if isinstance(entry, dict):
-                line, ident = journal_entry_line(entry)
-                if line is None:
-                    continue
-                if entry.get('_TRANSPORT') == 'audit':
-                    info['audit_transport'] = info.get('audit_transport', 0) + 1
-                if ident is not None:
-                    if recent.seen(ident):
-                        info['duplicates'] = info.get('duplicates', 0) + 1
-                        continue
-                yield line
-                continue
-        message = kmsg_message(line)
-        if message is not None:
-            yield message
-
-
-def rotated_logs(log, since=0.0):
-    """``log.N`` files beside ``log``, oldest (highest N) first, without those last written
-    before ``since``; then ``log``."""
-    directory, base = os.path.split(log)
-    pattern = re.compile(re.escape(base) + r'\.(\d+)$')
-    found = []
-    try:
-        names = os.listdir(directory or '.')
-    except OSError:
-        names = []
-    for name in names:
-        match = pattern.match(name)
-        if not match:
-            continue
-        path = os.path.join(directory, name)
-        try:
-            mtime = os.stat(path).st_mtime
-        except OSError:
-            continue
-        if since and mtime < since:
-            continue
-        found.append((int(match.group(1)), path))
-    return [path for _n, path in sorted(found, reverse=True)] + [log]
-
-
-def read_auditd(log=None, since=0.0, info=None):
-    """Lines of auditd's log and its rotated files, oldest first."""
-    info = info if info is not None else {}
-    info.setdefault('files', [])
-    info.setdefault('unreadable', [])
-    for path in rotated_logs(log or AUDIT_LOG, since):
-        try:
-            fh = open_log(path)
-        except fileio.NotRegularFile as exc:
-            info['unreadable'].append('%s (a %s, not a regular file)' % (path, exc.kind))
-            continue
-        except (IOError, OSError) as exc:
-            info['unreadable'].append('%s (%s)' % (path, exc.strerror or exc))
-            continue
-        info['files'].append(path)
-        with fh:
-            yield from _binary_lines(fh)
-
-
-def read_file(path, info=None):
-    """Lines of any log file: auditd, kernel (dmesg, raw /dev/kmsg records) or journal
-    (``journalctl -o cat`` or ``-o json``) lines."""
-    info = info if info is not None else {}
-    with open_log(path) as fh:
-        yield from _normalized(_binary_lines(fh), info)
-
-
-def read_kmsg(path=None, info=None):
-    """Messages of ``/dev/kmsg`` records (or of a file of such records), read without
-    blocking until the ring buffer has no more."""
-    info = info if info is not None else {}
-    info.setdefault('wrapped', 0)
-    fd = os.open(path or KMSG, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        pending = b''
-        dropping = False        # inside a line longer than MAX_LINE: read past it
-        while True:
-            try:
-                chunk = os.read(fd, READ_SIZE)
-            except OSError as exc:
-                if exc.errno == errno.EAGAIN:
-                    break
-                if exc.errno == errno.EPIPE:      # the ring buffer overwrote records not yet read
-                    info['wrapped'] += 1
-                    continue
-                if exc.errno == errno.EINTR:
-                    continue
-                raise
-            if not chunk:
-                break
-            pending += chunk
-            parts = pending.split(b'\n')
-            pending = parts.pop()
-            if dropping and parts:
-                parts.pop(0)            # the rest of the long line
-                dropping = False
-                yield audit.OVERLONG
-            elif dropping:
-                pending = b''
-                continue
-            for raw in parts:
-                if len(raw) > MAX_LINE:
-                    yield audit.OVERLONG
-                    continue
-                message = kmsg_message(_decode(raw))
-                if message is not None:
-                    yield message
-            if len(pending) > MAX_LINE:
-                pending, dropping = b'', True
-        if dropping:
-            yield audit.OVERLONG
-        elif pending:
-            message = kmsg_message(_decode(pending))
-            if message is not None:
-                yield message
-    finally:
-        os.close(fd)
-
-
-def journal_command(since=0.0, journalctl='journalctl'):
-    args = [journalctl] + JOURNAL_ARGS
-    if since > 0:
-        args += ['--since', '@%d' % int(since)]
-    return args
-
-
-def read_journald(since=0.0, info=None, journalctl=None, timeout=None):
-    """Lines of the kernel and audit transports of the journal, streamed from journalctl.
-    journalctl is stopped after ``timeout`` seconds (JOURNAL_TIMEOUT), and ``info['timed_out']``
-    says so: a journal that never ends cannot hang the run."""
-    info = info if info is not None else {}
-    args = journal_command(since, journalctl or which('journalctl') or 'journalctl')
-    errors = tempfile.TemporaryFile()
-    try:
-        try:
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors)
-        except (IOError, OSError) as exc:
-            raise SourceError('source: journald: journalctl cannot be run (%s)' % (exc.strerror or exc))
-        timed_out = []
-
-        def stop():
-            if proc.poll() is None:
-                timed_out.append(True)
-                proc.kill()
-
-        watchdog = threading.Timer(JOURNAL_TIMEOUT if timeout is None else timeout, stop)
-        watchdog.daemon = True
-        watchdog.start()
-        finished = False
-        try:
-            yield from _normalized(_binary_lines(proc.stdout), info)
-            finished = True
-        finally:
-            watchdog.cancel()
-            proc.stdout.close()
-            if not finished and proc.poll() is None:     # the reader stopped early
-                proc.kill()
-            proc.wait()
-        if timed_out:
-            info['timed_out'] = JOURNAL_TIMEOUT if timeout is None else timeout
-        errors.seek(0)
-        info['returncode'] = proc.returncode
-        info['stderr'] = errors.read(4096).decode('utf-8', 'replace').strip()
-    finally:
-        errors.close()
-
 
 # ---------------------------------------------------------------------------
 # Records the kernel lost or did not print
@@ -697,62 +283,35 @@ def _loss_warning(lost, parts, printk):
     return text + '; see docs/events.md on rate limiting'
 
 
-def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, resolve=None, max_events=None):
-    """Read a source (see detect) from ``since`` (epoch seconds) on and return a dict:
-
-    - ``source``, ``where``: the source read and its path or command;
-    - ``events``: the distinct AppArmor (of ``profiles`` only, when given) and seccomp
-      events, sorted as ``_audit.Collector.results`` sorts them, seccomp numbers named by
-      ``resolve(audit_arch, nr)`` (default: the host's libseccomp); at most ``max_events``,
-      ``truncated`` saying how many were left out;
-    - ``counts``: ``{'apparmor': n, 'seccomp': n, 'by_profile': {profile: n}}``, occurrences
-      over all events (also those left out);
-    - ``lines`` read, ``malformed`` record lines (cut short or broken) and lines longer
-      than MAX_LINE, which were skipped;
-    - ``rate_limited``, ``lost``: whether and how many records the kernel reported lost or
-      not logged (``lost`` None when nothing tells);
-    - ``warnings``: sentences for the user.
-
-    SourceError (one sentence naming the option) when the source cannot be read."""
-    run_command = run_command or _run
-    since = float(since or 0.0)
-    name, where = detect(source, log_path, run_command)
-    warnings = []
-    info = {}
+def _read(name, since, log_path, info):
+    """The lines of the source ``name`` (see detect)."""
     if name == 'auditd':
-        if source == 'auditd' and not auditd_active(run_command):
-            warnings.append('auditd is not running, so records since it stopped are in journald or /dev/kmsg, '
-                            'not in %s' % AUDIT_LOG)
-        lines = read_auditd(AUDIT_LOG, since, info)
-    elif name == 'journald':
-        lines = read_journald(since, info)
-    elif name == 'kmsg':
-        lines = read_kmsg(KMSG, info)
-    else:
-        lines = read_file(log_path, info)
-
-    watch = LossWatch(since)
-    collector = audit.Collector(since, profiles).feed(watch.scan(lines))
-
+        return readers.read_auditd(AUDIT_LOG, since, info)
     if name == 'journald':
-        where = JOURNAL_WHERE + (' --since @%d' % int(since) if since > 0 else '')
-        if info.get('timed_out'):
-            warnings.append('journalctl was stopped after %d seconds; the events may be incomplete (give a shorter '
-                            'since, or read the journal with source: file)' % info['timed_out'])
-        elif info.get('returncode'):
-            if not collector.lines:
-                raise SourceError('source: journald: journalctl failed (exit %s): %s'
-                                  % (info['returncode'], info.get('stderr') or 'no message'))
-            warnings.append('journalctl exited with %s (%s); the events may be incomplete'
-                            % (info['returncode'], info.get('stderr') or 'no message'))
-        elif info.get('stderr'):
-            warnings.append('journalctl said: %s' % info['stderr'].split('\n')[0])
-    for path in info.get('unreadable', []):
-        warnings.append('%s was skipped: it cannot be read' % path)
-    if info.get('wrapped'):
-        warnings.append('the kernel ring buffer overwrote records while %s was read' % KMSG)
+        return readers.read_journald(since, info, journalctl=which('journalctl'))
+    if name == 'kmsg':
+        return readers.read_kmsg(KMSG, info)
+    return readers.read_file(log_path, info)
 
-    # Loss: the kernel's counter, its own log lines, auditd's errors
+
+def _journald_warnings(info, lines, warnings):
+    """Warnings of how journalctl ended; SourceError when it failed before giving a line."""
+    if info.get('timed_out'):
+        warnings.append('journalctl was stopped after %d seconds; the events may be incomplete (give a shorter '
+                        'since, or read the journal with source: file)' % info['timed_out'])
+    elif info.get('returncode'):
+        if not lines:
+            raise SourceError('source: journald: journalctl failed (exit %s): %s'
+                              % (info['returncode'], info.get('stderr') or 'no message'))
+        warnings.append('journalctl exited with %s (%s); the events may be incomplete'
+                        % (info['returncode'], info.get('stderr') or 'no message'))
+    elif info.get('stderr'):
+        warnings.append('journalctl said: %s' % info['stderr'].split('\n')[0])
+
+
+def _loss(name, info, watch, run_command, warnings):
+    """(rate_limited, lost) from the kernel's counter, its own log lines and auditd's errors;
+    the warnings they give are appended."""
     kernel_lost = None
     if name != 'file':
         kernel_lost, note = auditctl_lost(run_command)
@@ -778,7 +337,11 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
     rate_limited = bool(lost) or bool(watch.limits) or bool(watch.daemon)
     if rate_limited:
         warnings.append(_loss_warning(lost, parts, bool(suppressed)))
+    return rate_limited, lost
 
+
+def _events(collector, resolve, max_events, warnings):
+    """(events, counts, truncated) of the collector, seccomp numbers named by ``resolve``."""
     if resolve is None and any(key[0] == 'seccomp' for key in collector.events):
         try:
             resolve = libseccomp.load().syscall_name
@@ -793,9 +356,49 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
         warnings.append('%d of %d events are left out (max_events=%d); the counts cover all of them'
                         % (truncated, len(events), max_events))
         events = events[:max_events]
+    return events, counts, truncated
+
+
+def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, resolve=None, max_events=None):
+    """Read a source (see detect) from ``since`` (epoch seconds) on and return a dict:
+
+    - ``source``, ``where``: the source read and its path or command;
+    - ``events``: the distinct AppArmor (of ``profiles`` only, when given) and seccomp
+      events, sorted as ``_audit.Collector.results`` sorts them, seccomp numbers named by
+      ``resolve(audit_arch, nr)`` (default: the host's libseccomp); at most ``max_events``,
+      ``truncated`` saying how many were left out;
+    - ``counts``: ``{'apparmor': n, 'seccomp': n, 'by_profile': {profile: n}}``, occurrences
+      over all events (also those left out);
+    - ``lines`` read, ``malformed`` record lines (cut short or broken) and lines longer
+      than MAX_LINE, which were skipped;
+    - ``rate_limited``, ``lost``: whether and how many records the kernel reported lost or
+      not logged (``lost`` None when nothing tells);
+    - ``warnings``: sentences for the user.
+
+    SourceError (one sentence naming the option) when the source cannot be read."""
+    run_command = run_command or _run
+    since = float(since or 0.0)
+    name, where = detect(source, log_path, run_command)
+    warnings = []
+    info = {}
+    if name == 'auditd' and source == 'auditd' and not auditd_active(run_command):
+        warnings.append('auditd is not running, so records since it stopped are in journald or /dev/kmsg, '
+                        'not in %s' % AUDIT_LOG)
+    lines = _read(name, since, log_path, info)
+    watch = LossWatch(since)
+    collector = audit.Collector(since, profiles).feed(watch.scan(lines))
+    if name == 'journald':
+        where = JOURNAL_WHERE + (' --since @%d' % int(since) if since > 0 else '')
+        _journald_warnings(info, collector.lines, warnings)
+    for path in info.get('unreadable', []):
+        warnings.append('%s was skipped: it cannot be read' % path)
+    if info.get('wrapped'):
+        warnings.append('the kernel ring buffer overwrote records while %s was read' % KMSG)
+    rate_limited, lost = _loss(name, info, watch, run_command, warnings)
+    events, counts, truncated = _events(collector, resolve, max_events, warnings)
     if collector.malformed:
         warnings.append('%d lines were malformed (AppArmor or seccomp records cut short or broken, or lines longer '
-                        'than %d bytes) and were skipped' % (collector.malformed, MAX_LINE))
+                        'than %d bytes) and were skipped' % (collector.malformed, audit.MAX_LINE))
     return {'source': name, 'where': where, 'events': events, 'truncated': truncated, 'lines': collector.lines,
             'malformed': collector.malformed, 'rate_limited': rate_limited, 'lost': lost, 'warnings': warnings,
             'counts': counts}

@@ -3,10 +3,6 @@
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: profile_events
 short_description: Read the AppArmor and seccomp audit records of a host, counted, with profile suggestions
@@ -269,12 +265,13 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
 from ansible_collections.confine.hardening.plugins.module_utils import _audit_sources as sources
+from ansible_collections.confine.hardening.plugins.module_utils import _common as common
+from ansible_collections.confine.hardening.plugins.module_utils import _time as times
 
 KINDS = ['apparmor', 'seccomp']
 
 
-class EventsError(Exception):
-    pass
+EventsError = common.ModuleError
 
 
 def argument_spec():
@@ -288,19 +285,15 @@ def argument_spec():
     )
 
 
-def iso(epoch):
-    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(epoch)) if epoch else None
-
-
 def run(module, now=None):
     params = module.params
     try:
-        since = sources.parse_since(params['since'], time.time() if now is None else now)
+        since = times.parse_since(params['since'], time.time() if now is None else now)
     except ValueError as exc:
         raise EventsError('since: %s' % exc)
     for i, name in enumerate(params['profiles'] or []):
         if not name or len(name) > 4096:
-            raise EventsError('profiles[%d]: %s is not a profile name' % (i, sources.shown(name)))
+            raise EventsError('profiles[%d]: %s is not a profile name' % (i, times.shown(name)))
     kinds = params['kinds']
     if not kinds:
         raise EventsError('kinds: name at least one of %s' % ', '.join(KINDS))
@@ -322,7 +315,7 @@ def run(module, now=None):
         first = unsuggested[0]
         module.warn('%d events get no suggestion: the name, capability or network family they log cannot be '
                     'written as a rule (for example %s); write such rules by hand, if at all'
-                    % (len(unsuggested), sources.shown(first.get('name') or first.get('capname') or first.get('family'))))
+                    % (len(unsuggested), times.shown(first.get('name') or first.get('capname') or first.get('family'))))
     counts = sources.count_events(events)
     truncated = max(0, len(events) - params['max_events'])
     if truncated:
@@ -331,18 +324,14 @@ def run(module, now=None):
         events = events[:params['max_events']]
     for warning in got['warnings']:
         module.warn(warning)
-    return dict(changed=False, source=got['source'], where=got['where'], since=since, since_iso=iso(since),
+    return dict(changed=False, source=got['source'], where=got['where'], since=since, since_iso=times.iso_utc(since),
                 events=events, truncated=truncated, counts=counts, suggestions=suggestions, lines=got['lines'],
                 malformed=got['malformed'], rate_limited=got['rate_limited'], lost=got['lost'])
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = run(module)
-    except EventsError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    common.run_module(module, run)
 
 
 if __name__ == '__main__':

@@ -3,10 +3,6 @@
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: promotion_gate
 short_description: Decide whether a host in observe may go to enforce, from what its profiles logged
@@ -173,15 +169,30 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
 from ansible_collections.confine.hardening.plugins.module_utils import _audit_sources as sources
+from ansible_collections.confine.hardening.plugins.module_utils import _common as common
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _gate as gate
+from ansible_collections.confine.hardening.plugins.module_utils import _time as times
 
 
 BOOT_ID = '/proc/sys/kernel/random/boot_id'
+STAGES = ('observe', 'enforce')
+
+GateError = common.ModuleError
 
 
-class GateError(Exception):
-    pass
+def argument_spec():
+    return dict(
+        stage=dict(type='str', required=True, choices=['observe', 'enforce', 'auto']),
+        record=dict(type='path', default='/etc/ansible/facts.d/confine_hardening.fact'),
+        observe_min=dict(type='str', default='24h'),
+        seccomp_profiles=dict(type='list', elements='dict', default=[]),
+        apparmor_profiles=dict(type='list', elements='dict', default=[]),
+        ignore=dict(type='list', elements='dict', default=[]),
+        source=dict(type='str', default='auto', choices=list(sources.SOURCES)),
+        log_path=dict(type='path'),
+        max_events=dict(type='int', default=50),
+    )
 
 
 def epoch(iso, now):
@@ -190,7 +201,7 @@ def epoch(iso, now):
     if not isinstance(iso, str) or not iso:
         return None
     try:
-        return sources.parse_since(iso, now) or None
+        return times.parse_since(iso, now) or None
     except ValueError:
         return None
 
@@ -200,11 +211,10 @@ def _count(value):
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def run(module, now=None):
-    p = module.params
-    now = time.time() if now is None else now
+def _checked(p):
+    """The options an argument spec cannot check; observe_min in seconds."""
     try:
-        observe_min = sources.parse_duration(p['observe_min'])
+        observe_min = times.parse_duration(p['observe_min'])
     except ValueError as exc:
         raise GateError('observe_min: %s' % exc)
     if p['log_path'] and p['source'] != 'file':
@@ -214,58 +224,87 @@ def run(module, now=None):
     for i, pattern in enumerate(p['ignore']):
         if not pattern:
             raise GateError('ignore[%d]: an empty pattern would ignore every event' % i)
+    return observe_min
+
+
+def _record(p):
     try:
-        record = fileio.read_json_object(p['record']) or {}
+        return fileio.read_json_object(p['record']) or {}
     except fileio.NotRegularFile as exc:
         raise GateError('record: %s; give the governance record file' % exc.strerror)
-    recorded = record.get('stage') if record.get('stage') in ('observe', 'enforce') else None
+
+
+def _collect(module, since, must_read):
+    """What ``sources.collect`` found since ``since``, or None (with a warning) when the
+    source cannot be read; GateError then when ``must_read`` (the gate would promote)."""
+    p = module.params
+    try:
+        return sources.collect(p['source'], since=since, profiles=[s.get('name') for s in p['apparmor_profiles']],
+                               log_path=p['log_path'], run_command=module.run_command)
+    except (sources.SourceError, IOError, OSError) as exc:
+        if not isinstance(exc, sources.SourceError):
+            exc = '%s: reading %s failed (%s)' % ('log_path' if p['log_path'] else 'source',
+                                                  getattr(exc, 'filename', None) or p['log_path'] or p['source'],
+                                                  getattr(exc, 'strerror', None) or exc)
+        if must_read:
+            raise GateError('source: %s; without the audit records the gate cannot promote' % exc)
+        module.warn('the run report has no events: %s' % exc)
+        return None
+
+
+def _sorted_events(module, found, result):
+    """(unexplained, accepted, ignored) events of what was found; the result's source,
+    counts, events, event_lines and suggestions set from them."""
+    p = module.params
+    for warning in found.get('warnings') or []:
+        module.warn(warning)
+    result['source'] = dict(name=found['source'], where=found['where'], rate_limited=found['rate_limited'],
+                            lost=found['lost'])
+    unexplained, accepted, skipped = gate.sort_events(found['events'], p['seccomp_profiles'],
+                                                      p['apparmor_profiles'], p['ignore'])
+    result['counts'] = dict(events=len(found['events']), unexplained=len(unexplained),
+                            accepted=len(accepted), ignored=len(skipped),
+                            occurrences=sum(e['count'] for e in unexplained + accepted + skipped))
+    result['events'] = unexplained[:p['max_events']]
+    result['event_lines'] = [gate.describe(e) for e in unexplained[:10]]
+    result['suggestions'] = audit.suggestions(unexplained)
+    return unexplained, accepted, skipped
+
+
+def _lost_during(module, record, continues, result):
+    """Records the kernel lost during the stage; the result's audit_lost and boot_id set.
+
+    The kernel's lost-record counter runs since boot: what counts is its rise since the
+    stage began (kept in the record), not its value."""
+    result['audit_lost'] = sources.auditctl_lost(module.run_command)[0]
+    result['boot_id'] = (fileio.read_text(BOOT_ID) or '').strip() or None
+    start = record.get('audit_lost_at_stage_start') if continues else None
+    if result['audit_lost'] is not None and isinstance(start, dict) and _count(start.get('lost')):
+        if start.get('boot_id') == result['boot_id']:
+            return max(0, result['audit_lost'] - start['lost'])
+        return result['audit_lost']     # rebooted: the counter started again from 0
+    return 1 if result['source'].get('rate_limited') else 0
+
+
+def run(module, now=None):
+    p = module.params
+    now = time.time() if now is None else now
+    observe_min = _checked(p)
+    record = _record(p)
+    recorded = record.get('stage') if record.get('stage') in STAGES else None
     since = epoch(record.get('stage_since'), now)
     # events count from the start of the stage this run continues
-    continues = (p['stage'] == recorded or (p['stage'] == 'auto' and recorded in ('observe', 'enforce')))
+    continues = (p['stage'] == recorded or (p['stage'] == 'auto' and recorded in STAGES))
     result = dict(changed=False, stage_since=record.get('stage_since') if continues and since else None,
                   observed_seconds=int(now - since) if continues and since else 0, events=[], event_lines=[],
                   suggestions={},
                   counts=dict(events=0, unexplained=0, accepted=0, ignored=0, occurrences=0), source={})
     unexplained = accepted = skipped = []
     if continues and since:
-        try:
-            found = sources.collect(p['source'], since=since,
-                                    profiles=[s.get('name') for s in p['apparmor_profiles']],
-                                    log_path=p['log_path'], run_command=module.run_command)
-        except (sources.SourceError, IOError, OSError) as exc:
-            if not isinstance(exc, sources.SourceError):
-                exc = '%s: reading %s failed (%s)' % ('log_path' if p['log_path'] else 'source',
-                                                      getattr(exc, 'filename', None) or p['log_path'] or p['source'],
-                                                      getattr(exc, 'strerror', None) or exc)
-            if p['stage'] == 'auto' and recorded == 'observe':
-                raise GateError('source: %s; without the audit records the gate cannot promote' % exc)
-            module.warn('the run report has no events: %s' % exc)
-            found = None
+        found = _collect(module, since, must_read=p['stage'] == 'auto' and recorded == 'observe')
         if found is not None:
-            for warning in found.get('warnings') or []:
-                module.warn(warning)
-            result['source'] = dict(name=found['source'], where=found['where'], rate_limited=found['rate_limited'],
-                                    lost=found['lost'])
-            unexplained, accepted, skipped = gate.sort_events(found['events'], p['seccomp_profiles'],
-                                                              p['apparmor_profiles'], p['ignore'])
-            result['counts'] = dict(events=len(found['events']), unexplained=len(unexplained),
-                                    accepted=len(accepted), ignored=len(skipped),
-                                    occurrences=sum(e['count'] for e in unexplained + accepted + skipped))
-            result['events'] = unexplained[:p['max_events']]
-            result['event_lines'] = [gate.describe(e) for e in unexplained[:10]]
-            result['suggestions'] = audit.suggestions(unexplained)
-    # the kernel's lost-record counter runs since boot: what counts is its rise since the
-    # stage began (kept in the record), not its value
-    result['audit_lost'] = sources.auditctl_lost(module.run_command)[0]
-    result['boot_id'] = (fileio.read_text(BOOT_ID) or '').strip() or None
-    start = record.get('audit_lost_at_stage_start') if continues else None
-    if result['audit_lost'] is not None and isinstance(start, dict) and _count(start.get('lost')):
-        if start.get('boot_id') == result['boot_id']:
-            lost_during = max(0, result['audit_lost'] - start['lost'])
-        else:
-            lost_during = result['audit_lost']     # rebooted: the counter started again from 0
-    else:
-        lost_during = 1 if result['source'].get('rate_limited') else 0
+            unexplained, accepted, skipped = _sorted_events(module, found, result)
+    lost_during = _lost_during(module, record, continues, result)
     result['source']['lost_during_stage'] = lost_during
     if p['stage'] == 'auto':
         stage, promoted, reason = gate.decide(recorded, since, now, observe_min, unexplained, accepted, skipped)
@@ -281,25 +320,8 @@ def run(module, now=None):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            stage=dict(type='str', required=True, choices=['observe', 'enforce', 'auto']),
-            record=dict(type='path', default='/etc/ansible/facts.d/confine_hardening.fact'),
-            observe_min=dict(type='str', default='24h'),
-            seccomp_profiles=dict(type='list', elements='dict', default=[]),
-            apparmor_profiles=dict(type='list', elements='dict', default=[]),
-            ignore=dict(type='list', elements='dict', default=[]),
-            source=dict(type='str', default='auto', choices=['auto', 'auditd', 'journald', 'kmsg', 'file']),
-            log_path=dict(type='path'),
-            max_events=dict(type='int', default=50),
-        ),
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module)
-    except GateError as exc:
-        module.fail_json(msg='promotion gate: %s' % exc)
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    common.run_module(module, run, label='promotion gate: ')
 
 
 if __name__ == '__main__':

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import run_main, FakeModule
 
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as apparmor_spec
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as seccomp_spec
@@ -51,18 +52,13 @@ LINES = [
 ]
 
 
-class FakeModule(object):
-    def __init__(self, params, check_mode=False):
-        self.params = params
-        self.check_mode = check_mode
-        self._diff = False
-        self.warnings = []
+def no_command(args):
+    raise AssertionError('a file source runs no command: %r' % (args,))
 
-    def warn(self, text):
-        self.warnings.append(text)
 
-    def run_command(self, args):
-        raise AssertionError('a file source runs no command: %r' % (args,))
+def fake(params, check_mode=False):
+    """The shared FakeModule, which must run no command."""
+    return FakeModule(params, check_mode=check_mode, responder=no_command)
 
 
 def params(**kw):
@@ -79,7 +75,7 @@ def log(tmp_path):
 
 
 def test_file_source_events_counts_and_suggestions(log):
-    mod = FakeModule(params(source='file', log_path=log))
+    mod = fake(params(source='file', log_path=log))
     result = m.run(mod)
     assert result['changed'] is False and mod.warnings == []
     assert (result['source'], result['where'], result['since'], result['since_iso']) == ('file', log, 0.0, None)
@@ -109,31 +105,31 @@ def test_file_source_events_counts_and_suggestions(log):
 
 
 def test_since_kinds_profiles_and_max_events(log):
-    result = m.run(FakeModule(params(source='file', log_path=log, since='1795479304.3')))
+    result = m.run(fake(params(source='file', log_path=log, since='1795479304.3')))
     assert result['since'] == 1795479304.3 and result['since_iso'] == '2026-11-24T00:15:04Z'
     assert [e['count'] for e in result['events'] if e.get('name') == '/tmp/ev/secret-1'] == []
     assert result['counts']['apparmor'] == 3
     # a duration is counted back from now
-    result = m.run(FakeModule(params(source='file', log_path=log, since='2h')), now=1795479304.3 + 7200)
+    result = m.run(fake(params(source='file', log_path=log, since='2h')), now=1795479304.3 + 7200)
     assert result['since'] == 1795479304.3 and result['counts']['apparmor'] == 3
 
-    result = m.run(FakeModule(params(source='file', log_path=log, kinds=['seccomp'])))
+    result = m.run(fake(params(source='file', log_path=log, kinds=['seccomp'])))
     assert {e['kind'] for e in result['events']} == {'seccomp'}
     assert result['counts'] == {'apparmor': 0, 'seccomp': 2, 'by_profile': {}}
     assert result['suggestions'] == {'apparmor': {}, 'seccomp': {'syscalls': [{'names': ['getpid', 'uname'],
                                                                                'action': 'SCMP_ACT_ALLOW'}]}}
 
-    result = m.run(FakeModule(params(source='file', log_path=log, kinds=['apparmor'], profiles=['confine-demo'])))
+    result = m.run(fake(params(source='file', log_path=log, kinds=['apparmor'], profiles=['confine-demo'])))
     assert [(e['profile'], e['verdict']) for e in result['events']] == [('confine-demo', 'DENIED')]
     assert list(result['suggestions']) == ['apparmor'] and list(result['suggestions']['apparmor']) == ['confine-demo']
 
-    mod = FakeModule(params(source='file', log_path=log, max_events=2))
+    mod = fake(params(source='file', log_path=log, max_events=2))
     result = m.run(mod)
     assert len(result['events']) == 2 and result['truncated'] == 4
     # counts and suggestions still cover all six events
     assert result['counts']['apparmor'] == 5 and 'seccomp' in result['suggestions']
     assert mod.warnings == ['4 of 6 events are left out (max_events=2); counts and suggestions cover all of them']
-    assert m.run(FakeModule(params(source='file', log_path=log, max_events=0)))['events'] == []
+    assert m.run(fake(params(source='file', log_path=log, max_events=0)))['events'] == []
 
 
 @pytest.mark.parametrize('kw,message', [
@@ -152,7 +148,7 @@ def test_errors_are_one_sentence_naming_the_option(log, kw, message):
     if kw.get('log_path') == 'LOG':
         kw['log_path'] = log
     with pytest.raises(m.EventsError) as err:
-        m.run(FakeModule(params(**kw)))
+        m.run(fake(params(**kw)))
     assert str(err.value) == message
 
 
@@ -205,7 +201,7 @@ def test_the_module_process_fails_with_the_sentence(tmp_path):
 def test_the_result_has_no_key_ansible_reserves(log):
     # issue 11 item 19: "skipped" made Ansible show the task as skipped (and `is skipped` true)
     import yaml
-    result = m.run(FakeModule(params(source='file', log_path=log)))
+    result = m.run(fake(params(source='file', log_path=log)))
     assert 'skipped' not in result and result['malformed'] == 0
     documented = yaml.safe_load(m.RETURN)
     assert 'skipped' not in documented and 'malformed' in documented
@@ -248,7 +244,7 @@ def test_hostile_names_are_suggested_literally_and_unsayable_ones_with_a_warning
         'name=2F7372762F610A62 pid=887 comm="app" requested_mask="r" denied_mask="r" fsuid=0 ouid=0\n'
         'type=AVC msg=audit(1795479302.054:270): apparmor="ALLOWED" operation="open" profile="web" name="/x"' + ' a' * 40000
         + ' "unterminated\n' + 'y' * (100 * 1024) + '\n')
-    mod = FakeModule(params(source='file', log_path=str(path)))
+    mod = fake(params(source='file', log_path=str(path)))
     result = m.run(mod)
     assert result['suggestions']['apparmor'] == {'web': {'files': [{'path': '/srv/\\*\\*', 'perms': 'w'}]}}
     assert (result['lines'], result['malformed']) == (4, 2)
@@ -257,3 +253,14 @@ def test_hostile_names_are_suggested_literally_and_unsayable_ones_with_a_warning
     text = apparmor_spec.render(dict(result['suggestions']['apparmor']['web'], name='web', preset='service',
                                      attach='/usr/bin/app'))
     assert '"/srv/\\*\\*" w,' in text
+
+
+def test_main_runs_through_the_argument_spec(log):
+    """main() as Ansible calls it: the argument spec fills the defaults, run_module the failure."""
+    result = run_main(m, {'source': 'file', 'log_path': log, 'kinds': ['seccomp']})
+    assert 'failed' not in result and result['changed'] is False and result['source'] == 'file'
+    assert result['counts'] == {'apparmor': 0, 'seccomp': 2, 'by_profile': {}}
+    failed = run_main(m, {'source': 'file', 'log_path': log, 'max_events': -1})
+    assert failed['failed'] is True and failed['msg'] == 'max_events: -1 is negative; give 0 or more'
+    refused = run_main(m, {'source': 'syslog'})
+    assert refused['failed'] is True and 'auto, auditd, journald, kmsg, file' in refused['msg']

@@ -13,6 +13,7 @@ import json
 import os
 
 import pytest
+from conftest import run_main, FakeModule
 
 from ansible_collections.confine.hardening.plugins.module_utils import _audit_sources as sources
 from ansible_collections.confine.hardening.plugins.modules import promotion_gate as m
@@ -30,19 +31,13 @@ LOG = [
 ]
 
 
-class FakeModule(object):
-    def __init__(self, params, lost=None):
-        self.params = params
-        self.warnings = []
-        self.lost = lost
-
-    def warn(self, text):
-        self.warnings.append(text)
-
-    def run_command(self, args):
-        if self.lost is None:
+def fake(params, lost=None):
+    """The shared FakeModule; auditctl -s says the kernel lost ``lost`` records (None: it fails)."""
+    def auditctl(args):
+        if lost is None:
             return 1, '', 'no auditctl here'
-        return 0, 'enabled 1\nlost %d\nbacklog 0\n' % self.lost, ''
+        return 0, 'enabled 1\nlost %d\nbacklog 0\n' % lost, ''
+    return FakeModule(params, responder=auditctl)
 
 
 @pytest.fixture
@@ -70,14 +65,14 @@ def write_record(host, **kw):
 
 
 def test_a_host_without_a_record_starts_observing(host):
-    result = m.run(FakeModule(params(host)), now=T0)
+    result = m.run(fake(params(host)), now=T0)
     assert (result['stage'], result['promoted']) == ('observe', False)
     assert result['reason'].startswith('observation starts now')
 
 
 def test_unexplained_events_hold_the_host_in_observe_with_suggestions(host):
     write_record(host)
-    result = m.run(FakeModule(params(host)), now=T0 + 7200)
+    result = m.run(fake(params(host)), now=T0 + 7200)
     assert (result['stage'], result['promoted']) == ('observe', False)
     assert result['reason'].startswith('2 unexplained events since observation began: web: ')
     assert sorted(e.get('name') or e.get('capname') for e in result['events']) == ['/srv/cache/data.db', 'net_admin']
@@ -88,11 +83,11 @@ def test_unexplained_events_hold_the_host_in_observe_with_suggestions(host):
 
 def test_accepted_suggestions_promote_after_the_observation_time(host):
     write_record(host)
-    first = m.run(FakeModule(params(host)), now=T0 + 7200)
+    first = m.run(fake(params(host)), now=T0 + 7200)
     spec = dict(params(host)['apparmor_profiles'][0], **first['suggestions']['apparmor']['web'])
-    early = m.run(FakeModule(params(host, apparmor_profiles=[spec], observe_min='1d')), now=T0 + 7200)
+    early = m.run(fake(params(host, apparmor_profiles=[spec], observe_min='1d')), now=T0 + 7200)
     assert (early['stage'], early['reason']) == ('observe', 'observed for 2h of 1d; no unexplained events so far')
-    result = m.run(FakeModule(params(host, apparmor_profiles=[spec])), now=T0 + 7200)
+    result = m.run(fake(params(host, apparmor_profiles=[spec])), now=T0 + 7200)
     assert (result['stage'], result['promoted']) == ('enforce', True)
     assert result['reason'] == 'observed for 2h with no unexplained events (2 accepted, 0 ignored): promoted'
 
@@ -100,7 +95,7 @@ def test_accepted_suggestions_promote_after_the_observation_time(host):
 def test_ignore_patterns_promote_too(host):
     write_record(host)
     ignore = [{'profile': 'web', 'name': '/srv/cache/*'}, {'capname': 'net_*'}]
-    result = m.run(FakeModule(params(host, ignore=ignore)), now=T0 + 7200)
+    result = m.run(fake(params(host, ignore=ignore)), now=T0 + 7200)
     assert result['promoted'] and result['counts']['ignored'] == 2
 
 
@@ -108,24 +103,24 @@ def test_records_lost_during_the_stage_hold_promotion_back(host):
     boot = m.fileio.read_text(m.BOOT_ID).strip()
     write_record(host, audit_lost_at_stage_start={'lost': 4, 'boot_id': boot})
     ignore = [{'kind': '*'}]
-    steady = m.run(FakeModule(params(host, ignore=ignore), lost=4), now=T0 + 7200)
+    steady = m.run(fake(params(host, ignore=ignore), lost=4), now=T0 + 7200)
     assert steady['promoted'] and steady['audit_lost'] == 4
-    lost = m.run(FakeModule(params(host, ignore=ignore), lost=9), now=T0 + 7200)
+    lost = m.run(fake(params(host, ignore=ignore), lost=9), now=T0 + 7200)
     assert (lost['stage'], lost['promoted']) == ('observe', False)
     assert 'dropped audit records' in lost['reason'] and lost['source']['lost_during_stage'] == 5
     # after a reboot the counter starts again: all it counts is lost
     write_record(host, audit_lost_at_stage_start={'lost': 500, 'boot_id': 'another-boot'})
-    rebooted = m.run(FakeModule(params(host, ignore=ignore), lost=300), now=T0 + 7200)
+    rebooted = m.run(fake(params(host, ignore=ignore), lost=300), now=T0 + 7200)
     assert not rebooted['promoted'] and rebooted['source']['lost_during_stage'] == 300
 
 
 def test_a_promoted_host_stays_and_fixed_stages_are_reported(host):
     write_record(host, stage='enforce')
-    assert m.run(FakeModule(params(host)), now=T0 + 10)['stage'] == 'enforce'
-    fixed = m.run(FakeModule(params(host, stage='observe')), now=T0 + 10)
+    assert m.run(fake(params(host)), now=T0 + 10)['stage'] == 'enforce'
+    fixed = m.run(fake(params(host, stage='observe')), now=T0 + 10)
     assert fixed['stage'] == 'observe' and fixed['events'] == []      # a new observe stage begins
     write_record(host)
-    fixed = m.run(FakeModule(params(host, stage='observe')), now=T0 + 10)
+    fixed = m.run(fake(params(host, stage='observe')), now=T0 + 10)
     assert fixed['stage'] == 'observe' and fixed['counts']['unexplained'] == 2
 
 
@@ -136,7 +131,7 @@ def test_a_promoted_host_stays_and_fixed_stages_are_reported(host):
 ])
 def test_bad_input_is_one_sentence_naming_the_option(host, kw, words):
     with pytest.raises(m.GateError) as err:
-        m.run(FakeModule(params(host, **kw)), now=T0)
+        m.run(fake(params(host, **kw)), now=T0)
     assert str(err.value).startswith(words)
 
 
@@ -154,16 +149,16 @@ def test_a_hostile_name_promotes_only_with_its_literal_rule(host):
     log, _record = host
     log.write_text(HOSTILE % '/srv/[ab]' + '\n')
     write_record(host)
-    first = m.run(FakeModule(params(host)), now=T0 + 7200)
+    first = m.run(fake(params(host)), now=T0 + 7200)
     assert first['suggestions']['apparmor']['web'] == {'files': [{'path': '/srv/\\[ab\\]', 'perms': 'w'}]}
     spec = dict(params(host)['apparmor_profiles'][0], **first['suggestions']['apparmor']['web'])
-    assert m.run(FakeModule(params(host, apparmor_profiles=[spec])), now=T0 + 7200)['promoted']
+    assert m.run(fake(params(host, apparmor_profiles=[spec])), now=T0 + 7200)['promoted']
     log.write_text(HOSTILE % '/srv/[ab]' + '\n' + HOSTILE.replace(':400', ':401') % '/srv/a' + '\n')
-    held = m.run(FakeModule(params(host, apparmor_profiles=[spec])), now=T0 + 7200)
+    held = m.run(fake(params(host, apparmor_profiles=[spec])), now=T0 + 7200)
     assert not held['promoted'] and [e['name'] for e in held['events']] == ['/srv/a']
     # the name itself as a rule is a glob that does not match the file: enforce would block it
     unescaped = dict(params(host)['apparmor_profiles'][0], files=[{'path': '/srv/[ab]', 'perms': 'w'}])
-    result = m.run(FakeModule(params(host, apparmor_profiles=[unescaped])), now=T0 + 7200)
+    result = m.run(fake(params(host, apparmor_profiles=[unescaped])), now=T0 + 7200)
     assert [e['name'] for e in result['events']] == ['/srv/[ab]']
 
 
@@ -172,7 +167,7 @@ def test_a_record_that_is_a_fifo_is_one_sentence(host, tmp_path):
     fifo = tmp_path / 'record.fifo'
     os.mkfifo(str(fifo))
     with pytest.raises(m.GateError) as err:
-        m.run(FakeModule(params(host, record=str(fifo))), now=T0)
+        m.run(fake(params(host, record=str(fifo))), now=T0)
     assert str(err.value) == 'record: %s is a FIFO, not a regular file; give the governance record file' % fifo
 
 
@@ -187,7 +182,7 @@ def test_a_record_that_is_a_fifo_is_one_sentence(host, tmp_path):
 def test_hostile_record_values_are_no_traceback(host, record):
     # issue 11 item 21: the record is untrusted input
     host[1].write_text(json.dumps(record))
-    result = m.run(FakeModule(params(host), lost=3), now=T0 + 7200)
+    result = m.run(fake(params(host), lost=3), now=T0 + 7200)
     assert result['stage'] == 'observe' and not result['promoted']
 
 
@@ -199,7 +194,7 @@ def test_hostile_record_values_are_no_traceback(host, record):
 def test_huge_or_negative_numbers_are_one_sentence(host, kw, words):
     # issue 11 item 21: human_duration(inf) raised OverflowError
     with pytest.raises(m.GateError) as err:
-        m.run(FakeModule(params(host, **kw)), now=T0)
+        m.run(fake(params(host, **kw)), now=T0)
     assert str(err.value).startswith(words)
 
 
@@ -209,6 +204,20 @@ def test_a_log_path_that_is_a_fifo_is_refused_at_once(host, tmp_path):
     os.mkfifo(str(fifo))
     write_record(host)
     with pytest.raises(m.GateError) as err:
-        m.run(FakeModule(params(host, log_path=str(fifo))), now=T0 + 7200)
+        m.run(fake(params(host, log_path=str(fifo))), now=T0 + 7200)
     assert str(err.value) == ('source: log_path: %s cannot be read (it is a FIFO, not a regular file); without the '
                               'audit records the gate cannot promote' % fifo)
+
+
+def test_main_runs_through_the_argument_spec(tmp_path):
+    """main() as Ansible calls it: a host without a record starts observing; bad input is the
+    module's sentence, prefixed with 'promotion gate: '."""
+    record = str(tmp_path / 'record.fact')
+    result = run_main(m, {'stage': 'observe', 'record': record})
+    assert 'failed' not in result and (result['stage'], result['promoted']) == ('observe', False)
+    assert result['reason'] == 'stage observe, as configured (host_hardening_stage)'
+    failed = run_main(m, {'stage': 'auto', 'record': record, 'ignore': [{}]})
+    assert failed['failed'] is True
+    assert failed['msg'] == 'promotion gate: ignore[0]: an empty pattern would ignore every event'
+    refused = run_main(m, {'stage': 'sometime'})
+    assert refused['failed'] is True and 'observe, enforce, auto' in refused['msg']
