@@ -18,25 +18,19 @@ the ``complain`` flag.  A deny rule may ask for ``quiet: true`` (a plain, unlogg
 ``deny``); that is honoured in enforce mode only, as it would block in complain.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
-import copy
 import re
 
+from ansible_collections.confine.hardening.plugins.module_utils._apparmor_args import (  # noqa: F401 (re-exported)
+    FLAGS, MODES, PRESETS, RULE_KEYS, RULE_QUALIFIERS, SPEC_KEYS)
+from ansible_collections.confine.hardening.plugins.module_utils._apparmor_presets import (  # noqa: F401
+    CONTAINER_DEFAULT, CONTAINER_STRICT_EXTRA, LIST_KEYS, SERVICE, build_spec, merge, preset_spec)
+from ansible_collections.confine.hardening.plugins.module_utils._apparmor_quote import (  # noqa: F401
+    GLOB_CHARS, MAX_TOKEN, VARIABLE_RE, comment_text, extra_rule, literal_glob, literal_path, policy_name, quote)
+from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, SpecError  # noqa: F401
+
 MARKER = '# Managed by confine.hardening.'
-PRESETS = ('container-default', 'container-strict', 'service')
-MODES = ('complain', 'enforce', 'disabled')
-SPEC_KEYS = (
-    'name', 'preset', 'attach', 'abi', 'includes', 'files', 'exec', 'capabilities', 'network', 'signal',
-    'ptrace', 'mount', 'umount', 'pivot_root', 'userns', 'flags', 'extra_rules', 'local', 'mode',
-)
-NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$')
 FILE_PERMS_RE = re.compile(r'^[rwaklm]+$')
 EXEC_MODES = ('ix', 'px', 'Px', 'cx', 'Cx', 'ux', 'Ux', 'pix', 'Pix', 'cix', 'Cix', 'pux', 'PUx', 'cux', 'CUx')
-FLAGS = ('attach_disconnected', 'mediate_deleted', 'chroot_relative', 'namespace_relative', 'no_attach_disconnected',
-         'unconfined', 'audit')
 CAPABILITIES = (
     'audit_control', 'audit_read', 'audit_write', 'block_suspend', 'bpf', 'checkpoint_restore', 'chown',
     'dac_override', 'dac_read_search', 'fowner', 'fsetid', 'ipc_lock', 'ipc_owner', 'kill', 'lease',
@@ -59,200 +53,6 @@ MOUNT_OPTIONS = ('ro', 'r', 'read-only', 'rw', 'w', 'suid', 'nosuid', 'dev', 'no
                  'rbind', 'verbose', 'silent', 'loud', 'acl', 'noacl', 'unbindable', 'runbindable', 'private',
                  'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'relatime', 'norelatime', 'iversion',
                  'noiversion', 'strictatime', 'user', 'nouser', 'make-private')
-RULE_QUALIFIERS = ('deny', 'audit', 'quiet')
-
-
-class SpecError(ValueError):
-    """One sentence naming the field."""
-
-    def __init__(self, field, message):
-        self.field = field
-        super(SpecError, self).__init__('%s: %s' % (field, message))
-
-
-# ---------------------------------------------------------------------------
-# Quoting: the one way a string from a spec becomes a token of the profile
-# ---------------------------------------------------------------------------
-#
-# Measured with apparmor_parser 3.0.8 (-QK --debug and -D rule-exprs print what it read):
-# - an unquoted token ends at a space, tab, newline, '"', '!' or a ',' at its end; inside
-#   one, '\ ' and '\,' continue it, so a token ending in a backslash swallows what follows
-#   (issue 11 items 1 and 2);
-# - a quoted token is '"' (any character but NUL and '"', or '\"')* '"', longest match:
-#   a backslash just before the closing quote makes that quote an escaped one, and the
-#   token runs on to the next quote in the file (even on a later line);
-# - inside a token the lexer turns \" into ", \n \t \a \e \r ... into control
-#   characters, \NNN, \dNNN and \xHH into the character (\x5c and \x2a into the escaped
-#   glob characters \\ and \*), and passes every other backslash pair (\\ \* \? \[ \] \{
-#   \} \^ \@ ...) through to the glob compiler, where it means the character itself;
-# - @{NAME} is a variable (expanded before globbing); \@ is a literal @.
-# So a spec glob reaches the parser unchanged when it is written in double quotes with
-# only '"' escaped and a final backslash pair written \x5c; a backslash in a spec glob
-# must escape one of the glob characters below, and control characters cannot be written.
-
-GLOB_CHARS = '\\*?[]{}^@'
-MAX_TOKEN = 4096
-# Invisible characters that reorder how text is shown (a spec would read differently in review).
-BIDI_CONTROLS = u'\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069'
-SAFE_TOKEN_RE = re.compile(r'^[A-Za-z0-9_./*?\[\]{}^@,-]+$')
-VARIABLE_RE = re.compile(r'@\{[A-Za-z_][A-Za-z0-9_]*\}')
-
-
-def literal_glob(value):
-    """``value`` with every AppArmor glob character escaped: a glob that matches
-    exactly the string ``value`` (no check; see ``literal_path``)."""
-    return ''.join('\\' + char if char in GLOB_CHARS else char for char in value)
-
-
-def _text_problem(value):
-    if not isinstance(value, str):
-        return '%r is not a string' % (value,)
-    if not value:
-        return 'must not be empty'
-    try:
-        size = len(value.encode('utf-8'))
-    except UnicodeError:
-        return '%r is not valid Unicode text (it holds a lone surrogate)' % (value,)
-    if size > MAX_TOKEN:
-        return 'is %d bytes long; at most %d are allowed' % (size, MAX_TOKEN)
-    for char in value:
-        if ord(char) < 0x20 or 0x7f <= ord(char) < 0xa0:
-            return '%r contains the control character %r, which a profile cannot express' % (value, char)
-        if char in BIDI_CONTROLS:
-            return ('%r contains the invisible bidirectional control %r, which makes the text read differently '
-                    'from what it is' % (value, char))
-    return None
-
-
-def _glob_problem(value):
-    """Why ``value`` is not a well-formed AppArmor glob of this collection, or None.
-
-    The parser fails to compile (or reads differently) an unbalanced brace or bracket, an
-    empty ``[]`` or ``[^]``, a ``{...}`` group without a comma of its own (``{a}``, ``{}``,
-    ``{a{b,c}}``), and a ``-`` at the edge of a class; a backslash escapes
-    only a glob character; ``@{`` starts a variable ``@{NAME}``."""
-    depth, bracket, members, alternatives, i = 0, False, [], [], 0
-    while i < len(value):
-        char = value[i]
-        if char == '\\':
-            if i + 1 >= len(value):
-                return ('%r ends in a lone backslash (a backslash escapes the next character; '
-                        'write \\\\ for a backslash)' % (value,))
-            if value[i + 1] not in GLOB_CHARS:
-                return ('%r has a backslash before %r (a backslash may only escape one of %s)'
-                        % (value, value[i + 1], ' '.join(GLOB_CHARS)))
-            members.append('\\' + value[i + 1])
-            i += 2
-            continue
-        if char == '@' and value[i + 1:i + 2] == '{':
-            match = VARIABLE_RE.match(value, i)
-            if not match:
-                return ('%r has "@{" that does not start a variable such as @{HOME} (write \\@ for a literal @)'
-                        % (value,))
-            members.append(match.group(0))
-            i = match.end()
-            continue
-        if bracket:
-            if char == ']':
-                bracket = False
-                if not members:
-                    return '%r has an empty [] class' % (value,)
-                if members[0] == '-' or members[-1] == '-':
-                    return '%r has a "-" at the edge of a [...] class (a "-" only joins the ends of a range)' % (value,)
-            else:
-                members.append(char)
-        elif char == '[':
-            bracket, members = True, []
-            if value[i + 1:i + 2] == '^':
-                i += 1
-        elif char == ']':
-            return '%r has a "]" without its "[" (write \\] for a literal bracket)' % (value,)
-        elif char == '{':
-            depth += 1
-            alternatives.append(False)
-        elif char == '}':
-            depth -= 1
-            if depth < 0:
-                return '%r has a "}" without its "{" (write \\} for a literal brace)' % (value,)
-            if not alternatives.pop():
-                return ('%r has a {...} group without a "," of its own (a group lists alternatives, {a,b}; '
-                        'the parser cannot compile {a} or {})' % (value,))
-        elif char == ',' and alternatives:
-            alternatives[-1] = True
-        i += 1
-    if bracket:
-        return '%r has a "[" without its "]" (write \\[ for a literal bracket)' % (value,)
-    if depth:
-        return '%r has a "{" without its "}" (write \\{ for a literal brace)' % (value,)
-    return None
-
-
-def _token(glob):
-    """The profile token the parser reads back as exactly ``glob``."""
-    # unquoted, a comma continues a token only when a token character follows it
-    if SAFE_TOKEN_RE.match(glob) and ',,' not in glob and _commas_in_braces(glob):
-        return glob
-    body = glob.replace('"', '\\"')
-    if body.endswith('\\'):
-        # the glob ends in the pair \\: a backslash before the closing quote would escape it
-        body = body[:-2] + '\\x5c'
-    return '"%s"' % body
-
-
-def _commas_in_braces(value):
-    """Every comma of ``value`` separates alternatives of a {...} group (not inside a [...]
-    class, where it is a character and could end an unquoted token)."""
-    depth, bracket = 0, False
-    for char in value:
-        if bracket:
-            if char == ']':
-                bracket = False
-            elif char == ',':
-                return False
-        elif char == '[':
-            bracket = True
-        elif char == '{':
-            depth += 1
-        elif char == '}':
-            depth -= 1
-        elif char == ',' and depth <= 0:
-            return False
-    return True
-
-
-def quote(field, value, literal=False, path=True):
-    """The profile token for the spec string ``value`` of ``field``; SpecError naming the field
-    when the string cannot be a profile token.
-
-    ``value`` is an AppArmor glob (``*``, ``**``, ``?``, ``[...]``, ``{a,b}``, ``@{VAR}``; a
-    backslash escapes a glob character) unless ``literal`` is true, in which case every
-    character means itself.  ``path`` asks for an absolute path: it starts with ``/`` (or, for
-    a glob, with a variable such as ``@{PROC}``).  The token is double-quoted when it needs to
-    be (spaces, quotes, commas outside braces, backslashes, non-ASCII letters)."""
-    problem = _text_problem(value)
-    if problem is None:
-        glob = literal_glob(value) if literal else value
-        problem = None if literal else _glob_problem(value)
-        if problem is None and len(glob.encode('utf-8')) > MAX_TOKEN:
-            # so that what literal_path returns is always a spec path this module takes
-            problem = 'is %d bytes long once its glob characters are escaped; at most %d are allowed' % (
-                len(glob.encode('utf-8')), MAX_TOKEN)
-        if problem is None and path and not (value.startswith('/') or
-                                             (not literal and VARIABLE_RE.match(value))):
-            problem = '%r is not an absolute path (it must start with / or a variable such as @{HOME})' % (value,)
-        if problem is None:
-            return _token(glob)
-    raise SpecError(field, problem)
-
-
-def literal_path(path):
-    """The spec glob that matches exactly the absolute path ``path`` and nothing else: every
-    AppArmor glob character (``\\ * ? [ ] { } ^ @``) escaped with a backslash.  For
-    suggestions made from observed file names.  SpecError (field ``path``) when ``path``
-    is not absolute, is empty or too long (escaped: more than MAX_TOKEN bytes), or holds a
-    control character.  What it returns is accepted by ``quote`` as a path glob."""
-    quote('path', path, literal=True)
-    return literal_glob(path)
 
 
 # The boot-time loader (and apparmor.service) skips files in /etc/apparmor.d with these
@@ -283,105 +83,6 @@ def check_name(field, name):
     return name
 
 
-# ---------------------------------------------------------------------------
-# Presets (as specs, so users extend them with the same keys)
-# ---------------------------------------------------------------------------
-
-def _deny(path, perms):
-    return {'path': path, 'perms': perms, 'deny': True}
-
-
-# The protections of Docker's docker-default profile: no writes to /proc outside
-# the process's own entries and /proc/sys/kernel/shm*, none to /sys outside
-# /sys/fs/cgroup, nothing at all on /proc/kcore, /proc/sysrq-trigger,
-# /sys/firmware, powercap and /sys/kernel/security; no mount; ptrace and signals
-# only within the profile.
-CONTAINER_DEFAULT = {
-    'includes': ['tunables/global', 'abstractions/base'],
-    'flags': ['attach_disconnected', 'mediate_deleted'],
-    'network': [{}],
-    'capabilities': {'allow': ['*']},
-    'files': [
-        {'path': '/**', 'perms': 'rwlkm'},
-        {'path': '/**', 'exec': 'ix'},
-        _deny('@{PROC}/*', 'w'),
-        _deny('@{PROC}/{[^1-9],[^1-9][^0-9],[^1-9s][^0-9y][^0-9s],[^1-9][^0-9][^0-9][^0-9/]*}/**', 'w'),
-        _deny('@{PROC}/sys/[^k]**', 'w'),
-        _deny('@{PROC}/sys/kernel/{?,??,[^s][^h][^m]**}', 'w'),
-        _deny('@{PROC}/sysrq-trigger', 'rwkl'),
-        _deny('@{PROC}/kcore', 'rwkl'),
-        _deny('/sys/[^f]*/**', 'wkl'),
-        _deny('/sys/f[^s]*/**', 'wkl'),
-        _deny('/sys/fs/[^c]*/**', 'wkl'),
-        _deny('/sys/fs/c[^g]*/**', 'wkl'),
-        _deny('/sys/fs/cg[^r]*/**', 'wkl'),
-        _deny('/sys/firmware/**', 'rwkl'),
-        _deny('/sys/devices/virtual/powercap/**', 'rwkl'),
-        _deny('/sys/kernel/security/**', 'rwkl'),
-    ],
-    'mount': [{'deny': True}],
-    'umount': [{}],
-    'signal': [{'access': ['receive'], 'peer': 'unconfined'}, {'access': ['send', 'receive'], 'peer': '@{profile_name}'}],
-    'ptrace': [{'access': ['trace', 'read', 'tracedby', 'readby'], 'peer': '@{profile_name}'}],
-}
-
-CONTAINER_STRICT_EXTRA = {
-    'network': [{'type': 'raw', 'deny': True}, {'type': 'packet', 'deny': True}],
-    'capabilities': {'deny': ['sys_module', 'sys_rawio', 'sys_boot', 'sys_time', 'sys_ptrace', 'sys_admin',
-                              'mac_admin', 'mac_override', 'syslog', 'net_admin', 'bpf', 'perfmon']},
-    'ptrace': [{'access': ['trace', 'read'], 'deny': True}],
-    'pivot_root': [{'deny': True}],
-    'userns': [{'deny': True}],
-}
-
-SERVICE = {
-    'includes': ['tunables/global', 'abstractions/base'],
-    'flags': [],
-}
-
-
-def preset_spec(preset):
-    if preset == 'container-default':
-        return copy.deepcopy(CONTAINER_DEFAULT)
-    if preset == 'container-strict':
-        spec = copy.deepcopy(CONTAINER_DEFAULT)
-        # Writes only where the spec declares them: the broad write rule goes.
-        spec['files'][0] = {'path': '/**', 'perms': 'rlkm'}
-        spec['ptrace'] = []
-        return merge(spec, copy.deepcopy(CONTAINER_STRICT_EXTRA))
-    if preset == 'service':
-        return copy.deepcopy(SERVICE)
-    raise SpecError('preset', 'unknown preset %r (expected one of %s)' % (preset, ', '.join(PRESETS)))
-
-
-LIST_KEYS = ('includes', 'files', 'exec', 'network', 'signal', 'ptrace', 'mount', 'umount', 'pivot_root',
-             'userns', 'flags', 'extra_rules')
-
-
-def merge(base, extra):
-    """Lists append (flags and includes without repeats), capabilities merge, scalars override."""
-    out = copy.deepcopy(base)
-    for key, value in extra.items():
-        if value is None:
-            continue
-        if key in LIST_KEYS:
-            merged = list(out.get(key) or [])
-            for item in value:
-                if key in ('flags', 'includes') and item in merged:
-                    continue
-                merged.append(copy.deepcopy(item))
-            out[key] = merged
-        elif key == 'capabilities':
-            caps = dict(out.get('capabilities') or {})
-            for kind in ('allow', 'deny'):
-                have = list(caps.get(kind) or [])
-                caps[kind] = have + [c for c in (value.get(kind) or []) if c not in have]
-            out['capabilities'] = caps
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def _clean(value):
     """Drop the None values AnsibleModule fills in for unset suboptions."""
     if isinstance(value, dict):
@@ -406,13 +107,6 @@ def user_spec(options):
     if spec.get('local') is True:
         del spec['local']
     return spec
-
-
-def build_spec(spec):
-    """The preset (if any) with the user's spec merged over it."""
-    user = dict((k, v) for k, v in spec.items() if k != 'preset')
-    base = preset_spec(spec['preset']) if spec.get('preset') else {'includes': ['tunables/global']}
-    return merge(base, user)
 
 
 # ---------------------------------------------------------------------------
@@ -467,27 +161,11 @@ def _peer(field, value):
     return quote(field, value, path=False)
 
 
-POLICY_NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.+-]*$')
-MAX_POLICY_NAME = 255
-
-
-def policy_name(field, value, example='abstractions/base'):
-    """``value`` when it names a file inside the AppArmor policy directory (an include or
-    an abi): relative, components of letters, digits, ``_ . + -``, none empty, ``.`` or
-    ``..``.  SpecError naming ``field`` otherwise.  (issue 11 item 3)"""
-    if not isinstance(value, str) or not value or len(value) > MAX_POLICY_NAME or not all(
-            POLICY_NAME_RE.match(part) for part in value.split('/')):
-        raise SpecError(field, '%r is not a file of the AppArmor policy directory such as %s (a relative path: '
-                               'names of letters, digits, "_", ".", "+" and "-" separated by "/", no empty, "." or '
-                               '".." parts, at most %d characters)' % (value, example, MAX_POLICY_NAME))
-    return value
-
-
 def _file_rules(spec, mode):
     lines = []
     for i, rule in enumerate(spec.get('files') or []):
         field = 'files[%d]' % i
-        _keys(field, rule, ('path', 'perms', 'owner', 'exec'))
+        _keys(field, rule, RULE_KEYS['files'])
         path = _path(field + '.path', rule.get('path'))
         perms = rule.get('perms', '')
         if perms and (not isinstance(perms, str) or not FILE_PERMS_RE.match(perms)):
@@ -507,7 +185,7 @@ def _file_rules(spec, mode):
         lines.append('%s%s%s %s,' % (_qualifiers(field, rule, mode), 'owner ' if rule.get('owner') else '', path, text))
     for i, rule in enumerate(spec.get('exec') or []):
         field = 'exec[%d]' % i
-        _keys(field, rule, ('path', 'mode', 'target'))
+        _keys(field, rule, RULE_KEYS['exec'])
         path = _path(field + '.path', rule.get('path'))
         execm = rule.get('mode', 'ix')
         if execm not in EXEC_MODES:
@@ -549,7 +227,7 @@ def _network_rules(spec, mode):
     lines = []
     for i, rule in enumerate(spec.get('network') or []):
         field = 'network[%d]' % i
-        _keys(field, rule, ('family', 'type'))
+        _keys(field, rule, RULE_KEYS['network'])
         parts = []
         if rule.get('family') is not None:
             _choice_list(field + '.family', [rule['family']], NETWORK_FAMILIES)
@@ -568,12 +246,12 @@ def _access(field, rule, choices):
     return ' (%s)' % ','.join(sorted(set(values), key=choices.index))
 
 
-def _peer_rules(spec, mode, kind, access_choices, signal_set=False):
+def _peer_rules(spec, mode, kind, access_choices):
     """signal and ptrace rules: [access] [set=(...)] [peer=...]."""
     lines = []
     for i, rule in enumerate(spec.get(kind) or []):
         field = '%s[%d]' % (kind, i)
-        _keys(field, rule, ('access', 'set', 'peer') if signal_set else ('access', 'peer'))
+        _keys(field, rule, RULE_KEYS[kind])
         text = kind + _access(field, rule, access_choices)
         if rule.get('set') is not None:
             sigs = _choice_list(field + '.set', rule['set'], SIGNALS)
@@ -588,7 +266,7 @@ def _mount_rules(spec, mode):
     lines = []
     for i, rule in enumerate(spec.get('mount') or []):
         field = 'mount[%d]' % i
-        _keys(field, rule, ('fstype', 'options', 'source', 'target'))
+        _keys(field, rule, RULE_KEYS['mount'])
         text = 'mount'
         if rule.get('fstype') is not None:
             if not re.match(r'^[a-z0-9_.]+$', str(rule['fstype'])):
@@ -611,12 +289,12 @@ def _mount_rules(spec, mode):
         lines.append(_qualifiers(field, rule, mode) + text + ',')
     for i, rule in enumerate(spec.get('umount') or []):
         field = 'umount[%d]' % i
-        _keys(field, rule, ('target',))
+        _keys(field, rule, RULE_KEYS['umount'])
         text = 'umount' + (' %s' % _path(field + '.target', rule['target']) if rule.get('target') is not None else '')
         lines.append(_qualifiers(field, rule, mode) + text + ',')
     for i, rule in enumerate(spec.get('pivot_root') or []):
         field = 'pivot_root[%d]' % i
-        _keys(field, rule, ('new_root', 'put_old'))
+        _keys(field, rule, RULE_KEYS['pivot_root'])
         text = 'pivot_root'
         if rule.get('put_old') is not None:
             text += ' oldroot=%s' % _path(field + '.put_old', rule['put_old'])
@@ -633,7 +311,7 @@ USERNS_RE = re.compile(r'^\s*(audit\s+)?(deny\s+)?userns\b[^\n]*,\s*$')
 def _userns_rules(spec, mode):
     lines = []
     for i, rule in enumerate(spec.get('userns') or []):
-        _keys('userns[%d]' % i, rule, ())
+        _keys('userns[%d]' % i, rule, RULE_KEYS['userns'])
         lines.append(_qualifiers('userns[%d]' % i, rule, mode) + 'userns,')
     return lines
 
@@ -675,7 +353,7 @@ def validate_header(spec):
 
 def _body(full, mode):
     return (_capability_rules(full, mode) + _network_rules(full, mode) + _file_rules(full, mode)
-            + _peer_rules(full, mode, 'signal', SIGNAL_ACCESS, signal_set=True)
+            + _peer_rules(full, mode, 'signal', SIGNAL_ACCESS)
             + _peer_rules(full, mode, 'ptrace', PTRACE_ACCESS) + _mount_rules(full, mode)
             + _userns_rules(full, mode))
 
@@ -686,96 +364,6 @@ def _includes(field_spec):
         policy_name('includes[%d]' % i, inc)
         (tunables if inc.startswith('tunables/') else inner).append(inc)
     return tunables, inner
-
-
-MAX_COMMENT = 1024
-
-
-def comment_text(field, value):
-    """``value`` (owner, source) as the text of one comment line: runs of white space
-    (newlines too) become one space; other control characters and more than
-    MAX_COMMENT characters are refused with a SpecError naming ``field``."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)      # owner: 1234 in YAML
-    if not isinstance(value, str):
-        raise SpecError(field, 'must be a string, not %s' % type(value).__name__)
-    text = ' '.join(value.split())
-    if len(text) > MAX_COMMENT:
-        raise SpecError(field, 'is %d characters long; at most %d are allowed (it is written into a comment '
-                               'line of the profile)' % (len(text), MAX_COMMENT))
-    problem = _text_problem(text) if text else None
-    if problem:
-        raise SpecError(field, problem)
-    return text
-
-
-RULE_PREFIXES = ('audit', 'allow', 'deny', 'owner')
-EXTRA_REFUSED_WORDS = ('include', '#include', 'abi', 'profile', 'hat')
-
-
-def _extra_rule(i, line, mode):
-    """One rule of ``extra_rules``, passed through as written after these checks: one rule
-    (a comma only at its end, or inside quotes or parentheses), on one line, no braces
-    (no blocks, no alternations), no comment, no backslash outside double quotes, no control
-    characters, no include/abi (they
-    would reach outside the policy directory: use ``includes``).  In complain mode a
-    ``deny`` rule without ``audit`` gets ``audit``, so it does not block (issue 11 item 5)."""
-    field = 'extra_rules[%d]' % i
-    if not isinstance(line, str):
-        raise SpecError(field, 'must be a string holding one rule')
-    problem = _text_problem(line.strip() or ' ')
-    if problem:
-        raise SpecError(field, problem)
-    line = line.strip()
-    first = line.split()[0] if line.split() else ''
-    if first.startswith('#') or first.split('<')[0] in EXTRA_REFUSED_WORDS:
-        raise SpecError(field, '%r is not a rule this collection passes through (includes and abi are '
-                               'separate keys)' % (line,))
-    depth, quoted, j, ends = 0, False, 0, []
-    while j < len(line):
-        char = line[j]
-        if quoted:
-            if char == '\\' and line[j + 1:j + 2] == '"':
-                j += 1
-            elif char == '"':
-                quoted = False
-        elif char == '"':
-            quoted = True
-        elif char in '{}':
-            raise SpecError(field, 'must be one rule without braces (no blocks or {alternatives}); write such '
-                                   'rules with the spec keys')
-        elif char == '#':
-            raise SpecError(field, 'must not hold a comment ("#" outside quotes)')
-        elif char == '\\':
-            # outside quotes "\," and "\ " continue a token: the rule would run into the next line
-            raise SpecError(field, '%r has a backslash outside double quotes (write such a path in double '
-                                   'quotes)' % (line,))
-        elif char == '(':
-            depth += 1
-        elif char == ')':
-            depth -= 1
-        elif char == ',' and depth == 0:
-            ends.append(j)
-        j += 1
-    if quoted:
-        raise SpecError(field, '%r has a quoted string that does not end' % (line,))
-    if depth:
-        raise SpecError(field, '%r has unbalanced parentheses' % (line,))
-    if ends != [len(line) - 1]:
-        raise SpecError(field, '%r must be exactly one rule ending in its only "," (outside quotes and '
-                               'parentheses); give each rule its own item' % (line,))
-    words = line[:-1].split()
-    prefix = []
-    for word in words:
-        if word not in RULE_PREFIXES:
-            break
-        prefix.append(word)
-    if not words[len(prefix):]:
-        raise SpecError(field, '%r has qualifiers but no rule' % (line,))
-    if mode == 'complain' and 'deny' in prefix and 'audit' not in prefix:
-        # Passed through as written, except that complain must not block.
-        line = 'audit ' + line
-    return line
 
 
 def layout(spec, owner=None, source=None):
@@ -813,14 +401,14 @@ def layout(spec, owner=None, source=None):
             header.append('# %s: %s' % (field, text))
     header.append('# mode: %s' % mode)
     rules = ['include <%s>' % inc for inc in inner] + _body(full, mode)
-    rules += [_extra_rule(i, line, mode) for i, line in enumerate(full.get('extra_rules') or [])]
+    rules += [extra_rule(i, line, mode) for i, line in enumerate(full.get('extra_rules') or [])]
     if full.get('local', True):
         rules.append('include if exists <local/%s>' % spec['name'])
     return {'header': header, 'abi': abi, 'tunables': tunables, 'name': spec['name'], 'attach': attach,
             'flags': flags, 'rules': rules, 'mode': mode}
 
 
-def join(parts):
+def join_layout(parts):
     """The profile text from ``layout``; the default template writes the same."""
     lines = list(parts['header']) + ['', 'abi <%s>,' % parts['abi'], '']
     lines += ['include <%s>' % inc for inc in parts['tunables']]
@@ -833,7 +421,7 @@ def join(parts):
 
 def render(spec, features=None, owner=None, source=None):
     """The profile text for ``spec``, for a target with ``features``."""
-    return apply_features(join(layout(spec, owner=owner, source=source)), features)
+    return apply_features(join_layout(layout(spec, owner=owner, source=source)), features)
 
 
 def is_ours(text):

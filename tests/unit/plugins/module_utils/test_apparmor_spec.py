@@ -164,7 +164,7 @@ def test_default_template_writes_what_join_writes():
     for preset in a.PRESETS:
         for mode in ('enforce', 'complain'):
             parts = a.layout(preset_spec(preset, mode), owner='o', source='s')
-            assert template.render(apparmor=parts) == a.join(parts)
+            assert template.render(apparmor=parts) == a.join_layout(parts)
 
 
 def test_userns_rules_only_where_the_parser_mediates_userns():
