@@ -3,10 +3,6 @@
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: apparmor_profile
 short_description: Render, validate, install and load an AppArmor profile, complain first
@@ -524,90 +520,25 @@ source:
   sample: https://git.example.com/platform/profiles
 """
 
-import glob
 import os
 import re
-import shutil
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_args as aa_args
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as spec_mod
 from ansible_collections.confine.hardening.plugins.module_utils import _batch as batch
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils._apparmor_args import argument_spec
+from ansible_collections.confine.hardening.plugins.module_utils._common import ModuleError, diff_entry, run_module
 
-SECURITYFS = aa_host.SECURITYFS
-ENABLED = aa_host.ENABLED
-CACHE_GLOB = aa_host.CACHE_GLOB
-SKIP_SUFFIXES = ('~', '.dpkg-new', '.dpkg-old', '.dpkg-dist', '.dpkg-bak', '.rpmnew', '.rpmsave', '.orig', '.rej')
-RULE_KEYS = {
-    'files': ('path', 'perms', 'exec', 'owner'), 'exec': ('path', 'mode', 'target'),
-    'network': ('family', 'type'), 'signal': ('access', 'set', 'peer'), 'ptrace': ('access', 'peer'),
-    'mount': ('fstype', 'options', 'source', 'target'), 'umount': ('target',),
-    'pivot_root': ('new_root', 'put_old'), 'userns': (),
-}
-QUALIFIERS = dict(deny=dict(type='bool'), audit=dict(type='bool'), quiet=dict(type='bool'))
+ProfileError = ModuleError
 
-
-class ProfileError(Exception):
-    def __init__(self, message, **extra):
-        super(ProfileError, self).__init__(message)
-        self.extra = extra
-
-
-def _rules(**options):
-    spec = dict(QUALIFIERS)
-    spec.update(options)
-    return dict(type='list', elements='dict', options=spec)
-
-
-def argument_spec():
-    return dict(
-        name=dict(type='str'),
-        profiles=dict(type='list', elements='dict'),
-        preset=dict(type='str', choices=list(spec_mod.PRESETS)),
-        attach=dict(type='str'),
-        abi=dict(type='str', default='abi/3.0'),
-        includes=dict(type='list', elements='str'),
-        files=_rules(path=dict(type='str', required=True), perms=dict(type='str'), exec=dict(type='str'),
-                     owner=dict(type='bool')),
-        exec=_rules(path=dict(type='str', required=True), mode=dict(type='str', default='ix'),
-                    target=dict(type='str')),
-        capabilities=dict(type='dict', options=dict(allow=dict(type='list', elements='str'),
-                                                    deny=dict(type='list', elements='str'))),
-        network=_rules(family=dict(type='str'), type=dict(type='str')),
-        signal=_rules(access=dict(type='list', elements='str'), set=dict(type='list', elements='str'),
-                      peer=dict(type='str')),
-        ptrace=_rules(access=dict(type='list', elements='str'), peer=dict(type='str')),
-        mount=_rules(fstype=dict(type='str'), options=dict(type='list', elements='str'), source=dict(type='str'),
-                     target=dict(type='str')),
-        umount=_rules(target=dict(type='str')),
-        pivot_root=_rules(new_root=dict(type='str'), put_old=dict(type='str')),
-        userns=_rules(),
-        flags=dict(type='list', elements='str', choices=list(spec_mod.FLAGS)),
-        extra_rules=dict(type='list', elements='str'),
-        local=dict(type='bool', default=True),
-        mode=dict(type='str', default='enforce', choices=list(spec_mod.MODES)),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        force=dict(type='bool', default=False),
-        backup=dict(type='bool', default=False),
-        backup_dir=dict(type='path', default='/var/lib/confine/apparmor/backups'),
-        owner=dict(type='str'),
-        source=dict(type='str'),
-        apparmor_dir=dict(type='path', default='/etc/apparmor.d'),
-        template=dict(type='path'),
-        content=dict(type='str'),
-    )
-
-
-# ---------------------------------------------------------------------------
-# The host: is AppArmor there, what is loaded, who owns a file
-# ---------------------------------------------------------------------------
 
 def unavailable_reason(module):
     """None when AppArmor is usable, else why not (one sentence)."""
     try:
-        return aa_host.unavailable_reason(module.get_bin_path, SECURITYFS, ENABLED)
+        return aa_host.unavailable_reason(module.get_bin_path)
     except fileio.NotRegularFile as exc:
         return 'cannot read the kernel\'s AppArmor state: %s' % exc.strerror
 
@@ -615,143 +546,16 @@ def unavailable_reason(module):
 def loaded_profiles():
     """{profile name: mode} from the kernel."""
     try:
-        return aa_host.loaded_profiles(SECURITYFS)
+        return aa_host.loaded_profiles()
     except fileio.NotRegularFile as exc:
-        raise ProfileError('cannot read the loaded profiles: %s' % exc.strerror)
-
-
-def package_of(module, path):
-    """The package that ships ``path``, or None."""
-    dpkg = module.get_bin_path('dpkg-query')
-    if dpkg:
-        rc, out, _err = module.run_command([dpkg, '-S', path])
-        if rc == 0 and ':' in out:
-            return out.split(':', 1)[0].strip()
-        return None
-    rpm = module.get_bin_path('rpm')
-    if rpm:
-        rc, out, _err = module.run_command([rpm, '-qf', path])
-        if rc == 0:
-            return out.strip()
-    return None
-
-
-def whose(module, path):
-    pkg = package_of(module, path)
-    return 'package %s' % pkg if pkg else 'no package (a file written by hand or by another tool)'
-
-
-def declares(text, name):
-    """Whether profile text declares a profile called ``name``."""
-    pattern = r'^\s*(?:profile\s+)?"?%s"?(?:\s+[^\s{]+)?\s*(?:flags\s*=\s*\([^)]*\)\s*)?\{' % re.escape(name)
-    return re.search(pattern, text, re.M) is not None
-
-
-def other_declarations(directory, name):
-    """Files in the profile directory, other than NAME, that declare profile NAME."""
-    found = []
-    try:
-        entries = sorted(os.listdir(directory))
-    except OSError:
-        return found
-    for entry in entries:
-        path = os.path.join(directory, entry)
-        if entry == name or entry.startswith('.') or entry.endswith(SKIP_SUFFIXES) or not os.path.isfile(path):
-            continue
-        try:
-            text = fileio.read_text(path) or ''
-        except fileio.NotRegularFile:
-            continue        # only regular files are profiles the loader reads
-        if name in text and declares(text, name):
-            found.append(path)
-    return found
-
-
-# ---------------------------------------------------------------------------
-# The parser
-# ---------------------------------------------------------------------------
-
-def parser_path(module):
-    return module.get_bin_path('apparmor_parser', required=False, opt_dirs=['/sbin', '/usr/sbin'])
-
-
-_USERNS = {}
-
-
-def userns_supported(module, parser):
-    """AppArmor 4 parsers know userns rules; the kernel must mediate them too (asked once per run)."""
-    if parser not in _USERNS:
-        rc, out, err = module.run_command([parser, '--version'])
-        match = re.search(r'version (\d+)\.', out + err)
-        _USERNS[parser] = (rc == 0 and match is not None and int(match.group(1)) >= 4 and os.path.exists(
-            os.path.join(SECURITYFS, 'apparmor', 'features', 'namespaces', 'userns_create')))
-    return _USERNS[parser]
-
-
-def _printable(text):
-    """Tool output as one line of valid text: undecodable bytes and control characters replaced."""
-    text = text.encode('utf-8', 'replace').decode('utf-8', 'replace')
-    return ''.join(c if c.isprintable() else ' ' for c in text)
-
-
-def _parser_noise(line):
-    return not line.strip() or line.startswith('Cache read/write disabled') or 'Kernel needs AppArmor' in line
-
-
-def validate(module, parser, text, dest, name, check_names=False):
-    """Parse ``text`` with ``apparmor_parser -QK``; fail with its message and the line.
-
-    With ``check_names`` (text from a template, not rendered here), the parser also lists
-    the profiles the text declares (``-N``, includes expanded): exactly one top-level
-    profile, ``name``, or the task fails; ``apparmor_parser -r`` would otherwise load or
-    replace every profile in the file, docker-default included."""
-    tmpdir = tempfile.mkdtemp(prefix='confine-apparmor-')
-    names = None
-    try:
-        path = os.path.join(tmpdir, name)
-        with open(path, 'wb') as fh:
-            fh.write(text.encode('utf-8'))
-        rc, out, err = module.run_command([parser, '-QK', path])
-        if rc == 0 and check_names:
-            names_rc, names_out, names_err = module.run_command([parser, '-QK', '-N', path])
-            names = [line.strip() for line in names_out.splitlines() if line.strip() and not _parser_noise(line)]
-            if names_rc != 0:
-                raise ProfileError('content: apparmor_parser -N could not list the profiles it declares: %s'
-                                   % ' '.join(_printable(line).strip() for line in names_err.splitlines()
-                                              if not _parser_noise(line)), field='content')
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    if rc == 0:
-        top = [n for n in names or [] if '//' not in n]
-        if names is not None and top != [name]:
-            raise ProfileError('content: the profile text must declare exactly one profile, %s, but it declares %s; '
-                               'nothing was installed or loaded' % (name, _printable(', '.join(top)) or 'none'),
-                               field='content')
-        return
-    message = ' '.join(_printable(line).strip() for line in (err + out).replace(path, dest).splitlines()
-                       if not _parser_noise(line))
-    match = re.search(r'in profile %s at line (\d+)' % re.escape(dest), message)
-    if match:
-        lines = text.split('\n')
-        number = int(match.group(1))
-        if 0 < number <= len(lines):
-            message += ' (line %d reads: %s)' % (number, _printable(lines[number - 1]).strip())
-    raise ProfileError('apparmor_parser rejected the profile; nothing was installed or loaded: %s' % message,
-                       parser_rc=rc)
-
-
-def load(module, parser, path):
-    rc, out, err = module.run_command([parser, '-r', '-T', '-W', path])
-    if rc != 0:
-        message = ' '.join(_printable(line).strip() for line in (err + out).splitlines() if not _parser_noise(line))
-        raise ProfileError('apparmor_parser -r failed: %s' % message, parser_rc=rc)
+        raise ModuleError('cannot read the loaded profiles: %s' % exc.strerror)
 
 
 def unload(name):
     try:
-        aa_host.unload(name, SECURITYFS)
+        aa_host.unload(name)
     except (IOError, OSError) as exc:
-        raise ProfileError('unloading profile %s failed: %s' % (name, exc.strerror or exc))
+        raise ModuleError('unloading profile %s failed: %s' % (name, exc.strerror or exc))
 
 
 def quiet_denies(path):
@@ -774,8 +578,8 @@ def make_backup(params, data, name):
     try:
         return fileio.write_backup(os.path.join(params['backup_dir'], name), data, 0o644, tilde=False)
     except (IOError, OSError) as exc:
-        raise ProfileError('backup_dir: cannot write a backup of %s in %s (%s); nothing was changed'
-                           % (name, params['backup_dir'], exc.strerror or exc))
+        raise ModuleError('backup_dir: cannot write a backup of %s in %s (%s); nothing was changed'
+                          % (name, params['backup_dir'], exc.strerror or exc))
 
 
 def check_dirs(params):
@@ -783,14 +587,14 @@ def check_dirs(params):
     for key in ('apparmor_dir', 'backup_dir'):
         value = params.get(key)
         if not isinstance(value, str) or not value.startswith('/') or '\x00' in value:
-            raise ProfileError('%s: %r is not an absolute path' % (key, value), field=key)
+            raise ModuleError('%s: %r is not an absolute path' % (key, value), field=key)
     if params.get('backup'):
         real_aa = os.path.realpath(params['apparmor_dir'])
         real_bk = os.path.realpath(params['backup_dir'])
         if real_bk == real_aa or real_bk.startswith(real_aa.rstrip('/') + '/'):
-            raise ProfileError('backup_dir: %s lies inside apparmor_dir %s, where the boot-time loader would load '
-                               'the backups as profiles' % (params['backup_dir'], params['apparmor_dir']),
-                               field='backup_dir')
+            raise ModuleError('backup_dir: %s lies inside apparmor_dir %s, where the boot-time loader would load '
+                              'the backups as profiles' % (params['backup_dir'], params['apparmor_dir']),
+                              field='backup_dir')
 
 
 def unencodable(value, field=''):
@@ -816,11 +620,11 @@ def unencodable(value, field=''):
 
 
 def read_profile_file(path):
-    """The profile file's bytes or None; ProfileError for a FIFO, device, directory or huge file."""
+    """The profile file's bytes or None; ModuleError for a FIFO, device, directory or huge file."""
     try:
         return fileio.read_bytes(path)
     except fileio.NotRegularFile as exc:
-        raise ProfileError('%s; a profile file must be a regular file, so nothing was changed' % exc.strerror)
+        raise ModuleError('%s; a profile file must be a regular file, so nothing was changed' % exc.strerror)
 
 
 def refuse_foreign(module, params, name, path, existing, loaded):
@@ -828,35 +632,35 @@ def refuse_foreign(module, params, name, path, existing, loaded):
     if params['force']:
         return
     if existing is not None and not spec_mod.is_ours(existing.decode('utf-8', 'replace')):
-        raise ProfileError('%s exists and was not installed by confine.hardening (it belongs to %s); pick another '
-                           'name or set force: true to replace it' % (path, whose(module, path)))
-    others = other_declarations(params['apparmor_dir'], name)
+        raise ModuleError('%s exists and was not installed by confine.hardening (it belongs to %s); pick another '
+                          'name or set force: true to replace it' % (path, aa_host.whose(module, path)))
+    others = aa_host.other_declarations(params['apparmor_dir'], name)
     if others:
-        raise ProfileError('profile %s is already declared in %s (it belongs to %s); pick another name or set '
-                           'force: true' % (name, others[0], whose(module, others[0])))
+        raise ModuleError('profile %s is already declared in %s (it belongs to %s); pick another name or set '
+                          'force: true' % (name, others[0], aa_host.whose(module, others[0])))
     if existing is None and name in loaded:
-        raise ProfileError('a profile named %s is loaded in the kernel (%s mode) but no file of confine.hardening '
-                           'declares it (it may be a runtime\'s built-in profile such as docker-default); pick '
-                           'another name or set force: true to replace it' % (name, loaded[name]))
+        raise ModuleError('a profile named %s is loaded in the kernel (%s mode) but no file of confine.hardening '
+                          'declares it (it may be a runtime\'s built-in profile such as docker-default); pick '
+                          'another name or set force: true to replace it' % (name, loaded[name]))
 
 
 def render_content(params, spec):
     if params.get('content') is not None:
         text = params['content']
         if not spec_mod.is_ours(text):
-            raise ProfileError('content: the rendered profile must start with the line %r (a custom template must '
-                               'keep the header), or the next run could not tell the file is ours' % spec_mod.MARKER)
+            raise ModuleError('content: the rendered profile must start with the line %r (a custom template must '
+                              'keep the header), or the next run could not tell the file is ours' % spec_mod.MARKER)
         if '\x00' in text:
-            raise ProfileError('content: the rendered profile contains a NUL character', field='content')
-        if not declares(text, params['name']):
-            raise ProfileError('content: the rendered profile does not declare a profile named %s'
-                               % params['name'], field='content')
+            raise ModuleError('content: the rendered profile contains a NUL character', field='content')
+        if not aa_host.declares(text, params['name']):
+            raise ModuleError('content: the rendered profile does not declare a profile named %s'
+                              % params['name'], field='content')
         check_includes(text, params['apparmor_dir'])
         return text.rstrip('\n') + '\n'
     try:
-        return spec_mod.join(spec_mod.layout(spec, owner=params['owner'], source=params['source']))
+        return spec_mod.join_layout(spec_mod.layout(spec, owner=params['owner'], source=params['source']))
     except spec_mod.SpecError as exc:
-        raise ProfileError(str(exc), field=exc.field)
+        raise ModuleError(str(exc), field=exc.field)
 
 
 INCLUDE_LINE_RE = re.compile(r'^\s*#?include\s+(?:if\s+exists\s+)?(<[^>\n]*>|"[^"\n]*"|\S+)', re.M)
@@ -874,17 +678,15 @@ def check_includes(text, apparmor_dir):
         parts = target.split('/')
         inside = (not target.startswith('/') or any(target.startswith(r.rstrip('/') + '/') for r in roots))
         if not target or '..' in parts or not inside:
-            raise ProfileError('content: line %d includes %r, which is outside the AppArmor policy directory'
-                               % (number, target), field='content')
+            raise ModuleError('content: line %d includes %r, which is outside the AppArmor policy directory'
+                              % (number, target), field='content')
 
 
 def diff_entries(path, before, after, kernel_before, kernel_after, name):
     return [
-        {'before_header': path, 'after_header': path,
-         'before': (before or b'').decode('utf-8', 'replace'), 'after': (after or b'').decode('utf-8', 'replace')},
-        {'before_header': 'kernel', 'after_header': 'kernel',
-         'before': '%s (%s)\n' % (name, kernel_before) if kernel_before else '',
-         'after': '%s (%s)\n' % (name, kernel_after) if kernel_after else ''},
+        diff_entry(path, before, after),
+        diff_entry('kernel', '%s (%s)\n' % (name, kernel_before) if kernel_before else '',
+                   '%s (%s)\n' % (name, kernel_after) if kernel_after else ''),
     ]
 
 
@@ -894,13 +696,13 @@ def run_absent(module, result, params, name, path, link, existing, reason):
     result['kernel_mode_before'] = kernel_before
     ours = existing is not None and spec_mod.is_ours(existing.decode('utf-8', 'replace'))
     if existing is not None and not ours and not params['force']:
-        raise ProfileError('%s exists and was not installed by confine.hardening (it belongs to %s); set force: true '
-                           'to remove it' % (path, whose(module, path)))
+        raise ModuleError('%s exists and was not installed by confine.hardening (it belongs to %s); set force: true '
+                          'to remove it' % (path, aa_host.whose(module, path)))
     do_unload = kernel_before is not None and (ours or params['force'])
     if kernel_before is not None and not do_unload:
         module.warn('profile %s is loaded but was not installed by confine.hardening; it was left loaded '
                     '(force: true unloads it)' % name)
-    caches = cache_entries(module, name) if (ours or params['force']) else []
+    caches = aa_host.cache_entries(name, module.warn) if (ours or params['force']) else []
     changed = existing is not None or os.path.lexists(link) or do_unload or bool(caches)
     result['file_changed'] = existing is not None
     result.update(changed=changed, kernel_mode=None if do_unload else kernel_before)
@@ -917,24 +719,12 @@ def run_absent(module, result, params, name, path, link, existing, reason):
             if os.path.lexists(p):
                 os.unlink(p)
         except (IOError, OSError) as exc:
-            raise ProfileError('cannot remove %s: %s' % (p, exc.strerror or exc))
+            raise ModuleError('cannot remove %s: %s' % (p, exc.strerror or exc))
     return result
 
 
-def cache_entries(module, name):
-    """The parser's cache files of profile ``name``: regular files and links only; anything
-    else of that name in the cache is left alone, with a warning."""
-    found = []
-    for entry in sorted(glob.glob(CACHE_GLOB % name)):
-        if os.path.islink(entry) or os.path.isfile(entry):
-            found.append(entry)
-        else:
-            module.warn('%s is not a regular file, so it is not a cache entry of the parser; it was left alone'
-                        % entry)
-    return found
-
-
-def run(module):
+def start(module):
+    """Check the task's names and directories; (name, path, link, result so far, existing file, reason)."""
     params = module.params
     name = params['name']
     try:
@@ -944,15 +734,14 @@ def run(module):
         legacy = (params['state'] == 'absent' and isinstance(name, str) and spec_mod.NAME_RE.match(name)
                   and name not in spec_mod.RESERVED_NAMES)
         if not legacy:
-            raise ProfileError(str(exc), field=exc.field)
+            raise ModuleError(str(exc), field=exc.field)
     check_dirs(params)
     field = unencodable(params)
     if field:
-        raise ProfileError('%s: contains a character that cannot be written as UTF-8 (a lone surrogate such as '
-                           '\\ud800)' % field, field=field)
+        raise ModuleError('%s: contains a character that cannot be written as UTF-8 (a lone surrogate such as '
+                          '\\ud800)' % field, field=field)
     path = os.path.join(params['apparmor_dir'], name)
-    link = os.path.join(params['apparmor_dir'], 'disable', name)
-    mode = params['mode']
+    link = aa_host.disable_link(params['apparmor_dir'], name)
     # profile_file, not path: AnsibleModule.exit_json adds a file's attributes (mode, owner,
     # state) to a result that has a 'path' and would overwrite the profile's mode and state.
     result = dict(changed=False, name=name, state=params['state'], profile_file=path, owner=params['owner'],
@@ -962,29 +751,38 @@ def run(module):
     existing = read_profile_file(path)
     # what an undo needs (confine.hardening.hardening_restore)
     result.update(existed=existing is not None, disabled_before=os.path.islink(link))
+    return name, path, link, result, existing, reason
 
-    if params['state'] == 'absent':
-        return run_absent(module, result, params, name, path, link, existing, reason)
 
-    spec = spec_mod.user_spec(params)
-    text = render_content(params, spec)
-    parser = parser_path(module)
-    if reason and (mode != 'disabled' or not parser):
-        raise ProfileError('AppArmor is not available on this host: %s' % reason, apparmor_available=False,
-                           reason=reason)
-    loaded = {} if reason else loaded_profiles()
-    kernel_before = loaded.get(name)
-    result['kernel_mode_before'] = kernel_before
-    refuse_foreign(module, params, name, path, existing, loaded)
-
+def with_features(module, parser, text, result):
+    """The profile text for this host's parser: userns rules left out (with a warning) where not mediated."""
     userns = False
     if any(spec_mod.USERNS_RE.match(line) for line in text.split('\n')):
-        userns = userns_supported(module, parser)
+        userns = aa_host.userns_supported(module, parser)
         if not userns:
             module.warn('userns rules were left out: this AppArmor (parser before 4.0 or a kernel without '
                         'user-namespace mediation) does not mediate user namespaces')
     result['userns_supported'] = userns
-    text = spec_mod.apply_features(text, {'userns': userns})
+    return spec_mod.apply_features(text, {'userns': userns})
+
+
+def run(module):
+    params = module.params
+    name, path, link, result, existing, reason = start(module)
+    if params['state'] == 'absent':
+        return run_absent(module, result, params, name, path, link, existing, reason)
+
+    mode = params['mode']
+    text = render_content(params, spec_mod.user_spec(params))
+    parser = aa_host.parser_path(module.get_bin_path)
+    if reason and (mode != 'disabled' or not parser):
+        raise ModuleError('AppArmor is not available on this host: %s' % reason, apparmor_available=False,
+                          reason=reason)
+    loaded = {} if reason else loaded_profiles()
+    kernel_before = loaded.get(name)
+    result['kernel_mode_before'] = kernel_before
+    refuse_foreign(module, params, name, path, existing, loaded)
+    text = with_features(module, parser, text, result)
     data = text.encode('utf-8')
     result.update(mode=mode, sha256=fileio.sha256(data))
 
@@ -993,9 +791,7 @@ def run(module):
     file_changes.want(path, data)
     writes = bool(file_changes.plan())
     result['file_changed'] = writes
-    link_changes = not aa_host.link_ok(link, path, mode == 'disabled')
-    kernel_changes = kernel_before != want_kernel
-    changed = writes or link_changes or kernel_changes
+    changed = writes or not aa_host.link_ok(link, path, mode == 'disabled') or kernel_before != want_kernel
     result.update(changed=changed, kernel_mode=want_kernel if changed else kernel_before)
     if mode == 'disabled':
         result['disabled_link'] = link
@@ -1004,14 +800,21 @@ def run(module):
             module.warn('local/%s has a plain deny rule (%s); it blocks even in complain mode. Write it as '
                         '"audit deny" to observe it' % (name, rule))
     if writes and not getattr(module, 'validated', False):
-        validate(module, parser, text, path, name, check_names=params.get('content') is not None)
+        aa_host.validate(module, parser, text, path, name, check_names=params.get('content') is not None)
     if module._diff and changed:
         result['diff'] = diff_entries(path, existing if writes else data, data, kernel_before, want_kernel, name)
     if not changed or module.check_mode:
         return result
-
     if params['backup'] and writes and existing is not None:
         result['backup_file'] = make_backup(params, existing, name)
+    apply(module, parser, (path, existing, link), file_changes, kernel_before, want_kernel, result)
+    return result
+
+
+def apply(module, parser, files, file_changes, kernel_before, want_kernel, result):
+    """Write the file and the link, load (or unload) and read the mode back; undo on failure."""
+    path, existing, link = files
+    name, mode = module.params['name'], module.params['mode']
     link_before = os.readlink(link) if os.path.islink(link) else None
     try:
         file_changes.apply()
@@ -1020,28 +823,27 @@ def run(module):
             if kernel_before is not None:
                 unload(name)
         else:
-            load(module, parser, path)
-    except (ProfileError, IOError, OSError) as exc:
+            aa_host.load_or_fail(module, parser, path)
+    except (ModuleError, IOError, OSError) as exc:
         # FileSet's IncompleteUndo already says what it could not put back; restore()
         # tries again and is the one that tells whether every file is back.
         cause = exc.cause if isinstance(exc, fileio.IncompleteUndo) else exc
         left = restore(path, existing, link, link_before)
-        raise ProfileError(undo_message(cause, left, 'the kernel keeps what it had loaded'))
-    now = loaded_profiles().get(name) if not reason else None
+        raise ModuleError(undo_message(cause, left, 'the kernel keeps what it had loaded'))
+    now = loaded_profiles().get(name) if result['apparmor_available'] else None
     result['kernel_mode'] = now
     if now != want_kernel:
         left = restore(path, existing, link, link_before)
         try:
             if existing is not None and kernel_before is not None:
-                load(module, parser, path)
+                aa_host.load_or_fail(module, parser, path)
             elif kernel_before is None and now is not None:
                 unload(name)
-        except (ProfileError, IOError, OSError):
+        except (ModuleError, IOError, OSError):
             pass
-        raise ProfileError(undo_message('the kernel shows profile %s as %s after loading, not %s'
-                                        % (name, now or 'not loaded', want_kernel or 'not loaded'), left),
-                           kernel_mode=now)
-    return result
+        raise ModuleError(undo_message('the kernel shows profile %s as %s after loading, not %s'
+                                       % (name, now or 'not loaded', want_kernel or 'not loaded'), left),
+                          kernel_mode=now)
 
 
 def undo_message(cause, not_restored, kernel=None):
@@ -1070,19 +872,21 @@ def restore(path, existing, link, link_before):
     return failed
 
 
+def work(module):
+    if module.params['profiles'] is not None:
+        return batch.run_batch(module, argument_spec(), run, ModuleError)
+    return run(module)
+
+
+def label(module):
+    name = module.params['name']
+    return 'AppArmor profile %r: ' % (name,) if name else 'AppArmor profiles: '
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[('name', 'profiles')], required_one_of=[('name', 'profiles')])
-    try:
-        if module.params['profiles'] is not None:
-            result = batch.run_batch(module, argument_spec(), run, ProfileError)
-        else:
-            result = run(module)
-    except ProfileError as exc:
-        name = module.params['name']
-        module.fail_json(msg='AppArmor profile %r: %s' % (name, exc) if name else 'AppArmor profiles: %s' % exc,
-                         name=name, **exc.extra)
-    module.exit_json(**result)
+                           mutually_exclusive=aa_args.MUTUALLY_EXCLUSIVE, required_one_of=aa_args.REQUIRED_ONE_OF)
+    run_module(module, work, label, extra=lambda m: {'name': m.params['name']})
 
 
 if __name__ == '__main__':

@@ -3,10 +3,6 @@
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: hardening_restore
 short_description: Put a host's profiles and runtime configuration back as they were before a run
@@ -163,7 +159,6 @@ msg:
   sample: 3 files put back as they were before the run; 1 undo items were refused and left as they are (items 0, see refused)
 """
 
-import glob
 import json
 import os
 import re
@@ -174,25 +169,14 @@ from ansible_collections.confine.hardening.plugins.module_utils import _apparmor
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as seccomp_spec
 from ansible_collections.confine.hardening.plugins.module_utils import _undo as undo
-
-SECURITYFS = aa_host.SECURITYFS
-CACHE_GLOB = aa_host.CACHE_GLOB
+from ansible_collections.confine.hardening.plugins.module_utils._common import ModuleError, diff_entry, run_module
 
 KINDS = ('seccomp', 'apparmor', 'docker', 'kubelet', 'record')
 SHA256_RE = re.compile(r'^[0-9a-f]{64}$')
 KUBELET_BACKUP_RE = r'^%s\.(\d+\.)?\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d(\.\d+)?~$'
 
 
-class RestoreError(Exception):
-    pass
-
-
-def loaded_profiles():
-    return aa_host.loaded_profiles(SECURITYFS)
-
-
-def unload(name):
-    aa_host.unload(name, SECURITYFS)
+RestoreError = ModuleError
 
 
 def items_from_record(path):
@@ -346,25 +330,24 @@ def plan(items, params):
 def apparmor_kernel(module, item, parser):
     """Load or unload the profile as it was before; return the kernel mode now."""
     name = item['name']
-    loaded = loaded_profiles()
+    loaded = aa_host.loaded_profiles()
     want = item.get('kernel_mode_before')
-    link = os.path.join(os.path.dirname(item['path']), 'disable', name)
+    link = aa_host.disable_link(os.path.dirname(item['path']), name)
     aa_host.ensure_link(link, item['path'], bool(item.get('disabled_before')) and os.path.exists(item['path']))
     if want is None or not os.path.exists(item['path']):
         if name in loaded:
-            unload(name)
+            aa_host.unload(name)
         if not os.path.exists(item['path']):
-            for cache in glob.glob(CACHE_GLOB % name):
+            for cache in aa_host.cache_paths(name):
                 os.unlink(cache)
-        return loaded_profiles().get(name)
+        return aa_host.loaded_profiles().get(name)
     if not parser:
         raise RestoreError('apparmor_parser is not installed, so profile %s could not be loaded again' % name)
     # the file's flags give its mode; -C forces complain when that is what the kernel had
-    force = ['-C'] if want == 'complain' else []
-    rc, out, err = module.run_command([parser, '-r', '-T', '-W'] + force + [item['path']])
+    rc, out, err = aa_host.load(module, parser, item['path'], complain=want == 'complain')
     if rc != 0:
         raise RestoreError('apparmor_parser -r %s failed: %s' % (item['path'], (err or out).strip()))
-    now = loaded_profiles().get(name)
+    now = aa_host.loaded_profiles().get(name)
     if now != want:
         module.warn('profile %s is loaded in %s mode after the restore, not %s as before the run'
                     % (name, now, want))
@@ -396,7 +379,7 @@ def remove(module, item, refused, index, from_record):
 
 
 def apply(module, steps, done, refused, from_record):
-    parser = module.get_bin_path('apparmor_parser', required=False, opt_dirs=['/sbin', '/usr/sbin'])
+    parser = aa_host.parser_path(module.get_bin_path)
     docker_restart = False
     # record last: if anything before it fails, the record still describes the run
     for index, item, current, wanted in sorted(steps, key=lambda s: s[1].get('kind') == 'record'):
@@ -414,7 +397,7 @@ def apply(module, steps, done, refused, from_record):
                 fileio.write_atomic(item['path'], wanted, mode)
             entry['action'] = 'restored'
         if item.get('kind') == 'apparmor':
-            before = loaded_profiles().get(item['name'])
+            before = aa_host.loaded_profiles().get(item['name'])
             entry['kernel_mode'] = apparmor_kernel(module, item, parser)
             if entry['kernel_mode'] != before and entry['action'] == 'unchanged':
                 entry['action'] = 'reloaded'
@@ -428,7 +411,7 @@ def apply(module, steps, done, refused, from_record):
 
 def apparmor_differs(item, loaded):
     """Whether the kernel or the disable/ link of a profile differ from before the run."""
-    link = os.path.join(os.path.dirname(item['path']), 'disable', item['name'])
+    link = aa_host.disable_link(os.path.dirname(item['path']), item['name'])
     return loaded.get(item['name']) != item.get('kernel_mode_before') or \
         os.path.islink(link) != bool(item.get('disabled_before'))
 
@@ -457,15 +440,13 @@ def run(module):
     if problems:
         raise RestoreError('cannot restore, nothing was changed: %s' % '; '.join(problems))
     index_of = dict((id(item), index) for index, item in enumerate(items))
-    loaded = loaded_profiles()
+    loaded = aa_host.loaded_profiles()
     pending = [(index_of[id(i)], i, c, w) for i, c, w in steps
                if c != w or (i.get('kind') == 'apparmor' and apparmor_differs(i, loaded))]
     result = dict(changed=bool(pending), undo=printable(items), restored=[], refused=refused,
                   docker_restart_needed=False)
     if module._diff and pending:
-        result['diff'] = [{'before_header': i['path'], 'after_header': i['path'],
-                           'before': (c or b'').decode('utf-8', 'replace'),
-                           'after': (w or b'').decode('utf-8', 'replace')} for _n, i, c, w in pending if c != w]
+        result['diff'] = [diff_entry(i['path'], c, w) for dummy, i, c, w in pending if c != w]
     if module.check_mode or not pending:
         result['docker_restart_needed'] = any(i.get('kind') == 'docker' or i['path'] == docker_default(module)
                                               for _n, i, c, w in pending if c != w)
@@ -474,7 +455,7 @@ def run(module):
         try:
             result['docker_restart_needed'] = apply(module, pending, result['restored'], refused, from_record)
         except (RestoreError, IOError, OSError, ValueError) as exc:
-            raise RestoreError('restoring failed part way (%s); what was done is in restored' % exc, result)
+            raise RestoreError('restoring failed part way (%s); what was done is in restored' % exc, **result)
         result['changed'] = any(e['action'] != 'kept' for e in result['restored'])
         result['msg'] = '%d files put back as they were before the run' % len(
             [e for e in result['restored'] if e['action'] != 'kept'])
@@ -514,20 +495,16 @@ def main():
         required_one_of=[('record', 'seccomp', 'apparmor', 'docker', 'kubelet')],
         supports_check_mode=True,
     )
-    try:
-        if module.params.get('record'):
-            # the record is read and rewritten under a short lock on its directory (nothing is created)
-            with fileio.dir_lock(os.path.dirname(module.params['record']) or '.', module.params['lock_timeout'],
-                                 'the governance record'):
-                result = run(module)
-        else:
-            result = run(module)
-    except fileio.LockTimeout as exc:
-        module.fail_json(msg='lock_timeout: %s' % exc.strerror)
-    except RestoreError as exc:
-        extra = exc.args[1] if len(exc.args) > 1 else {}
-        module.fail_json(msg=exc.args[0], **extra)
-    module.exit_json(**result)
+    run_module(module, work)
+
+
+def work(module):
+    if not module.params.get('record'):
+        return run(module)
+    # the record is read and rewritten under a short lock on its directory (nothing is created)
+    with fileio.dir_lock(os.path.dirname(module.params['record']) or '.', module.params['lock_timeout'],
+                         'the governance record'):
+        return run(module)
 
 
 if __name__ == '__main__':

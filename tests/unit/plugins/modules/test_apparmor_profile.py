@@ -8,17 +8,15 @@ This machine's kernel has no AppArmor, so the kernel side (securityfs and what
 name and flags from the file the module asks it to load.  The real kernel is
 exercised on the lab host (molecule/default verify)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 import re
 import shutil
-import subprocess
 
 import pytest
 
+from conftest import FakeModule as SharedFakeModule
+
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as a
 from ansible_collections.confine.hardening.plugins.modules import apparmor_profile as m
 
@@ -58,46 +56,29 @@ class FakeKernel(object):
         self.write()
 
 
-class FakeModule(object):
-    def __init__(self, params, kernel, check_mode=False, diff=False):
-        self.params = params
-        self.kernel = kernel
-        self.check_mode = check_mode
-        self._diff = diff
-        self.warnings = []
-        self.commands = []
-
-    def warn(self, text):
-        self.warnings.append(text)
-
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        if name == 'apparmor_parser':
-            return PARSER
-        return shutil.which(name)
-
-    def run_command(self, args):
-        self.commands.append(list(args))
+def FakeModule(params, kernel, check_mode=False, diff=False):  # pylint: disable=invalid-name
+    """The shared FakeModule, with this machine's apparmor_parser and the fake kernel behind ``-r``."""
+    def responder(args):
         if args[0] == PARSER and args[1] == '-r':
-            return self.kernel.load(args[-1])
-        # decoded as AnsibleModule.run_command does (surrogate_or_strict): never a decode error
-        proc = subprocess.run(args, capture_output=True, check=False, timeout=120)
-        return (proc.returncode, proc.stdout.decode('utf-8', 'surrogateescape'),
-                proc.stderr.decode('utf-8', 'surrogateescape'))
+            return kernel.load(args[-1])
+        return None     # run for real
+    return SharedFakeModule(params, check_mode=check_mode, diff=diff, bins={'apparmor_parser': PARSER},
+                            responder=responder, kernel=kernel)
 
 
 @pytest.fixture
 def kernel(tmp_path, monkeypatch):
     k = FakeKernel(tmp_path)
-    monkeypatch.setattr(m, 'SECURITYFS', str(k.fs))
-    monkeypatch.setattr(m, 'ENABLED', str(k.enabled))
-    monkeypatch.setattr(m, 'CACHE_GLOB', str(tmp_path / 'cache' / '*' / '%s'))
-    real_unload = m.unload
+    monkeypatch.setattr(aa_host, 'SECURITYFS', str(k.fs))
+    monkeypatch.setattr(aa_host, 'ENABLED', str(k.enabled))
+    monkeypatch.setattr(aa_host, 'CACHE_GLOB', str(tmp_path / 'cache' / '*' / '%s'))
+    real_unload = aa_host.unload
 
-    def unload(name):
-        real_unload(name)
+    def unload(name, securityfs=None):
+        real_unload(name, securityfs)
         k.remove()
-    monkeypatch.setattr(m, 'unload', unload)
-    monkeypatch.setattr(m, '_USERNS', {})
+    monkeypatch.setattr(aa_host, 'unload', unload)
+    monkeypatch.setattr(aa_host, '_USERNS', {})
     (tmp_path / 'apparmor.d').mkdir()
     return k
 
@@ -313,12 +294,12 @@ def test_spec_errors_name_the_field_without_the_action_plugin(kernel):
 
 
 def test_parse_loaded_and_declares():
-    assert m.aa_host.parse_loaded('docker-default (enforce)\n/usr/bin/man (complain)\nweb//child (enforce)\n') == {
+    assert aa_host.parse_loaded('docker-default (enforce)\n/usr/bin/man (complain)\nweb//child (enforce)\n') == {
         'docker-default': 'enforce', '/usr/bin/man': 'complain', 'web//child': 'enforce'}
-    assert m.declares('profile web /usr/bin/web flags=(complain) {\n', 'web')
-    assert m.declares('  profile "web" {\n', 'web')
-    assert not m.declares('profile webapp {\n', 'web')
-    assert not m.declares('# profile web {\n', 'web')
+    assert aa_host.declares('profile web /usr/bin/web flags=(complain) {\n', 'web')
+    assert aa_host.declares('  profile "web" {\n', 'web')
+    assert not aa_host.declares('profile webapp {\n', 'web')
+    assert not aa_host.declares('# profile web {\n', 'web')
 
 
 def batch(kernel, profiles, check_mode=False, **kw):

@@ -9,10 +9,6 @@ one profile it was asked for, in the directory it was given) or fails with a Pro
 whose message is one line naming the field or file.  Nothing else may be raised, and nothing
 is written outside the scratch directory.  Budget: at most 25 s."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import contextlib
 import os
 import re
@@ -26,6 +22,7 @@ hypothesis = pytest.importorskip('hypothesis')
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 from unittest import mock  # noqa: E402
 
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host  # noqa: E402
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as a  # noqa: E402
 from ansible_collections.confine.hardening.plugins.modules import apparmor_profile as m  # noqa: E402
 from test_apparmor_profile import PARSER, FakeKernel, FakeModule, params  # noqa: E402
@@ -58,14 +55,15 @@ def fake_host():
     try:
         kernel = FakeKernel(root)
         (root / 'apparmor.d').mkdir()
-        real_unload = m.unload
+        real_unload = aa_host.unload
 
-        def unload(name):
-            real_unload(name)
+        def unload(name, securityfs=None):
+            real_unload(name, securityfs)
             kernel.remove()
-        with mock.patch.object(m, 'SECURITYFS', str(kernel.fs)), mock.patch.object(m, 'ENABLED', str(kernel.enabled)), \
-                mock.patch.object(m, 'CACHE_GLOB', str(root / 'cache' / '*' / '%s')), \
-                mock.patch.object(m, 'unload', unload), mock.patch.object(m, '_USERNS', {}):
+        with mock.patch.object(aa_host, 'SECURITYFS', str(kernel.fs)), \
+                mock.patch.object(aa_host, 'ENABLED', str(kernel.enabled)), \
+                mock.patch.object(aa_host, 'CACHE_GLOB', str(root / 'cache' / '*' / '%s')), \
+                mock.patch.object(aa_host, 'unload', unload), mock.patch.object(aa_host, '_USERNS', {}):
             yield kernel
     finally:
         shutil.rmtree(str(root), ignore_errors=True)

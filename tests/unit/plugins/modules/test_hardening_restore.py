@@ -8,17 +8,15 @@ nothing) when a backup is gone, and applies the undo log kept in the governance 
 The kernel side of AppArmor is a fake (this machine's kernel has no AppArmor); the real
 kernel is exercised on the lab hosts (molecule/fleet)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import os
 import re
 import shutil
 
 import pytest
+from conftest import FakeModule as SharedFakeModule
 
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.modules import apparmor_profile as aa
 from ansible_collections.confine.hardening.plugins.modules import hardening_record as record_mod
 from ansible_collections.confine.hardening.plugins.modules import hardening_restore as m
@@ -55,37 +53,24 @@ class Kernel(object):
         self.write()
 
 
-class FakeModule(object):
-    def __init__(self, params, kernel=None, check_mode=False, diff=False):
-        self.params = params
-        self.kernel = kernel
-        self.check_mode = check_mode
-        self._diff = diff
-        self.warnings = []
-
-    def warn(self, text):
-        self.warnings.append(text)
-
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        return PARSER if name == 'apparmor_parser' else shutil.which(name)
-
-    def run_command(self, args):
+def FakeModule(params, kernel=None, check_mode=False, diff=False):  # pylint: disable=invalid-name
+    """The shared FakeModule, with this machine's apparmor_parser and the fake kernel behind ``-r``."""
+    def responder(args):
         if args[0] == PARSER and args[1] == '-r':
-            return self.kernel.load(args[-1], complain='-C' in args)
-        import subprocess
-        proc = subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
-        return proc.returncode, proc.stdout, proc.stderr
+            return kernel.load(args[-1], complain='-C' in args)
+        return None     # run for real
+    return SharedFakeModule(params, check_mode=check_mode, diff=diff, bins={'apparmor_parser': PARSER},
+                            responder=responder, kernel=kernel)
 
 
 @pytest.fixture
 def kernel(tmp_path, monkeypatch):
     k = Kernel(tmp_path)
-    for mod in (aa, m):
-        monkeypatch.setattr(mod, 'SECURITYFS', str(k.fs))
-        monkeypatch.setattr(mod, 'CACHE_GLOB', str(tmp_path / 'cache' / '*' / '%s'))
-        monkeypatch.setattr(mod, 'unload', k.unload)
-    monkeypatch.setattr(aa, 'ENABLED', str(k.enabled))
-    monkeypatch.setattr(aa, '_USERNS', {})
+    monkeypatch.setattr(aa_host, 'SECURITYFS', str(k.fs))
+    monkeypatch.setattr(aa_host, 'CACHE_GLOB', str(tmp_path / 'cache' / '*' / '%s'))
+    monkeypatch.setattr(aa_host, 'unload', k.unload)
+    monkeypatch.setattr(aa_host, 'ENABLED', str(k.enabled))
+    monkeypatch.setattr(aa_host, '_USERNS', {})
     (tmp_path / 'apparmor.d').mkdir()
     return k
 

@@ -4,10 +4,6 @@
 8 and 21): no traceback, nothing outside the directories the module manages is ever touched
 (the trees are compared before and after), every refusal is reported, bounded time."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import os
 import tempfile
@@ -15,6 +11,9 @@ import time
 
 from hypothesis import given, settings, strategies as st
 
+from conftest import FakeModule
+
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.modules import hardening_restore as m
 
@@ -96,21 +95,9 @@ def tree(root, under):
 STATS = {'applied': 0, 'refused': 0}
 
 
-class Module(object):
-    def __init__(self, params):
-        self.params = params
-        self.check_mode = False
-        self._diff = True
-        self.warnings = []
-
-    def warn(self, text):
-        self.warnings.append(text)
-
-    def get_bin_path(self, *args, **kwargs):
-        return None
-
-    def run_command(self, args):
-        return 1, '', 'no parser here'
+def Module(params):  # pylint: disable=invalid-name
+    """The shared FakeModule on a host without apparmor_parser: every parser call fails."""
+    return FakeModule(params, diff=True, bins={'apparmor_parser': None}, responder=lambda args: (1, '', 'no parser here'))
 
 
 # issue 11 items 8 and 21
@@ -131,8 +118,8 @@ def test_generated_undo_logs_never_touch_a_file_outside_the_managed_directories(
                       seccomp_dirs=[os.path.join(root, 'docker')], lock_timeout=5)
         started = time.time()
         # the kernel side and the parser cache point into the scratch directory too
-        saved = m.SECURITYFS, m.CACHE_GLOB
-        m.SECURITYFS, m.CACHE_GLOB = os.path.join(root, 'securityfs'), os.path.join(root, 'cache', '*', '%s')
+        saved = aa_host.SECURITYFS, aa_host.CACHE_GLOB
+        aa_host.SECURITYFS, aa_host.CACHE_GLOB = os.path.join(root, 'securityfs'), os.path.join(root, 'cache', '*', '%s')
         try:
             result = m.run(Module(params))
         except m.RestoreError as exc:
@@ -148,7 +135,7 @@ def test_generated_undo_logs_never_touch_a_file_outside_the_managed_directories(
             STATS['applied'] += len([e for e in result['restored'] if e['action'] != 'unchanged'])
             STATS['refused'] += len(result['refused'])
         finally:
-            m.SECURITYFS, m.CACHE_GLOB = saved
+            aa_host.SECURITYFS, aa_host.CACHE_GLOB = saved
         assert tree(root, OUTSIDE + ('state',)) == outside
         assert time.time() - started < 2
 
