@@ -3,15 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Kubernetes securityContext fragment that uses node-local profiles."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
-import re
-
 from ansible.errors import AnsibleFilterError
 
-NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$')
+from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE
 BUILTIN = {'RuntimeDefault': {'type': 'RuntimeDefault'}, 'Unconfined': {'type': 'Unconfined'}}
 
 

@@ -1,10 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import pytest
 
 from ansible.errors import AnsibleFilterError
@@ -30,6 +26,7 @@ def test_builtin_types():
     (({'seccomp': 'a', 'selinux': 'b'},), {}, 'selinux: unknown key'),
     (('web',), {'seccomp_subdir': '/abs'}, 'seccomp_subdir'),
     ((None,), {'apparmor': 'a b'}, "apparmor: 'a b' is not a profile name"),
+    (('web\n',), {}, "seccomp: 'web\\n' is not a profile name"),
 ])
 def test_errors(args, kwargs, words):
     with pytest.raises(AnsibleFilterError) as err:
