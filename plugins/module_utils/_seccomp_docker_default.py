@@ -47,7 +47,6 @@ __metaclass__ = type
 #   * New groups: bpf with CAP_BPF, perf_event_open with CAP_PERFMON.
 #   * Unchanged: personality / clone / clone3 rules, the other cap groups, DEFAULT_CAPS.
 
-DOCKER_VERSION = "20.10.24"
 DEFAULT_ACTION = "SCMP_ACT_ERRNO"
 DEFAULT_ERRNO = 1
 

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Seccomp profile specs: presets, merging, resolving and canonical OCI JSON.
+"""Seccomp profile specs: the vocabulary (actions, ops, arches, errnos), the checks an
+argument spec cannot express (values, ranges, names, ``base`` as written), merging and
+resolving into plain OCI.
 
 Pure Python, no Ansible imports, so the controller (action plugin), the target
 (module) and the unit tests share one implementation.
@@ -9,7 +11,9 @@ Pure Python, no Ansible imports, so the controller (action plugin), the target
 A *spec* is the user's mapping (name, preset or base, syscalls, remove, ...).
 A *profile* is the resolved, plain OCI ``LinuxSeccomp`` mapping that Docker,
 containerd and the kubelet load.  ``build_profile(spec, host)`` turns the first
-into the second; ``canonical_json(profile)`` gives the bytes that are written.
+into the second; ``_seccomp_oci.canonical_json(profile)`` gives the text that is
+written.  The presets are in _seccomp_presets, rendered profiles are parsed in
+_seccomp_oci, the module's options in _seccomp_args.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,10 +21,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import json
 import re
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_docker_default as docker_default
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets
 from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, SpecError
 
 
@@ -80,47 +84,7 @@ MAX_ERRNO = 4094
 # Free text recorded beside a profile (owner, source): one line, bounded.
 MAX_TEXT = 1024
 MAX_U64 = (1 << 64) - 1
-
-# clone(2) namespace flags.  CLONE_NEWTIME (0x80) overlaps the exit-signal byte of
-# clone(2) and exists only for clone3(2) and unshare(2), which the presets deny whole.
-CLONE_NS_FLAGS = (
-    ('CLONE_NEWNS', 0x00020000),
-    ('CLONE_NEWCGROUP', 0x02000000),
-    ('CLONE_NEWUTS', 0x04000000),
-    ('CLONE_NEWIPC', 0x08000000),
-    ('CLONE_NEWUSER', 0x10000000),
-    ('CLONE_NEWPID', 0x20000000),
-    ('CLONE_NEWNET', 0x40000000),
-)
-CLONE_NS_MASK = 0x7E020000
-EPERM = 1
-ENOSYS = 38
-AF_ALG = 38
-AF_VSOCK = 40
-
-# The hardened deny list: (names, errno, why).  docs/seccomp-presets.md explains each.
-HARDENED_DENY = (
-    (('ptrace', 'process_vm_readv', 'process_vm_writev', 'kcmp', 'pidfd_getfd', 'process_madvise'),
-     EPERM, 'inspect or alter another process'),
-    (('keyctl', 'add_key', 'request_key'), EPERM, 'kernel keyrings are not namespaced'),
-    (('bpf', 'perf_event_open', 'userfaultfd', 'io_uring_setup', 'io_uring_enter',
-      'io_uring_register', 'lookup_dcookie'), EPERM, 'large kernel attack surfaces used by exploits'),
-    (('mount', 'umount', 'umount2', 'pivot_root', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
-      'move_mount', 'open_tree', 'mount_setattr'), EPERM, 'mount table changes and the new mount API'),
-    (('unshare', 'setns'), EPERM, 'new or foreign namespaces'),
-    (('open_by_handle_at',), EPERM, 'file handles bypass the container root (the "shocker" escape)'),
-    (('create_module', 'init_module', 'finit_module', 'delete_module', 'get_kernel_syms',
-      'query_module'), EPERM, 'kernel modules'),
-    (('kexec_load', 'kexec_file_load', 'reboot'), EPERM, 'replacing or stopping the kernel'),
-    (('iopl', 'ioperm', 'modify_ldt', 'vm86', 'vm86old'), EPERM, 'raw port I/O and legacy x86 surfaces'),
-    (('swapon', 'swapoff', 'acct', 'quotactl', 'quotactl_fd', 'syslog', 'vhangup', 'nfsservctl',
-      'settimeofday', 'clock_settime', 'stime', 'fanotify_init', 'move_pages', 'migrate_pages'),
-     EPERM, 'host-wide state: swap, accounting, quotas, kernel log, clocks, other processes\' memory'),
-)
-NO_EXEC_DENY = ('execve', 'execveat')
-NO_EXEC_FORK = ('fork', 'vfork', 'clone', 'clone3')
-NO_EXEC_PERSONALITY = ('uselib', 'personality')
-
+EPERM = presets.EPERM
 SPEC_KEYS = (
     'name', 'preset', 'preset_options', 'base', 'syscalls', 'remove', 'default_action',
     'default_errno', 'architectures', 'mode',
@@ -249,7 +213,7 @@ def _check_keys(field, mapping, allowed):
             raise SpecError(key_field(field, key), 'unknown key (expected one of %s)' % ', '.join(allowed))
 
 
-def _normalise_action(field, value):
+def normalise_action(field, value):
     if not isinstance(value, str):
         raise SpecError(field, '%r is not an action' % (value,))
     action = value.strip()
@@ -258,7 +222,7 @@ def _normalise_action(field, value):
     return action
 
 
-def _normalise_op(field, value):
+def normalise_op(field, value):
     if not isinstance(value, str):
         raise SpecError(field, '%r is not a comparison op' % (value,))
     op = value.strip()
@@ -285,7 +249,7 @@ def normalise_rule(field, rule, default_errno=EPERM):
             raise SpecError('%s.names[%d]' % (field, i), '%r is not a syscall name' % (name,))
         clean.append(name.strip())
     action = rule.get('action')
-    action = _normalise_action('%s.action' % field, 'SCMP_ACT_ERRNO' if action is None else action)
+    action = normalise_action('%s.action' % field, 'SCMP_ACT_ERRNO' if action is None else action)
     errno = rule.get('errno')
     if errno is not None:
         if action not in ('SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE'):
@@ -309,7 +273,7 @@ def normalise_rule(field, rule, default_errno=EPERM):
             'index': as_int('%s.index' % afield, arg['index'], 0, 5),
             'value': as_int('%s.value' % afield, arg.get('value', 0), 0, MAX_U64),
             'value_two': as_int('%s.value_two' % afield, two if two is not None else 0, 0, MAX_U64),
-            'op': _normalise_op('%s.op' % afield, arg['op']),
+            'op': normalise_op('%s.op' % afield, arg['op']),
         })
     return {'names': clean, 'action': action, 'errno': errno, 'args': clean_args}
 
@@ -338,7 +302,7 @@ def validate_spec(spec, field=''):
     if spec.get('mode') is not None and (not isinstance(spec['mode'], str) or spec['mode'] not in MODES):
         raise SpecError(prefix + 'mode', 'unknown mode %r (expected enforce or log)' % (spec['mode'],))
     if spec.get('default_action') is not None:
-        action = _normalise_action(prefix + 'default_action', spec['default_action'])
+        action = normalise_action(prefix + 'default_action', spec['default_action'])
         if action == 'SCMP_ACT_NOTIFY':
             raise SpecError(prefix + 'default_action', 'SCMP_ACT_NOTIFY cannot be the default action')
     if spec.get('default_errno') is not None:
@@ -360,89 +324,6 @@ def validate_spec(spec, field=''):
             raise SpecError(prefix + 'architectures', 'must be a non-empty list')
         for i, arch in enumerate(archs):
             parse_arch('%sarchitectures[%d]' % (prefix, i), arch)
-
-
-# ---------------------------------------------------------------------------
-# Presets
-# ---------------------------------------------------------------------------
-
-def _rule(names, action, errno=None, args=None):
-    return {'names': list(names), 'action': action, 'errno': errno, 'args': list(args or [])}
-
-
-def _clone_flag_index(arches):
-    s390 = set(a for a in arches if a in ('SCMP_ARCH_S390', 'SCMP_ARCH_S390X'))
-    if s390 and len(s390) != len(arches):
-        raise SpecError('architectures', 'clone argument rules cannot mix s390/s390x (flags in argument 1) '
-                                         'with other architectures (flags in argument 0); render one profile per family')
-    return 1 if s390 else 0
-
-
-def _hardened_rules(arches):
-    rules = [_rule(names, 'SCMP_ACT_ERRNO', errno) for names, errno, _why in HARDENED_DENY]
-    index = _clone_flag_index(arches)
-    # One rule per namespace flag: deny when (flags & FLAG) == FLAG.  The rules are
-    # ORed, so any namespace flag is denied while plain fork() and threads pass.
-    for _name, flag in CLONE_NS_FLAGS:
-        rules.append(_rule(['clone'], 'SCMP_ACT_ERRNO', EPERM,
-                           [{'index': index, 'value': flag, 'value_two': flag, 'op': 'SCMP_CMP_MASKED_EQ'}]))
-    # clone3 passes its flags in memory, out of seccomp's reach: ENOSYS makes libc
-    # fall back to clone(2), where the rules above apply.
-    rules.append(_rule(['clone3'], 'SCMP_ACT_ERRNO', ENOSYS))
-    for family in (AF_ALG, AF_VSOCK):
-        rules.append(_rule(['socket'], 'SCMP_ACT_ERRNO', EPERM,
-                           [{'index': 0, 'value': family, 'value_two': 0, 'op': 'SCMP_CMP_EQ'}]))
-    return rules
-
-
-def _kernel_tuple(text):
-    parts = re.findall(r'\d+', text or '')[:2]
-    return tuple(int(p) for p in parts) if parts else None
-
-
-def _runtime_default_rules(native, kernel):
-    """Resolve Docker's includes/excludes for a container with Docker's default caps."""
-    caps = set(docker_default.DEFAULT_CAPS)
-    running = _kernel_tuple(kernel)
-    rules = []
-    for group in docker_default.GROUPS:
-        if group['caps_include'] and not all(c in caps for c in group['caps_include']):
-            continue
-        if group['caps_exclude'] and any(c in caps for c in group['caps_exclude']):
-            continue
-        if group['arches_include'] and native not in group['arches_include']:
-            continue
-        if group['arches_exclude'] and native in group['arches_exclude']:
-            continue
-        if group['min_kernel']:
-            wanted = _kernel_tuple(group['min_kernel'])
-            # Unknown kernel: be strict and leave the gated allowance out.
-            if running is None or running < wanted:
-                continue
-        rules.append(_rule(group['names'], group['action'], group['errno'],
-                           [dict(a) for a in group['args']]))
-    return rules
-
-
-def preset_profile(preset, options, arches, native, kernel):
-    """Return (default_action, default_errno, rules) for a preset."""
-    options = options or {}
-    if preset == 'runtime-default':
-        return docker_default.DEFAULT_ACTION, docker_default.DEFAULT_ERRNO, _runtime_default_rules(native, kernel)
-    if preset == 'hardened':
-        return 'SCMP_ACT_ALLOW', None, _hardened_rules(arches)
-    if preset == 'no-exec':
-        rules = _hardened_rules(arches) + [_rule(NO_EXEC_DENY, 'SCMP_ACT_ERRNO', EPERM)]
-        if options.get('deny_fork'):
-            rules = [r for r in rules if not (set(r['names']) & set(NO_EXEC_FORK))]
-            rules.append(_rule(NO_EXEC_FORK, 'SCMP_ACT_ERRNO', EPERM))
-        if options.get('deny_personality'):
-            rules.append(_rule(NO_EXEC_PERSONALITY, 'SCMP_ACT_ERRNO', EPERM))
-        return 'SCMP_ACT_ALLOW', None, rules
-    if preset == 'allowlist':
-        return 'SCMP_ACT_ERRNO', EPERM, []
-    raise SpecError('preset', 'unknown preset %r' % (preset,))
-
 
 # ---------------------------------------------------------------------------
 # Merging
@@ -478,12 +359,12 @@ def _merge(spec, host, prefix):
     arches = state['architectures']
     native = MACHINE_TO_ARCH.get((host.get('machine') or '').lower()) or arches[0]
     if spec.get('preset') is not None:
-        action, errno, rules = preset_profile(spec['preset'], spec.get('preset_options'), arches, native,
+        action, errno, rules = presets.preset_profile(spec['preset'], spec.get('preset_options'), arches, native,
                                               host.get('kernel'))
         state.update(default_action=action, default_errno=errno, rules=rules, preset=spec['preset'],
                      preset_options=dict(spec.get('preset_options') or {}))
     if spec.get('default_action') is not None:
-        state['default_action'] = _normalise_action(prefix + 'default_action', spec['default_action'])
+        state['default_action'] = normalise_action(prefix + 'default_action', spec['default_action'])
         if state['default_action'] != 'SCMP_ACT_ERRNO':
             state['default_errno'] = None
     if spec.get('default_errno') is not None:
@@ -592,159 +473,3 @@ def build_profile(spec, host):
     profile = to_oci(action, errno, state['architectures'], rules)
     info = {'preset': state['preset'], 'mode': state['mode'], 'user_names': sorted(state['user_names'])}
     return profile, info
-
-
-# ---------------------------------------------------------------------------
-# Rendered profiles (what a template produced): parse and check as plain OCI
-# ---------------------------------------------------------------------------
-
-DOCKER_ONLY_KEYS = ('archMap', 'includes', 'excludes', 'comment', 'name')
-PROFILE_KEYS = ('defaultAction', 'defaultErrnoRet', 'architectures', 'flags', 'listenerPath',
-                'listenerMetadata', 'syscalls')
-FLAGS = ('SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
-         'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV')
-
-
-def _oci_keys(field, mapping, allowed):
-    if not isinstance(mapping, dict):
-        raise SpecError(field, 'must be a JSON object')
-    for key in mapping:
-        if key in DOCKER_ONLY_KEYS:
-            raise SpecError(key_field(field, key),
-                            'is a Docker-only key that containerd and the kubelet ignore silently; '
-                            'express it in the spec so it is resolved at render time')
-        if key not in allowed:
-            raise SpecError(key_field(field, key), 'is not an OCI LinuxSeccomp key')
-
-
-def parse_rendered(text):
-    """Parse a rendered profile and return it in canonical form (raises SpecError)."""
-    if not isinstance(text, str):
-        raise SpecError('content', 'must be the rendered profile as a string, got %s' % type(text).__name__)
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        raise SpecError('template', 'the rendered profile is nested too deeply to be a seccomp profile')
-    except ValueError as exc:
-        raise SpecError('template', 'the rendered profile is not valid JSON (%s)' % exc)
-    _oci_keys('profile', data, PROFILE_KEYS)
-    default_action = _normalise_action('profile.defaultAction', data.get('defaultAction', ''))
-    if default_action == 'SCMP_ACT_NOTIFY':
-        raise SpecError('profile.defaultAction', 'SCMP_ACT_NOTIFY cannot be the default action')
-    default_errno = None
-    if data.get('defaultErrnoRet') is not None:
-        if default_action != 'SCMP_ACT_ERRNO':
-            raise SpecError('profile.defaultErrnoRet', 'only applies to a defaultAction of SCMP_ACT_ERRNO, not %s'
-                            % default_action)
-        default_errno = parse_errno('profile.defaultErrnoRet', data['defaultErrnoRet'])
-    elif default_action == 'SCMP_ACT_ERRNO':
-        default_errno = EPERM
-    arches = data.get('architectures')
-    if not isinstance(arches, list) or not arches:
-        raise SpecError('profile.architectures', 'must be a non-empty list')
-    arches = canonical_arches([parse_arch('profile.architectures[%d]' % i, a) for i, a in enumerate(arches)])
-    flags = data.get('flags')
-    if flags is not None and not isinstance(flags, list):
-        raise SpecError('profile.flags', 'must be a list of flag names, got %s' % type(flags).__name__)
-    for i, flag in enumerate(flags or []):
-        if not isinstance(flag, str) or flag not in FLAGS:
-            raise SpecError('profile.flags[%d]' % i, 'unknown flag %r (expected one of %s)' % (flag, ', '.join(FLAGS)))
-    listener = data.get('listenerPath')
-    if listener is not None and (not isinstance(listener, str) or not listener.startswith('/')
-                                 or '\x00' in listener or len(listener) > 107):
-        raise SpecError('profile.listenerPath', 'must be an absolute socket path of at most 107 bytes, got %r'
-                        % (listener,))
-    metadata = data.get('listenerMetadata')
-    if metadata is not None and not isinstance(metadata, str):
-        raise SpecError('profile.listenerMetadata', 'must be a string, got %s' % type(metadata).__name__)
-    if metadata and not listener:
-        raise SpecError('profile.listenerMetadata', 'is only passed to a listener; listenerPath is not set')
-    entries = data.get('syscalls')
-    if entries is not None and not isinstance(entries, list):
-        raise SpecError('profile.syscalls', 'must be a list of rules, got %s' % type(entries).__name__)
-    rules = []
-    for i, entry in enumerate(entries or []):
-        field = 'profile.syscalls[%d]' % i
-        _oci_keys(field, entry, ('names', 'action', 'errnoRet', 'args'))
-        if 'action' not in entry:
-            raise SpecError(field + '.action', 'is required')
-        if entry.get('args') is not None and not isinstance(entry['args'], list):
-            raise SpecError(field + '.args', 'must be a list of argument conditions')
-        rule = {'names': entry.get('names'), 'action': entry['action'], 'args': entry.get('args') or []}
-        if entry.get('errnoRet') is not None:
-            rule['errno'] = entry['errnoRet']
-        rule = normalise_rule(field, rule, default_errno or EPERM)
-        if rule['args'] and same_as_default(rule, default_action, default_errno):
-            raise SpecError(field + '.action', DEFAULT_TWIN % default_action)
-        if rule['action'] == 'SCMP_ACT_NOTIFY' and not listener:
-            raise SpecError(field + '.action', NO_LISTENER)
-        rules.append(rule)
-    profile = to_oci(default_action, default_errno, arches, rules)
-    for key, value in (('flags', flags), ('listenerPath', listener), ('listenerMetadata', metadata)):
-        if value:
-            profile[key] = value
-    return profile
-
-
-def canonical_json(profile):
-    """Stable order, 2-space indent, trailing newline."""
-    return json.dumps(profile, indent=2, sort_keys=True, separators=(',', ': ')) + '\n'
-
-
-def profile_rules(profile):
-    """The profile's rules in internal form (for the libseccomp compiler)."""
-    out = []
-    for entry in profile.get('syscalls', []):
-        out.append({
-            'names': list(entry['names']),
-            'action': entry['action'],
-            'errno': entry.get('errnoRet'),
-            'args': [{'index': a['index'], 'value': a['value'], 'value_two': a.get('valueTwo', 0), 'op': a['op']}
-                     for a in entry.get('args', [])],
-        })
-    return out
-
-
-def preset_names(spec):
-    """Every syscall name the spec's preset (directly or through base) can name,
-    across all architectures and gates."""
-    while isinstance(spec, dict) and isinstance(spec.get('base'), dict) and spec.get('preset') is None:
-        spec = spec['base']
-    preset = spec.get('preset') if isinstance(spec, dict) else None
-    if preset == 'runtime-default':
-        return set(n for g in docker_default.GROUPS for n in g['names'])
-    if preset in ('hardened', 'no-exec'):
-        names = set(n for names, _e, _w in HARDENED_DENY for n in names)
-        names.update(('clone', 'clone3', 'socket') + NO_EXEC_DENY + NO_EXEC_FORK + NO_EXEC_PERSONALITY)
-        return names
-    return set()
-
-
-def drop_profile_names(profile, names):
-    """The profile without ``names``; rules left empty go."""
-    out = dict(profile)
-    out['syscalls'] = []
-    for entry in profile.get('syscalls', []):
-        kept = [n for n in entry['names'] if n not in names]
-        if kept:
-            out['syscalls'].append(dict(entry, names=kept))
-    return out
-
-
-def profile_names(profile):
-    return sorted(set(n for entry in profile.get('syscalls', []) for n in entry['names']))
-
-
-def bpf_groups(arches):
-    """Split declared arches into native families: one BPF program per native arch,
-    each covering the compat arches declared beside it (x86_64 with x86 and x32)."""
-    remaining = list(arches)
-    groups = []
-    for arch in arches:
-        if arch not in remaining:
-            continue
-        family = [a for a in arch_family(arch) if a in remaining]
-        for a in family:
-            remaining.remove(a)
-        groups.append(family)
-    return groups

@@ -411,7 +411,10 @@ from ansible_collections.confine.hardening.plugins.module_utils import _batch as
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_args as seccomp_args
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
+from ansible_collections.confine.hardening.plugins.module_utils._common import ModuleError, diff_entry, json_bytes, run_module
 
 def argument_spec():
     """The module's options: the one spec in _seccomp_args, shared with the action plugin."""
@@ -453,10 +456,7 @@ def manifest_path(params, name):
     return os.path.join(params['state_dir'], name + '.json')
 
 
-class ProfileError(Exception):
-    def __init__(self, message, **extra):
-        super(ProfileError, self).__init__(message)
-        self.extra = extra
+ProfileError = ModuleError      # the collection's one module error (the name the tests know)
 
 
 def _overlap(a, b):
@@ -602,7 +602,7 @@ def check_with_libseccomp(backend, profile, user_fields, preset_names, targets=(
             raise ProfileError('architectures[%d]: %s is not supported by this host\'s libseccomp' % (i, arch))
     missing = {}
     foreign = set()
-    for name in spec_mod.profile_names(profile):
+    for name in oci.profile_names(profile):
         absent = [a for a in arches if backend.resolve(a, name) < 0]
         if len(absent) == len(arches):
             if name in preset_names and name not in user_fields:
@@ -614,19 +614,26 @@ def check_with_libseccomp(backend, profile, user_fields, preset_names, targets=(
         for arch in absent:
             missing.setdefault(arch, []).append(name)
     if foreign:
-        profile = spec_mod.drop_profile_names(profile, foreign)
+        profile = oci.drop_profile_names(profile, foreign)
     warnings = []
     for arch in sorted(missing):
         mine = sorted(n for n in missing[arch] if n in user_fields)
         if mine:
             warnings.append('%s: %s not on %s; the rule is skipped there' % (
                 ', '.join(user_fields[n] for n in mine), ', '.join(repr(n) for n in mine), arch))
+    return profile, missing, warnings, compile_programs(backend, profile, targets)
+
+
+def compile_programs(backend, profile, targets):
+    """[(family arches, BPF bytes)] per native family; ProfileError when a consumer's kernel
+    would refuse the filter (over BPF_MAXINSNS)."""
+    arches = profile['architectures']
     programs = []
-    rules = spec_mod.profile_rules(profile)
+    rules = oci.profile_rules(profile)
     default_errno = profile.get('defaultErrnoRet')
     if profile['defaultAction'] == 'SCMP_ACT_ERRNO' and default_errno is None:
         default_errno = spec_mod.EPERM
-    for family in spec_mod.bpf_groups(arches):
+    for family in oci.bpf_groups(arches):
         try:
             data = backend.compile_bpf(profile['defaultAction'], default_errno, family, rules)
         except libseccomp.LibseccompError as exc:
@@ -648,7 +655,7 @@ def check_with_libseccomp(backend, profile, user_fields, preset_names, targets=(
                                'host\'s native architecture) is %d BPF instructions; the kernel loads at most %d '
                                '(BPF_MAXINSNS): use fewer argument rules or fewer architectures'
                                % (', '.join(arches), length, libseccomp.BPF_MAXINSNS))
-    return profile, missing, warnings, programs
+    return programs
 
 
 def host_facts():
@@ -670,134 +677,158 @@ def desired_files(params, name, text, programs):
     return out
 
 
-def diff_entry(path, before, after):
+def file_diff(path, before, after):
+    """The diff of one file; a BPF program is shown by its size and sha256."""
     def show(data):
-        if data is None:
-            return ''
-        if path.endswith('.bpf'):
+        if data is not None and path.endswith('.bpf'):
             return '<classic BPF, %d bytes, sha256 %s>\n' % (len(data), fileio.sha256(data))
-        return data.decode('utf-8', 'replace')
-    return {'before_header': path, 'after_header': path, 'before': show(before), 'after': show(after)}
+        return data
+    return diff_entry(path, show(before), show(after))
+
+
+class Plan(object):
+    """One profile's change: the files wanted and dropped (a FileSet), their diffs, the kept ones."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = params = module.params
+        self.name = params['name']
+        self.mpath = manifest_path(params, self.name)
+        self.recorded = read_record(params, self.name, module.warn)
+        self.roots = [d for _o, d in managed_dirs(params)]
+        self.fs = fileio.FileSet()
+        self.diffs = []
+        self.kept = []
+
+    def drop_recorded(self, keep=()):
+        """Drop the recorded files not in ``keep`` that still hold what was written; warn for the rest."""
+        for path in sorted(self.recorded or {}):
+            if path in keep:
+                continue
+            ok, why = removable(path, self.roots, self.recorded[path], 'state_dir: record %s' % self.mpath)
+            if ok:
+                self.fs.drop(path)
+            elif why:
+                self.kept.append(path)
+                self.module.warn(why)
+
+    def absent(self, result):
+        """Plan the removal of every file the profile installed; the steps."""
+        params, name = self.params, self.name
+        if self.recorded is None:
+            # No record: nothing says the files at the targets' paths are this module's.
+            for target in params['targets']:
+                path = target_paths(params, name).get(target)
+                if path and os.path.lexists(path):
+                    self.kept.append(path)
+                    self.module.warn('%s: there is no record of profile %r in state_dir (%s), so the file is not '
+                                     'known to be this module\'s; it was kept (remove it by hand if it should go)'
+                                     % (path, name, self.mpath))
+        self.drop_recorded()
+        if os.path.lexists(self.mpath):
+            self.fs.drop(self.mpath)
+        steps = self.fs.plan()
+        result['paths'] = [p for _a, p in steps if p != self.mpath]
+        self.diffs = [file_diff(path, fileio.read_bytes(path), None) for _action, path in steps]
+        return steps
+
+    def present(self, result):
+        """Plan the profile's files and record; the steps."""
+        params, name = self.params, self.name
+        spec = seccomp_args.spec_from_params(params)
+        profile, info = resolve(params, spec)
+        try:
+            backend = libseccomp.load()
+        except libseccomp.LibseccompError as exc:
+            raise ProfileError(str(exc))
+        check_kernel_actions(profile, self.module.warn)
+        profile, missing, warnings, programs = check_with_libseccomp(
+            backend, profile, user_name_fields(spec), presets.preset_names(spec), params['targets'])
+        for warning in warnings:
+            self.module.warn(warning)
+        files = desired_files(params, name, oci.canonical_json(profile), programs)
+        for _target, path, data, _extra in files:
+            fileio.guard(path, self.roots, 'targets')
+            self.fs.want(path, data)
+        self.drop_recorded(keep=set(p for _t, p, _d, _e in files))      # files of targets no longer wanted
+        steps = self.fs.plan()
+        self.diffs = [file_diff(path, fileio.read_bytes(path), self.fs.wanted.get(path)) for _action, path in steps]
+        sha256 = dict((path, fileio.sha256(data)) for _t, path, data, _e in files)
+        manifest_bytes = json_bytes({
+            'name': name, 'kind': 'seccomp', 'preset': info.get('preset'), 'mode': info.get('mode'),
+            'targets': params['targets'], 'owner': params['owner'], 'source': params['source'], 'files': sha256,
+        })
+        if steps or fileio.read_bytes(self.mpath) != manifest_bytes:
+            self.fs.want(self.mpath, manifest_bytes)
+            steps = steps or [('write', self.mpath)]
+        result.update(
+            mode=info.get('mode'), preset=info.get('preset'), architectures=profile['architectures'],
+            syscall_count=len(oci.profile_names(profile)), missing_on_arch=missing, profile=profile,
+            libseccomp={'backend': backend.name, 'version': backend.version()},
+            files=[dict(extra, path=path, target=target, sha256=fileio.sha256(data))
+                   for target, path, data, extra in files],
+            paths=[path for _t, path, _d, _e in files], sha256=sha256,
+        )
+        return steps
+
+    def apply(self, steps, result):
+        """Write (unless check mode) and fill in what the result says of the change."""
+        module, fs = self.module, self.fs
+        result['kept'] = self.kept
+        result['changed'] = bool(steps)
+        # what an undo needs (confine.hardening.hardening_restore): files made new, and files
+        # replaced or removed (their backups are in backup_files)
+        final = fs.plan() if steps else []
+        result['created'] = [p for a, p in final if a == 'write' and not os.path.lexists(p)]
+        result['replaced'] = [p for _a, p in final if os.path.lexists(p)]
+        if module._diff and self.diffs:
+            result['diff'] = self.diffs
+        if steps and not module.check_mode:
+            try:
+                result['backup_files'] = fs.apply(backup=self.params['backup'])
+            except fileio.IncompleteUndo as exc:
+                # issue 11 item 12: never claim every file was put back when one was not
+                raise ProfileError('writing the profile failed (%s) and the undo was incomplete: %s could not be put '
+                                   'back; the backups made are beside them' % (
+                                       exc.cause, ', '.join('%s (%s)' % pr for pr in exc.not_restored)),
+                                   not_restored=[p for p, _r in exc.not_restored])
+            except (IOError, OSError) as exc:
+                raise ProfileError('writing the profile failed and every file was put back as it was: %s' % exc)
+        return result
+
+
+def resolve(params, spec):
+    """(profile, info): the rendered ``content`` checked as plain OCI, else the spec built here."""
+    try:
+        spec_mod.validate_spec(spec)
+        if params.get('content') is not None:
+            return oci.parse_rendered(params['content']), {'preset': spec.get('preset'), 'mode': params['mode']}
+        return spec_mod.build_profile(spec, host_facts())
+    except spec_mod.SpecError as exc:
+        raise ProfileError(str(exc))
 
 
 def run(module):
+    """One profile: plan, then (unless check mode) apply; the result."""
     params = module.params
-    name = params['name']
-    result = dict(changed=False, name=name, state=params['state'], files=[], paths=[], backup_files=[],
+    result = dict(changed=False, name=params['name'], state=params['state'], files=[], paths=[], backup_files=[],
                   owner=params['owner'], source=params['source'])
     try:
-        spec_mod.check_name('name', name)
+        spec_mod.check_name('name', params['name'])
         spec_mod.check_text('owner', params['owner'])
         spec_mod.check_text('source', params['source'])
     except spec_mod.SpecError as exc:
         raise ProfileError(str(exc))
     check_state_dir(params)
-    mpath = manifest_path(params, name)
-    recorded = read_record(params, name, module.warn)
-    roots = [d for _o, d in managed_dirs(params)]
-    fs = fileio.FileSet()
-    diffs = []
-    kept = []
+    plan = Plan(module)
+    steps = plan.absent(result) if params['state'] == 'absent' else plan.present(result)
+    return plan.apply(steps, result)
 
-    def drop_recorded(keep=()):
-        """Drop the recorded files not in ``keep`` that still hold what was written; warn for the rest."""
-        for path in sorted(recorded or {}):
-            if path in keep:
-                continue
-            ok, why = removable(path, roots, recorded[path], 'state_dir: record %s' % mpath)
-            if ok:
-                fs.drop(path)
-            elif why:
-                kept.append(path)
-                module.warn(why)
 
-    if params['state'] == 'absent':
-        if recorded is None:
-            # No record: nothing says the files at the targets' paths are this module's.
-            for target in params['targets']:
-                path = target_paths(params, name).get(target)
-                if path and os.path.lexists(path):
-                    kept.append(path)
-                    module.warn('%s: there is no record of profile %r in state_dir (%s), so the file is not known '
-                                'to be this module\'s; it was kept (remove it by hand if it should go)'
-                                % (path, name, mpath))
-        drop_recorded()
-        if os.path.lexists(mpath):
-            fs.drop(mpath)
-        steps = fs.plan()
-        result['paths'] = [p for _a, p in steps if p != mpath]
-        for _action, path in steps:
-            diffs.append(diff_entry(path, fileio.read_bytes(path), None))
-    else:
-        spec = seccomp_args.spec_from_params(params)
-        try:
-            spec_mod.validate_spec(spec)
-            if params.get('content') is not None:
-                profile = spec_mod.parse_rendered(params['content'])
-                info = {'preset': spec.get('preset'), 'mode': params['mode']}
-            else:
-                profile, info = spec_mod.build_profile(spec, host_facts())
-        except spec_mod.SpecError as exc:
-            raise ProfileError(str(exc))
-        try:
-            backend = libseccomp.load()
-        except libseccomp.LibseccompError as exc:
-            raise ProfileError(str(exc))
-        check_kernel_actions(profile, module.warn)
-        profile, missing, warnings, programs = check_with_libseccomp(
-            backend, profile, user_name_fields(spec), spec_mod.preset_names(spec), params['targets'])
-        for warning in warnings:
-            module.warn(warning)
-        text = spec_mod.canonical_json(profile)
-        files = desired_files(params, name, text, programs)
-        for _target, path, data, _extra in files:
-            fileio.guard(path, roots, 'targets')
-            fs.want(path, data)
-        drop_recorded(keep=set(p for _t, p, _d, _e in files))      # files of targets no longer wanted
-        steps = fs.plan()
-        for _action, path in steps:
-            diffs.append(diff_entry(path, fileio.read_bytes(path),
-                                    fs.wanted.get(path)))
-        new_manifest = {
-            'name': name, 'kind': 'seccomp', 'preset': info.get('preset'), 'mode': info.get('mode'),
-            'targets': params['targets'], 'owner': params['owner'], 'source': params['source'],
-            'files': dict((path, fileio.sha256(data)) for _t, path, data, _e in files),
-        }
-        manifest_bytes = (json.dumps(new_manifest, indent=2, sort_keys=True) + '\n').encode('utf-8')
-        if steps or fileio.read_bytes(mpath) != manifest_bytes:
-            fs.want(mpath, manifest_bytes)
-            steps = steps or [('write', mpath)]
-        result.update(
-            mode=info.get('mode'), preset=info.get('preset'), architectures=profile['architectures'],
-            syscall_count=len(spec_mod.profile_names(profile)), missing_on_arch=missing, profile=profile,
-            libseccomp={'backend': backend.name, 'version': backend.version()},
-            files=[dict(extra, path=path, target=target, sha256=fileio.sha256(data))
-                   for target, path, data, extra in files],
-            paths=[path for _t, path, _d, _e in files],
-            sha256=dict((path, fileio.sha256(data)) for _t, path, data, _e in files),
-        )
-
-    result['kept'] = kept
-    result['changed'] = bool(steps)
-    # what an undo needs (confine.hardening.hardening_restore): files made new, and files
-    # replaced or removed (their backups are in backup_files)
-    final = fs.plan() if steps else []
-    result['created'] = [p for a, p in final if a == 'write' and not os.path.lexists(p)]
-    result['replaced'] = [p for _a, p in final if os.path.lexists(p)]
-    if module._diff and diffs:
-        result['diff'] = diffs
-    if steps and not module.check_mode:
-        try:
-            result['backup_files'] = fs.apply(backup=params['backup'])
-        except fileio.IncompleteUndo as exc:
-            # issue 11 item 12: never claim every file was put back when one was not
-            raise ProfileError('writing the profile failed (%s) and the undo was incomplete: %s could not be put '
-                               'back; the backups made are beside them' % (
-                                   exc.cause, ', '.join('%s (%s)' % pr for pr in exc.not_restored)),
-                               not_restored=[p for p, _r in exc.not_restored])
-        except (IOError, OSError) as exc:
-            raise ProfileError('writing the profile failed and every file was put back as it was: %s' % exc)
-    return result
+def work(module):
+    if module.params['profiles'] is not None:
+        return batch.run_batch(module, argument_spec(), run, ProfileError)
+    return run(module)
 
 
 def main():
@@ -807,25 +838,9 @@ def main():
         required_one_of=seccomp_args.REQUIRED_ONE_OF,
         supports_check_mode=True,
     )
-    try:
-        if module.params['profiles'] is not None:
-            result = batch.run_batch(module, argument_spec(), run, ProfileError)
-        else:
-            result = run(module)
-    except ProfileError as exc:
-        name = module.params['name']
-        module.fail_json(msg='seccomp profile %r: %s' % (name, exc) if name else 'seccomp profiles: %s' % exc,
-                         name=name, **exc.extra)
-    except (fileio.UnsafePath, spec_mod.SpecError) as exc:
-        module.fail_json(msg='seccomp profile %r: %s' % (module.params['name'], exc), name=module.params['name'])
-    except fileio.NotRegularFile as exc:
-        module.fail_json(msg='seccomp profile %r: %s; nothing was changed' % (module.params['name'], exc.strerror),
-                         name=module.params['name'])
-    except Exception as exc:  # pylint: disable=broad-except
-        # issue 11 item 21: one sentence, never a traceback, whatever the input
-        module.fail_json(msg='seccomp profile %r: unexpected %s: %s' % (module.params['name'], type(exc).__name__,
-                                                                        exc), name=module.params['name'])
-    module.exit_json(**result)
+    name = module.params['name']
+    run_module(module, work, label='seccomp profile %r: ' % (name,) if name else 'seccomp profiles: ',
+               extra={'name': name})
 
 
 if __name__ == '__main__':

@@ -238,6 +238,7 @@ def test_bpf_length_limit_is_the_real_consumers(env, tmp_path):
     the last profile the module accepts (4096 instructions) and refuses the first it refuses."""
     import subprocess
     from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L
+    from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
     from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
     backend = L.load('ctypes')
     arches = ['SCMP_ARCH_X86_64']
@@ -250,7 +251,7 @@ def test_bpf_length_limit_is_the_real_consumers(env, tmp_path):
         rules = _ioctl_rules(count)
         profile = s.to_oci('SCMP_ACT_ALLOW', None, arches, rules)
         path = tmp_path / ('p%d.json' % count)
-        path.write_text(s.canonical_json(profile))
+        path.write_text(oci.canonical_json(profile))
         proc = subprocess.run([h.DOCKER, 'run', '--rm', '--network', 'none', '--security-opt', 'seccomp=%s' % path,
                                h.IMAGE, '/bin/true'], capture_output=True, text=True, timeout=120, check=False)
         outcome[count] = (proc.returncode, proc.stderr)

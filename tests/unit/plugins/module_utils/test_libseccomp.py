@@ -13,6 +13,8 @@ import subprocess
 import pytest
 
 from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -38,7 +40,7 @@ def test_resolve_per_arch(ct):
 
 def test_compiled_program_is_classic_bpf(ct):
     p = s.build_profile({'preset': 'hardened'}, {'machine': 'x86_64', 'kernel': '6.1'})[0]
-    data = ct.compile_bpf(p['defaultAction'], None, X86, s.profile_rules(p))
+    data = ct.compile_bpf(p['defaultAction'], None, X86, oci.profile_rules(p))
     assert len(data) % 8 == 0 and len(data) > 8 * 20
     # first instruction loads seccomp_data.arch (BPF_LD|BPF_W|BPF_ABS = 0x20, k = 4)
     assert data[:2] == b'\x20\x00' and data[4:8] == b'\x04\x00\x00\x00'
@@ -69,7 +71,7 @@ def with_binding(code):
     """Run ``code`` under Debian's python, with the binding backend loaded as ``b``."""
     prelude = (
         'import sys, json; sys.path.insert(0, %r)\n'
-        'from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L, _seccomp_spec as s\n'
+        'from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as L, _seccomp_spec as s, _seccomp_oci as oci\n'
         'b = L.load("binding"); assert b.name == "binding"\n'
     ) % os.path.join(ROOT, 'collections')
     return subprocess.run([DEBIAN_PYTHON, '-c', prelude + code], capture_output=True, check=True, timeout=60).stdout
@@ -80,10 +82,10 @@ def test_binding_and_ctypes_compile_identical_programs(ct):
     """Both backends must emit the same program; the binding runs under Debian's python."""
     for preset in ('runtime-default', 'hardened', 'no-exec'):
         p = s.build_profile({'preset': preset}, {'machine': 'x86_64', 'kernel': '6.1'})[0]
-        mine = ct.compile_bpf(p['defaultAction'], p.get('defaultErrnoRet'), X86, s.profile_rules(p))
+        mine = ct.compile_bpf(p['defaultAction'], p.get('defaultErrnoRet'), X86, oci.profile_rules(p))
         out = with_binding(
             'p = s.build_profile({"preset": %r}, {"machine": "x86_64", "kernel": "6.1"})[0]\n'
-            'sys.stdout.buffer.write(b.compile_bpf(p["defaultAction"], p.get("defaultErrnoRet"), %r, s.profile_rules(p)))\n'
+            'sys.stdout.buffer.write(b.compile_bpf(p["defaultAction"], p.get("defaultErrnoRet"), %r, oci.profile_rules(p)))\n'
             % (preset, X86))
         assert out == mine, preset
 
@@ -167,7 +169,7 @@ def test_host_without_libseccomp_gets_one_clear_error(monkeypatch):
 @pytest.mark.skipif(not os.path.exists(DEBIAN_PYTHON), reason='Debian python3 not present')
 def test_binding_and_ctypes_agree_on_every_preset_name(ct):
     """Both backends decide 'exists on this arch' the same way (socketcall rewrites included)."""
-    names = sorted(set().union(*(s.preset_names({'preset': p}) for p in s.PRESETS)))
+    names = sorted(set().union(*(presets.preset_names({'preset': p}) for p in s.PRESETS)))
     arches = X86 + ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']
     theirs = json.loads(with_binding('print(json.dumps([[a, n, b.resolve(a, n) >= 0] for a in %r for n in %r]))\n'
                                      % (arches, names)))

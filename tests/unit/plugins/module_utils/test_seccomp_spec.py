@@ -11,6 +11,8 @@ import random
 
 import pytest
 
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
 
 HOST = {'machine': 'x86_64', 'kernel': '6.1.0-25-amd64'}
@@ -52,7 +54,7 @@ def test_hardened_clone_rules_cover_each_namespace_flag_and_nothing_else():
     p = build({'preset': 'hardened'})
     clone = rules_for(p, 'clone')
     flags = sorted(r['args'][0]['value'] for r in clone)
-    assert flags == sorted(f for _n, f in s.CLONE_NS_FLAGS)
+    assert flags == sorted(f for _n, f in presets.CLONE_NS_FLAGS)
     for r in clone:
         (arg,) = r['args']
         assert arg['op'] == 'SCMP_CMP_MASKED_EQ' and arg['value'] == arg['valueTwo'] and arg['index'] == 0
@@ -61,7 +63,7 @@ def test_hardened_clone_rules_cover_each_namespace_flag_and_nothing_else():
     mask = 0
     for f in flags:
         mask |= f
-    assert mask == s.CLONE_NS_MASK
+    assert mask == presets.CLONE_NS_MASK
 
 
 def test_s390_clone_flags_are_argument_one_and_mixing_families_fails():
@@ -95,7 +97,7 @@ def test_runtime_default_resolves_docker_gates_for_the_host():
     p = build({'preset': 'runtime-default'})
     assert p['defaultAction'] == 'SCMP_ACT_ERRNO' and p['defaultErrnoRet'] == 1
     assert p['architectures'] == ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']
-    text = s.canonical_json(p)
+    text = oci.canonical_json(p)
     for key in ('includes', 'excludes', 'archMap', 'comment'):
         assert key not in text
     assert action_of(p, 'read')[0] == 'SCMP_ACT_ALLOW'
@@ -192,30 +194,30 @@ def test_canonical_json_is_stable_and_order_independent():
     for seed in range(5):
         shuffled = list(rules)
         random.Random(seed).shuffle(shuffled)
-        texts.add(s.canonical_json(build({'preset': 'hardened', 'syscalls': shuffled})))
+        texts.add(oci.canonical_json(build({'preset': 'hardened', 'syscalls': shuffled})))
     assert len(texts) == 1
     text = texts.pop()
     assert text.endswith('}\n') and not text.endswith('\n\n')
     assert '\n  "architectures": [\n    "SCMP_ARCH_X86_64"' in text
-    assert json.loads(text) == s.parse_rendered(text)
+    assert json.loads(text) == oci.parse_rendered(text)
 
 
 def test_parse_rendered_round_trips_and_rejects_docker_only_keys():
     p = build({'preset': 'runtime-default'})
-    assert s.parse_rendered(json.dumps(p)) == p
+    assert oci.parse_rendered(json.dumps(p)) == p
     bad = dict(p, syscalls=[dict(p['syscalls'][0], includes={'caps': ['CAP_SYS_ADMIN']})])
     with pytest.raises(s.SpecError) as err:
-        s.parse_rendered(json.dumps(bad))
+        oci.parse_rendered(json.dumps(bad))
     assert err.value.field == 'profile.syscalls[0].includes' and 'containerd' in str(err.value)
     with pytest.raises(s.SpecError) as err:
-        s.parse_rendered('{"defaultAction": "SCMP_ACT_ALLOW", ')
+        oci.parse_rendered('{"defaultAction": "SCMP_ACT_ALLOW", ')
     assert err.value.field == 'template'
 
 
 def test_bpf_groups_one_program_per_native_family():
-    assert s.bpf_groups(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']) == [
+    assert oci.bpf_groups(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']) == [
         ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']]
-    assert s.bpf_groups(['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']) == [
+    assert oci.bpf_groups(['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']) == [
         ['SCMP_ARCH_X86_64'], ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']]
 
 
@@ -271,7 +273,7 @@ def test_presets_doc_lists_every_hardened_denial():
         doc = fh.read()
     section = doc[doc.index('## `hardened`'):doc.index('## `no-exec`')]
     documented = set(re.findall(r'`([a-z0-9_]+)`', section))
-    for names, _errno, _why in s.HARDENED_DENY:
+    for names, _errno, _why in presets.HARDENED_DENY:
         for name in names:
             assert name in documented, name
 
@@ -304,18 +306,18 @@ OCI = {'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': ['SCMP_ARCH_X86_64']}
 ])
 def test_rendered_content_errors_name_the_field(extra, field, words):
     with pytest.raises(s.SpecError) as err:
-        s.parse_rendered(json.dumps(dict(OCI, **extra)))
+        oci.parse_rendered(json.dumps(dict(OCI, **extra)))
     assert err.value.field == field and words in str(err.value), str(err.value)
 
 
 def test_rendered_content_nested_too_deeply_is_one_sentence():
     with pytest.raises(s.SpecError) as err:
-        s.parse_rendered('[' * 100000 + ']' * 100000)
+        oci.parse_rendered('[' * 100000 + ']' * 100000)
     assert err.value.field == 'template'
 
 
 def test_notify_with_a_listener_is_kept():
-    p = s.parse_rendered(json.dumps(dict(OCI, listenerPath='/run/seccomp.sock', listenerMetadata='m',
+    p = oci.parse_rendered(json.dumps(dict(OCI, listenerPath='/run/seccomp.sock', listenerMetadata='m',
                                          syscalls=[{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}])))
     assert p['listenerPath'] == '/run/seccomp.sock' and p['syscalls'][0]['action'] == 'SCMP_ACT_NOTIFY'
 
@@ -363,4 +365,4 @@ def test_log_mode_turns_notify_into_log():
 ])
 def test_architectures_are_put_in_canonical_order(arches, expected):
     assert build({'preset': 'allowlist', 'architectures': arches})['architectures'] == expected
-    assert s.parse_rendered(json.dumps(dict(OCI, architectures=arches)))['architectures'] == expected
+    assert oci.parse_rendered(json.dumps(dict(OCI, architectures=arches)))['architectures'] == expected

@@ -22,6 +22,7 @@ import tempfile
 
 from hypothesis import given, settings, strategies as st
 
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
 from ansible_collections.confine.hardening.plugins.modules import seccomp_profile as m
 
@@ -153,7 +154,7 @@ def test_base_and_preset(value):
 
 
 @FAST
-@given(st.dictionaries(st.sampled_from(list(s.PROFILE_KEYS) + ['archMap', 'x']), JSON, max_size=5), JSON)
+@given(st.dictionaries(st.sampled_from(list(oci.PROFILE_KEYS) + ['archMap', 'x']), JSON, max_size=5), JSON)
 def test_rendered_content(data, flags):
     data = dict({'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': ['SCMP_ARCH_X86_64']}, **data)
     for value in (data, dict(data, flags=flags)):
@@ -161,11 +162,11 @@ def test_rendered_content(data, flags):
             text = json.dumps(value)
         except (TypeError, ValueError):
             continue
-        got = refused_naming(lambda: s.parse_rendered(text), '')
+        got = refused_naming(lambda: oci.parse_rendered(text), '')
         if got is not None:
             assert got['defaultAction'] in s.ACTIONS and set(got['architectures']) <= set(s.ARCHES)
-            assert set(got) <= set(s.PROFILE_KEYS)
-            assert s.parse_rendered(s.canonical_json(got)) == got        # canonical form is a fixed point
+            assert set(got) <= set(oci.PROFILE_KEYS)
+            assert oci.parse_rendered(oci.canonical_json(got)) == got        # canonical form is a fixed point
 
 
 # --- garbage records in state_dir ------------------------------------------------------

@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
 from ansible_collections.confine.hardening.plugins.modules import seccomp_profile as m
 
@@ -64,7 +65,7 @@ def test_install_every_target_then_no_change(root):
     assert paths == sorted([str(root / 'docker/web.json'), str(root / 'kubelet/seccomp/profiles/web.json'),
                             str(root / 'containerd/web.json'), str(root / 'bwrap/web.x86_64.bpf')])
     text = open(str(root / 'docker/web.json')).read()
-    assert text == s.canonical_json(result['profile'])
+    assert text == oci.canonical_json(result['profile'])
     assert result['sha256'][str(root / 'docker/web.json')] == __import__('hashlib').sha256(text.encode()).hexdigest()
     manifest = json.load(open(str(root / 'state/web.json')))
     assert sorted(manifest['files']) == paths and manifest['preset'] == 'hardened'
@@ -100,7 +101,7 @@ def test_content_from_a_template_is_checked_and_canonicalised(root):
     content = json.dumps({'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': ['SCMP_ARCH_X86_64'],
                           'syscalls': [{'names': ['ptrace'], 'action': 'SCMP_ACT_ERRNO'}]})
     result = m.run(FakeModule(params(root, content=content)))
-    assert open(str(root / 'docker/web.json')).read() == s.canonical_json(result['profile'])
+    assert open(str(root / 'docker/web.json')).read() == oci.canonical_json(result['profile'])
     with pytest.raises(m.ProfileError) as err:
         m.run(FakeModule(params(root, content=content.replace('ptrace', 'ptrace_me'))))
     assert "'ptrace_me'" in str(err.value)
