@@ -54,7 +54,9 @@ options:
     type: str
     choices: [container-default, container-strict, service]
   attach:
-    description: Executable path or glob the profile attaches to. None for container profiles.
+    description:
+      - Executable path or glob the profile attaches to. None for container profiles.
+      - Spaces, quotes and commas are allowed (the profile quotes them); a backslash escapes a glob character (C(\*) is a literal star).
     type: str
   abi:
     description: The policy ABI the profile is written against.
@@ -72,7 +74,9 @@ options:
     elements: dict
     suboptions:
       path:
-        description: Absolute path or AppArmor glob (C(*), C(**), C({a,b}), C(@{VAR})).
+        description:
+          - Absolute path or AppArmor glob (C(*), C(**), C({a,b}), C(@{VAR})).
+          - Spaces, quotes and commas are allowed (the profile quotes them); a backslash escapes a glob character (C(\*) is a literal star).
         type: str
         required: true
       perms:
@@ -99,7 +103,9 @@ options:
     elements: dict
     suboptions:
       path:
-        description: Executable path or glob.
+        description:
+          - Executable path or glob.
+          - Spaces, quotes and commas are allowed (the profile quotes them); a backslash escapes a glob character (C(\*) is a literal star).
         type: str
         required: true
       mode:
@@ -209,10 +215,14 @@ options:
         type: list
         elements: str
       source:
-        description: Source path or glob.
+        description:
+          - Source path or glob.
+          - Spaces, quotes and commas are allowed (the profile quotes them); a backslash escapes a glob character (C(\*) is a literal star).
         type: str
       target:
-        description: Mount point path or glob.
+        description:
+          - Mount point path or glob.
+          - Spaces, quotes and commas are allowed (the profile quotes them); a backslash escapes a glob character (C(\*) is a literal star).
         type: str
       deny:
         description: Deny it.
@@ -229,7 +239,9 @@ options:
     elements: dict
     suboptions:
       target:
-        description: Mount point path or glob.
+        description:
+          - Mount point path or glob.
+          - Spaces, quotes and commas are allowed (the profile quotes them); a backslash escapes a glob character (C(\*) is a literal star).
         type: str
       deny:
         description: Deny it.
@@ -246,10 +258,14 @@ options:
     elements: dict
     suboptions:
       new_root:
-        description: New root path.
+        description:
+          - New root path.
+          - Spaces, quotes and commas are allowed (the profile quotes them); a backslash escapes a glob character (C(\*) is a literal star).
         type: str
       put_old:
-        description: Where the old root goes.
+        description:
+          - Where the old root goes.
+          - Spaces, quotes and commas are allowed (the profile quotes them); a backslash escapes a glob character (C(\*) is a literal star).
         type: str
       deny:
         description: Deny it.
@@ -284,8 +300,11 @@ options:
               unconfined, audit]
   extra_rules:
     description:
-      - Raw rule lines passed through as written, one rule per line, no braces. In complain mode a line that
-        starts with C(deny) gets C(audit) in front, so it does not block.
+      - 'One rule per item, passed through as written: a comma only at its end (or inside double quotes or
+        parentheses); no braces, comments (C(#)), backslashes outside double quotes, control characters, or
+        C(include)/C(abi) lines.'
+      - In complain mode a rule whose qualifiers include C(deny) but not C(audit) gets C(audit) in front, so it
+        does not block.
     type: list
     elements: str
   local:
