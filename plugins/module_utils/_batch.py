@@ -10,11 +10,8 @@ changes), then only the profiles that need a change are applied.  An idempotent 
 one planning pass.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.confine.hardening.plugins.module_utils._common import ModuleError
 
 
 class ItemModule(object):
@@ -37,7 +34,7 @@ class ItemModule(object):
         return self._module.get_bin_path(*args, **kwargs)
 
 
-def item_params(argument_spec, shared, item, index, error_cls):
+def item_params(argument_spec, shared, item, index, error_cls=ModuleError):
     """Task-level options, overridden by the item, validated like the module's own."""
     if not isinstance(item, dict):
         raise error_cls('profiles[%d]: must be a mapping with the options of one profile' % index)
@@ -54,7 +51,7 @@ def item_params(argument_spec, shared, item, index, error_cls):
 SPEC_ONLY = ('name', 'content')
 
 
-def run_batch(module, argument_spec, run, error_cls):
+def run_batch(module, argument_spec, run, error_cls=ModuleError):
     """Plan every item, then apply the changed ones; the task's result."""
     items = module.params['profiles']
     names = [item.get('name') for item in items if isinstance(item, dict)]

@@ -16,10 +16,6 @@ file::
 AppArmor items also carry ``disabled_before`` and ``kernel_mode_before``.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 
 
@@ -63,7 +59,3 @@ def from_results(seccomp=None, apparmor=None, docker=None, kubelet=None):
                       'backup': kubelet.get('backup') or kubelet.get('backup_file'), 'changed_file': True})
     return items
 
-
-def unrestorable(items):
-    """Items whose file was replaced without a backup: the undo cannot bring them back."""
-    return [i for i in items if i.get('existed') and i.get('changed_file') and not i.get('backup')]

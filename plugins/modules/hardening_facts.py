@@ -3,10 +3,6 @@
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: hardening_facts
 short_description: What a host offers for seccomp, AppArmor and container runtimes
@@ -64,6 +60,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils._common import run_module
 
 ACTIONS = '/proc/sys/kernel/seccomp/actions_avail'
 
@@ -85,9 +82,11 @@ def runtime(module, binary, unit):
     return {'present': path is not None, 'active': active, 'path': path}
 
 
-def main():
-    module = AnsibleModule(argument_spec=dict(kubelet_config=dict(type='path', default='/var/lib/kubelet/config.yaml')),
-                           supports_check_mode=True)
+def argument_spec():
+    return dict(kubelet_config=dict(type='path', default='/var/lib/kubelet/config.yaml'))
+
+
+def run(module):
     reason = aa_host.unavailable_reason(module.get_bin_path)
     kubelet = runtime(module, 'kubelet', 'kubelet')
     config = module.params['kubelet_config']
@@ -99,7 +98,12 @@ def main():
                      'containerd': runtime(module, 'containerd', 'containerd'),
                      'kubelet': kubelet},
     }
-    module.exit_json(changed=False, ansible_facts={'confine_hardening_host': facts})
+    return dict(changed=False, ansible_facts={'confine_hardening_host': facts})
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, run)
 
 
 if __name__ == '__main__':
