@@ -21,6 +21,7 @@ import shutil
 import tempfile
 
 from hypothesis import given, settings, strategies as st
+from conftest import FakeModule
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
@@ -170,17 +171,6 @@ def test_rendered_content(data, flags):
 
 
 # --- garbage records in state_dir ------------------------------------------------------
-
-class FakeModule(object):
-    def __init__(self, params):
-        self.params = params
-        self.check_mode = False
-        self._diff = False
-        self.warnings = []
-
-    def warn(self, text):
-        self.warnings.append(text)
-
 
 def params(root, **kw):
     p = dict((k, v.get('default')) for k, v in m.argument_spec().items())

@@ -10,21 +10,11 @@ import json
 import os
 
 import pytest
+from conftest import FakeModule, run_main
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
 from ansible_collections.confine.hardening.plugins.modules import seccomp_profile as m
-
-
-class FakeModule(object):
-    def __init__(self, params, check_mode=False, diff=False):
-        self.params = params
-        self.check_mode = check_mode
-        self._diff = diff
-        self.warnings = []
-
-    def warn(self, text):
-        self.warnings.append(text)
 
 
 def defaults(spec):
@@ -397,3 +387,44 @@ def test_special_file_at_a_target_path_is_one_sentence(root, kind, monkeypatch, 
     out = json.loads(capsys.readouterr().out)
     assert out['failed'] and out['msg'].startswith("seccomp profile 'web': ") and 'not a regular file' in out['msg']
     assert 'Traceback' not in out['msg'] and '\n' not in out['msg']
+
+
+# --- main(), through the module's own argument spec (issue 12) ---------------------------
+
+def main_args(root, **kw):
+    args = dict(docker_dir=str(root / 'docker'), kubelet_root=str(root / 'kubelet'),
+                containerd_dir=str(root / 'containerd'), bwrap_dir=str(root / 'bwrap'),
+                state_dir=str(root / 'state'))
+    args.update(kw)
+    return args
+
+
+def test_main_installs_then_changes_nothing(root):
+    args = main_args(root, name='web', preset='hardened', targets=['docker', 'bwrap'])
+    first = run_main(m, args)
+    assert first['changed'] is True and not first.get('failed')
+    assert first['paths'][0] == str(root / 'docker' / 'web.json')
+    assert (root / 'docker' / 'web.json').read_text() == oci.canonical_json(first['profile'])
+    again = run_main(m, args, check_mode=True, diff=True)
+    assert again['changed'] is False and 'diff' not in again
+
+
+def test_main_batch_and_its_failures_are_labelled(root):
+    args = main_args(root, profiles=[{'name': 'a', 'preset': 'hardened'}, {'name': 'b', 'mode': 'log', 'preset': 'hardened'}])
+    result = run_main(m, args)
+    assert result['changed'] is True and [p['name'] for p in result['profiles']] == ['a', 'b']
+    bad = run_main(m, main_args(root, profiles=[{'name': 'a', 'preset': 'hardened'}, {'name': 'b', 'mode': 'loud'}]))
+    assert bad['failed'] and bad['msg'].startswith('seccomp profiles: profiles[1] (b): value of mode must be one of')
+
+
+@pytest.mark.parametrize('kw,msg', [
+    ({'name': 'web', 'mode': 'loud'}, 'value of mode must be one of: enforce, log, got: loud'),
+    ({'preset': 'hardened'}, 'one of the following is required: name, profiles'),
+    ({'name': '../web', 'preset': 'hardened'}, "seccomp profile '../web': name: '../web' is not a valid profile name"),
+    ({'name': 'web', 'preset': 'hardened', 'remove': ['chmod']},
+     "seccomp profile 'web': remove[0]: 'chmod' is not named by any rule of the preset or base"),
+])
+def test_main_failures_are_one_sentence(root, kw, msg):
+    result = run_main(m, main_args(root, **kw))
+    assert result['failed'] is True and result['msg'].startswith(msg) and '\n' not in result['msg']
+    assert not (root / 'docker').exists()

@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The seccomp_profile action plugin's run(), without a playbook: a real DataLoader and
+Templar, the task's args validated on the controller against the module's own argument spec,
+the collection's template and a user template found in the play's templates/ directory.
+The module call is captured (the real runs are tests/integration/test_action_plugins.py)."""
+
+import json
+
+import pytest
+
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.play_context import PlayContext
+from ansible.playbook.task import Task
+from ansible.template import Templar
+
+from ansible_collections.confine.hardening.plugins.action import seccomp_profile as action_mod
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
+
+FACTS = {'architecture': 'x86_64', 'kernel': '6.1.0'}
+USER_TEMPLATE = '{{ dict(profile, defaultAction="SCMP_ACT_ERRNO", defaultErrnoRet=38) | to_json }}\n'
+
+
+class FakeShell(object):
+    tmpdir = None
+
+
+class FakeConnection(object):
+    _shell = FakeShell()
+
+
+def make_action(play_dir, args):
+    task = Task()
+    task.args = dict(args)
+    task.get_search_path = lambda: [str(play_dir)]
+    loader = DataLoader()
+    loader.set_basedir(str(play_dir))
+    action = action_mod.ActionModule(task, FakeConnection(), PlayContext(), loader, Templar(loader=loader), None)
+    calls = []
+
+    def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
+        calls.append((module_name, module_args))
+        if module_name == 'ansible.legacy.setup':
+            return {'ansible_facts': dict(('ansible_' + k, v) for k, v in FACTS.items())}
+        return {'changed': True, 'name': module_args.get('name')}
+    action._execute_module = execute_module
+    return action, calls
+
+
+@pytest.fixture
+def play(tmp_path):
+    (tmp_path / 'templates').mkdir()
+    (tmp_path / 'templates' / 'enosys.seccomp.j2').write_text(USER_TEMPLATE)
+    return tmp_path
+
+
+def expected(spec):
+    return oci.canonical_json(spec_mod.build_profile(spec, {'machine': 'x86_64', 'kernel': '6.1.0'})[0])
+
+
+def test_the_collections_template_renders_the_resolved_profile(play):
+    action, calls = make_action(play, {'name': 'web', 'preset': 'hardened', 'mode': 'log'})
+    result = action.run(task_vars={'ansible_facts': dict(FACTS)})
+    assert result['changed'] is True and [c[0] for c in calls] == [action_mod.MODULE]   # facts known: no gather
+    args = calls[0][1]
+    assert oci.canonical_json(json.loads(args['content'])) == expected({'preset': 'hardened', 'mode': 'log'})
+    assert args['name'] == 'web' and 'ansible_facts' not in result
+
+
+def test_a_user_template_from_the_plays_templates_dir_and_facts_gathered_once(play):
+    action, calls = make_action(play, {'template': 'enosys.seccomp.j2', 'preset': 'allowlist',
+                                       'profiles': [{'name': 'a'}, {'name': 'b', 'template': None},
+                                                    {'name': 'c', 'state': 'absent'}]})
+    result = action.run(task_vars={})
+    assert [c[0] for c in calls] == ['ansible.legacy.setup', action_mod.MODULE]
+    assert result['ansible_facts'] == FACTS
+    items = calls[1][1]['profiles']
+    assert json.loads(items[0]['content'])['defaultErrnoRet'] == 38
+    assert oci.canonical_json(json.loads(items[1]['content'])) == expected({'preset': 'allowlist'})
+    assert 'content' not in items[2]
+
+
+@pytest.mark.parametrize('args,msg', [
+    ({'name': 'web', 'mode': 'loud'}, 'value of mode must be one of: enforce, log, got: loud'),
+    ({'name': 'web', 'bogus': 1}, 'Unsupported parameters for (confine.hardening.seccomp_profile) module: bogus.'),
+    ({'preset': 'hardened'}, 'one of the following is required: name, profiles'),
+    ({'name': 'web', 'preset': 'hardened', 'base': {}}, 'parameters are mutually exclusive: preset|base'),
+])
+def test_args_that_fail_the_modules_spec_fail_on_the_controller(play, args, msg):
+    action, calls = make_action(play, args)
+    result = action.run(task_vars={'ansible_facts': dict(FACTS)})
+    assert result['failed'] is True and result['msg'].startswith(msg) and calls == []
+
+
+@pytest.mark.parametrize('args,msg', [
+    ({'name': 'web', 'content': '{}'}, "seccomp profile 'web': content: is set by the action plugin"),
+    ({'name': 'web', 'template': 'missing.j2'}, "seccomp profile 'web': template: 'missing.j2' was not found"),
+    ({'name': 'web', 'remove': ['chmod'], 'preset': 'hardened'},
+     "seccomp profile 'web': remove[0]: 'chmod' is not named by any rule of the preset or base"),
+    ({'profiles': [{'name': 'a'}, {'name': 'b', 'base': {'preset': 'loud'}}]},
+     "seccomp profiles: profiles[1] (b): base.preset: unknown preset 'loud'"),
+])
+def test_render_errors_are_one_sentence_and_nothing_is_sent(play, args, msg):
+    action, calls = make_action(play, args)
+    result = action.run(task_vars={'ansible_facts': dict(FACTS)})
+    assert result['failed'] is True and result['msg'].startswith(msg) and '\n' not in result['msg']
+    assert calls == []
