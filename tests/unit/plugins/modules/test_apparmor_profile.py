@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from conftest import FakeModule as SharedFakeModule
+from conftest import FakeModule as SharedFakeModule, run_main
 
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as a
@@ -555,3 +555,46 @@ def test_a_lone_surrogate_in_any_option_is_one_sentence_naming_it(kernel, option
         run(kernel, **options)
     assert str(err.value).startswith('%s: contains a character that cannot be written as UTF-8' % field)
     assert not profile_path(kernel).exists()
+
+
+# main() through the real argument spec (issue 12 item 5)
+
+def main_args(kernel, **kw):
+    args = dict(name='web', preset='container-default', apparmor_dir=str(kernel.root / 'apparmor.d'),
+                backup_dir=str(kernel.root / 'backups'))
+    args.update(kw)
+    return args
+
+
+def test_main_in_check_mode_parses_and_changes_nothing(kernel):
+    result = run_main(m, main_args(kernel, mode='complain'), check_mode=True, diff=True)
+    assert not result.get('failed'), result
+    assert result['changed'] is True and result['name'] == 'web' and result['mode'] == 'complain'
+    assert result['profile_file'] == str(profile_path(kernel)) and not profile_path(kernel).exists()
+    assert 'profile web flags=' in result['diff'][0]['after'] and kernel.profiles == {}
+
+
+def test_main_fails_with_one_sentence_naming_the_profile_and_field(kernel):
+    result = run_main(m, main_args(kernel, files=[{'path': 'relative', 'perms': 'r'}]))
+    assert result['failed'] is True and result['name'] == 'web' and result['field'] == 'files[0].path'
+    assert result['msg'] == ("AppArmor profile 'web': files[0].path: 'relative' is not an absolute path (it must "
+                             "start with / or a variable such as @{HOME})")
+    assert not profile_path(kernel).exists()
+
+
+@pytest.mark.parametrize('args,words', [
+    ({'files': [{'perms': 'r'}]}, 'missing required arguments: path found in files'),
+    ({'mode': 'loud'}, 'value of mode must be one of: complain, enforce, disabled, got: loud'),
+    ({'profiles': [{'name': 'api'}]}, 'parameters are mutually exclusive: name|profiles'),
+])
+def test_main_checks_the_options_against_the_argument_spec(kernel, args, words):
+    result = run_main(m, main_args(kernel, **args))
+    assert result['failed'] is True and words in result['msg'], result['msg']
+
+
+def test_main_without_apparmor_says_so(kernel):
+    kernel.enabled.unlink()
+    result = run_main(m, main_args(kernel))
+    assert result['failed'] is True and result['apparmor_available'] is False
+    assert result['msg'].startswith("AppArmor profile 'web': AppArmor is not available on this host: the kernel has "
+                                    "no AppArmor")

@@ -14,7 +14,7 @@ import re
 import shutil
 
 import pytest
-from conftest import FakeModule as SharedFakeModule
+from conftest import FakeModule as SharedFakeModule, run_main
 
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.modules import apparmor_profile as aa
@@ -450,3 +450,39 @@ def test_daemon_json_changed_twice_in_one_second_rolls_back_run_by_run(tmp_path,
     assert not first['refused'] and json.loads(daemon.read_text()) == {'v': 2}
     second = restore(None, record=str(fact), docker_daemon_json=str(daemon))
     assert not second['refused'] and json.loads(daemon.read_text()) == {'v': 1} and not fact.exists()
+
+
+# main() through the real argument spec (issue 12 item 5)
+
+def main_args(root, **kw):
+    args = dict(docker_daemon_json=str(root / 'daemon.json'), kubelet_config=str(root / 'config.yaml'),
+                apparmor_dir=str(root / 'apparmor.d'), state_dir=str(root), lock_timeout=5,
+                seccomp_dirs=[str(root / 'docker')])
+    args.update(kw)
+    return args
+
+
+def test_main_without_a_record_has_nothing_to_roll_back(tmp_path):
+    fact = tmp_path / 'facts.d' / 'confine_hardening.fact'
+    fact.parent.mkdir()
+    result = run_main(m, main_args(tmp_path, record=str(fact)))
+    assert not result.get('failed') and result['changed'] is False and result['undo'] == []
+    assert result['msg'] == 'no record at %s: this host was never hardened, nothing to roll back' % fact
+
+
+def test_main_fails_with_one_sentence(tmp_path):
+    fact = tmp_path / 'facts.d' / 'confine_hardening.fact'
+    fact.parent.mkdir()
+    fact.write_text('[')
+    result = run_main(m, main_args(tmp_path, record=str(fact)))
+    assert result['failed'] is True and result['msg'].startswith('record: %s is not valid JSON (' % fact)
+    assert '\n' not in result['msg']
+
+
+@pytest.mark.parametrize('args,words', [
+    ({}, 'one of the following is required: record, seccomp, apparmor, docker, kubelet'),
+    ({'record': '/nonexistent-confine-test/r.fact', 'docker': {}}, 'parameters are mutually exclusive: record|docker'),
+])
+def test_main_checks_the_options_against_the_argument_spec(tmp_path, args, words):
+    result = run_main(m, main_args(tmp_path, **args))
+    assert result['failed'] is True and words in result['msg'], result['msg']
