@@ -21,13 +21,15 @@ length, whatever it holds (issue 11 item 17): no input makes the parser raise.
 
 Observed names are literal (issue 11 item 4): a suggestion's path is the glob that
 matches exactly the logged name (every AppArmor glob character escaped, by
-``_apparmor_spec.literal_path``), with only the generalisations documented in
+``_apparmor_quote.literal_path``), with only the generalisations documented in
 ``glob_path`` and docs/events.md.
 """
 
 import re
 
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_quote as quote
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as apparmor_spec
+from ansible_collections.confine.hardening.plugins.module_utils import _common as common
 
 # The longest line read, in bytes (a record the kernel writes is at most about 9 KiB).
 MAX_LINE = 64 * 1024
@@ -246,10 +248,10 @@ def _component(text):
         return '[0-9]' * len(text)
     out, at = [], 0
     for match in HEX_SUFFIX_RE.finditer(text):
-        out.append(apparmor_spec.literal_glob(text[at:match.start()]))
+        out.append(quote.literal_glob(text[at:match.start()]))
         out.append('[0-9a-fA-F]' * (match.end() - match.start()))
         at = match.end()
-    out.append(apparmor_spec.literal_glob(text[at:]))
+    out.append(quote.literal_glob(text[at:]))
     return ''.join(out)
 
 
@@ -260,7 +262,7 @@ def glob_path(path):
     which the kernel never logs and apparmor_parser would fold).
 
     The name is literal: every AppArmor glob character in it is escaped
-    (``_apparmor_spec.literal_path``), so a file named ``/srv/**`` gives ``/srv/\\*\\*``,
+    (``_apparmor_quote.literal_path``), so a file named ``/srv/**`` gives ``/srv/\\*\\*``,
     which matches that file only.  The collection's generalisations, each matching a
     number where the log had one: ``/proc/PID/`` -> ``@{PROC}/@{pid}/``; a component of
     digits -> ``[0-9]`` per digit; a hex suffix of six or more characters -> ``[0-9a-fA-F]``
@@ -269,8 +271,8 @@ def glob_path(path):
             any(part in ('.', '..') for part in path.split('/')):
         return None         # the kernel logs canonical names: no rule is made for another
     try:
-        apparmor_spec.literal_path(path)
-    except apparmor_spec.SpecError:
+        quote.literal_path(path)
+    except common.SpecError:
         return None
     prefix = ''
     match = PROC_PID_RE.match(path)

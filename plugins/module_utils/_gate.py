@@ -22,8 +22,9 @@ nothing.
 import fnmatch
 
 from ansible_collections.confine.hardening.plugins.module_utils import _aare as aare
-from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as apparmor_spec
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_presets as presets
 from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
+from ansible_collections.confine.hardening.plugins.module_utils import _common as common
 from ansible_collections.confine.hardening.plugins.module_utils import _time as times
 
 ALLOWING = ('SCMP_ACT_ALLOW', 'SCMP_ACT_LOG')
@@ -80,8 +81,8 @@ def _full_spec(spec):
     """The spec with its preset merged in (the rules AppArmor will load); the spec as it is
     when it cannot be built (the profile module refuses such a spec anyway)."""
     try:
-        return apparmor_spec.build_spec(spec)
-    except (apparmor_spec.SpecError, TypeError, ValueError, AttributeError, KeyError):
+        return presets.build_spec(spec)
+    except (common.SpecError, TypeError, ValueError, AttributeError, KeyError):
         return spec
 
 
