@@ -8,10 +8,6 @@ Two backends with one interface: the official ``seccomp`` Python binding when it
 imports, else ctypes on ``libseccomp.so.2``.  Only the standard library is used.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import ctypes
 import ctypes.util
 import os

@@ -10,10 +10,6 @@ An option lives here and in the module's DOCUMENTATION, nowhere else by hand
 spec extractor: the spec options a task set, as ``_seccomp_spec.build_profile`` takes them.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
 
 MUTUALLY_EXCLUSIVE = [('preset', 'base'), ('name', 'profiles')]

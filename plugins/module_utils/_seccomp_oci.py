@@ -9,10 +9,6 @@ module need on a canonical profile (its rules, its names, its BPF families).
 indent, trailing newline): idempotence on hardened hosts depends on it.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod

@@ -7,10 +7,6 @@ the internal form of _seccomp_spec (``{'names', 'action', 'errno', 'args'}``).
 docs/seccomp-presets.md explains what each blocks and what breaks.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_docker_default as docker_default

@@ -16,10 +16,6 @@ written.  The presets are in _seccomp_presets, rendered profiles are parsed in
 _seccomp_oci, the module's options in _seccomp_args.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import copy
 import re
 

@@ -3,10 +3,6 @@
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: seccomp_profile
 short_description: Render, validate and install a seccomp profile for Docker, containerd, the kubelet and bwrap
