@@ -167,9 +167,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as aa_spec
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
-from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as seccomp_spec
 from ansible_collections.confine.hardening.plugins.module_utils import _undo as undo
-from ansible_collections.confine.hardening.plugins.module_utils._common import ModuleError, diff_entry, run_module
+from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, ModuleError, diff_entry, run_module
 
 KINDS = ('seccomp', 'apparmor', 'docker', 'kubelet', 'record')
 SHA256_RE = re.compile(r'^[0-9a-f]{64}$')
@@ -259,7 +258,7 @@ def item_problem(item, params, where):
         return 'its sha256 %s is not a sha256' % shown(item['sha256'])
     dirs = roots(params)
     if kind == 'seccomp':
-        if not isinstance(name, str) or not seccomp_spec.NAME_RE.match(name):
+        if not isinstance(name, str) or not NAME_RE.match(name):
             return 'its name %s is not a valid profile name' % shown(name)
         base = os.path.basename(path)
         if base != name + '.json' and not re.match(r'^%s\.[a-z0-9_]+\.bpf$' % re.escape(name), base):
