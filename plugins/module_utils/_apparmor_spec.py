@@ -1,11 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""AppArmor profile specs: presets, merging and rendering to profile text.
+"""AppArmor profile specs: validation and rendering to profile text.
 
 Pure Python, shared by the controller and the target.  A spec is the user's
 mapping (name, preset, attach, files, capabilities, network, ...); ``render``
-turns it into the text of ``/etc/apparmor.d/NAME`` for a mode.
+turns it into the text of ``/etc/apparmor.d/NAME`` for a mode (``layout`` gives the
+parts a template writes, ``join_layout`` joins them as the default template does).
+The keys and choices come from ``_apparmor_args`` (the module's argument spec), the
+presets from ``_apparmor_presets``, the quoting of every string from ``_apparmor_quote``;
+their public names are importable from here too.
 
 Complain mode is a true dry run.  The kernel still enforces an explicit ``deny``
 rule in complain mode when the rule is quiet, and a plain ``deny`` rule is quiet:
@@ -336,6 +340,13 @@ def apply_features(text, features):
 
 
 def validate_header(spec):
+    """The top level of a spec: a mapping of known keys, a usable name, a known preset and mode,
+    lists where lists belong.
+
+    For the module these repeat its argument spec (the keys and choices come from
+    ``_apparmor_args``), but the spec model also takes plain mappings that no argument spec
+    checked (profile_events' suggestions, the promotion gate, tests), so it checks its own
+    input; the rule checks (``_keys``, ``_choice_list``) likewise."""
     if not isinstance(spec, dict):
         raise SpecError('spec', 'must be a mapping')
     for key in spec:
