@@ -4,10 +4,6 @@
 its manifest promises, the same seed writes the same bytes, and the size is a ceiling.
 No timing here; the figures come from running the benchmark."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import hashlib
 import importlib.util
 import os

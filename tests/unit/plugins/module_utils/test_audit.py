@@ -4,10 +4,6 @@
 kernel's own format), malformed and truncated lines, deduplication, syscall names by
 the record's arch, and suggestions in the spec format."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import io
 
 import pytest

@@ -12,10 +12,6 @@ Time is bounded by construction (one pass per line, lines capped): the tests ass
 counts, never on wall time.  Budget: well under 40 s for the file (pytest --durations=0).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 
 from hypothesis import HealthCheck, given, settings

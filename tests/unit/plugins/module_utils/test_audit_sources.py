@@ -7,10 +7,6 @@ lost and rate-limited records, max_events, and reading a large log in bounded me
 The record lines are from the lab host (Debian 12, kernel 6.1, systemd 252, auditd 3.0.9)
 with auditd stopped, a complain-mode profile ``evtest`` and an SCMP_ACT_LOG filter."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import os
 import re

@@ -4,10 +4,6 @@
 when the spec now holds the rule its suggestion adds, or an ignore pattern matches; the
 decision waits for the observation time and refuses while anything is unexplained."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import pytest
 
 from ansible_collections.confine.hardening.plugins.module_utils import _aare as aare

@@ -4,17 +4,13 @@
 counts, suggestions in the profile modules' spec format, kinds and profiles, max_events,
 its error sentences, and the whole module run as Ansible runs it (check mode included)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import os
 import subprocess
 import sys
 
 import pytest
-from conftest import run_main, FakeModule
+from conftest import FakeModule, run_main
 
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as apparmor_spec
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as seccomp_spec

@@ -5,15 +5,11 @@ starts, waits, refuses with the events and suggestions, promotes once the sugges
 in the spec, holds back when the kernel lost records during the stage, and refuses bad
 input with one sentence naming the option."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import os
 
 import pytest
-from conftest import run_main, FakeModule
+from conftest import FakeModule, run_main
 
 from ansible_collections.confine.hardening.plugins.module_utils import _audit_sources as sources
 from ansible_collections.confine.hardening.plugins.modules import promotion_gate as m
