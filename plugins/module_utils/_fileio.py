@@ -385,5 +385,6 @@ def write_in_place(path, data, mode=0o644, field='path'):
 
 
 # hardening_restore still finds these here; they live in _lock and _jsonio (issue 12)
-from ansible_collections.confine.hardening.plugins.module_utils._lock import LockTimeout, dir_lock  # noqa: E402 pylint: disable=wrong-import-position,unused-import
-from ansible_collections.confine.hardening.plugins.module_utils._jsonio import json_problem  # noqa: E402 pylint: disable=wrong-import-position,unused-import
+# pylint: disable=wrong-import-position,unused-import
+from ansible_collections.confine.hardening.plugins.module_utils._lock import LockTimeout, dir_lock  # noqa: E402,F401
+from ansible_collections.confine.hardening.plugins.module_utils._jsonio import json_problem  # noqa: E402,F401

@@ -13,7 +13,6 @@ import math
 from ansible_collections.confine.hardening.plugins.module_utils._common import json_bytes
 
 
-
 MAX_JSON_DEPTH = 64
 
 

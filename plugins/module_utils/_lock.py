@@ -13,7 +13,6 @@ import os
 import time
 
 
-
 class LockTimeout(OSError):
     """Another process held a lock for longer than the caller would wait."""
 
@@ -59,5 +58,3 @@ class dir_lock(object):
             os.close(self.fd)       # closing the descriptor releases the flock
             self.fd = None
         return False
-
-

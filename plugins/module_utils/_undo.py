@@ -58,4 +58,3 @@ def from_results(seccomp=None, apparmor=None, docker=None, kubelet=None):
         items.append({'kind': 'kubelet', 'name': 'kubelet config', 'path': kubelet['path'], 'existed': True,
                       'backup': kubelet.get('backup') or kubelet.get('backup_file'), 'changed_file': True})
     return items
-
