@@ -3,10 +3,6 @@
 """AppArmor rendering: presets (golden files, checked by the real apparmor_parser), every
 rule kind, the complain-mode transform, merging and every spec error path."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 import re
 import shutil

@@ -7,10 +7,6 @@ exactly the meaning the spec gave: the profile's name and mode, the attachment, 
 path, peer or target as the literal glob the spec wrote (variables expanded), with the rule
 after it still there (nothing swallowed).  Budget: at most 75 s on the CI machine."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 import re
 import shutil
