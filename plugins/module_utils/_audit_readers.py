@@ -324,4 +324,3 @@ def read_journald(since=0.0, info=None, journalctl=None, timeout=None):
         info['stderr'] = errors.read(4096).decode('utf-8', 'replace').strip()
     finally:
         errors.close()
-

@@ -107,7 +107,6 @@ def auditd_active(run_command):
     return process_running('auditd')
 
 
-
 def _readable_file(path):
     """Why ``path`` cannot be read as a log (one phrase), or None."""
     try:
@@ -195,6 +194,7 @@ def detect(source, log_path=None, run_command=None):
         return 'kmsg', KMSG
     reasons.append('kmsg: %s' % why)
     raise SourceError('source: auto found no audit records to read (%s)' % '; '.join(reasons))
+
 
 # ---------------------------------------------------------------------------
 # Records the kernel lost or did not print

@@ -14,7 +14,6 @@ from ansible_collections.confine.hardening.plugins.module_utils import _time as 
 NOW = 1795480000.0
 
 
-
 @pytest.mark.parametrize('value,seconds', [
     (90, 90.0), (2.5, 2.5), ('90', 90.0), ('30s', 30.0), ('15m', 900.0), ('2h', 7200.0), ('1d', 86400.0),
     ('1h30m', 5400.0), ('1d2h3m4s', 93784.0), ('0', 0.0), (' 2H ', 7200.0), ('1.5h', 5400.0),
@@ -89,3 +88,17 @@ def test_a_huge_duration_is_one_sentence():
     with pytest.raises(ValueError, match='is not a duration'):
         t.parse_duration('9' * 400 + 'd')
     assert t.parse_since('30000d', NOW) == 0.0        # longer ago than 1970: every record
+
+
+@pytest.mark.parametrize('seconds,text', [
+    (0, '0s'), (-5, '0s'), (59.9, '59s'), (60, '1m'), (90, '1m30s'), (3600, '1h'), (5400, '1h30m'),
+    (86400, '1d'), (93784, '1d2h'), (86400 + 59, '1d59s'),
+])
+def test_human_duration_is_at_most_two_units(seconds, text):
+    assert t.human_duration(seconds) == text
+
+
+def test_iso_utc_is_the_time_parse_since_reads_back():
+    assert t.iso_utc(None) is None and t.iso_utc(0.0) is None
+    assert t.iso_utc(1795479304.3) == '2026-11-24T00:15:04Z'
+    assert t.parse_since(t.iso_utc(1795479304.0), NOW) == 1795479304.0
