@@ -325,6 +325,7 @@ def validate_spec(spec, field=''):
 # Merging
 # ---------------------------------------------------------------------------
 
+
 def _unconditional(rule):
     return not rule['args']
 
@@ -356,7 +357,7 @@ def _merge(spec, host, prefix):
     native = MACHINE_TO_ARCH.get((host.get('machine') or '').lower()) or arches[0]
     if spec.get('preset') is not None:
         action, errno, rules = presets.preset_profile(spec['preset'], spec.get('preset_options'), arches, native,
-                                              host.get('kernel'))
+                                                      host.get('kernel'))
         state.update(default_action=action, default_errno=errno, rules=rules, preset=spec['preset'],
                      preset_options=dict(spec.get('preset_options') or {}))
     if spec.get('default_action') is not None:

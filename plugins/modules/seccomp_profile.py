@@ -412,6 +412,7 @@ from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
 from ansible_collections.confine.hardening.plugins.module_utils._common import ModuleError, diff_entry, json_bytes, run_module
 
+
 def argument_spec():
     """The module's options: the one spec in _seccomp_args, shared with the action plugin."""
     return seccomp_args.argument_spec()

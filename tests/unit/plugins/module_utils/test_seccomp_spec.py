@@ -318,7 +318,7 @@ def test_rendered_content_nested_too_deeply_is_one_sentence():
 
 def test_notify_with_a_listener_is_kept():
     p = oci.parse_rendered(json.dumps(dict(OCI, listenerPath='/run/seccomp.sock', listenerMetadata='m',
-                                         syscalls=[{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}])))
+                                           syscalls=[{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}])))
     assert p['listenerPath'] == '/run/seccomp.sock' and p['syscalls'][0]['action'] == 'SCMP_ACT_NOTIFY'
 
 

@@ -13,7 +13,6 @@ import pytest
 from conftest import FakeModule, run_main
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
-from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
 from ansible_collections.confine.hardening.plugins.modules import seccomp_profile as m
 
 
