@@ -9,7 +9,7 @@
 - ``run_main(module_py, args, check_mode=False, diff=False)``: run a module's ``main()``
   through its real argument spec (``AnsibleModule`` reads ``args`` as it would on a host)
   and return the result dict (``exit_json``) or the failure dict (``fail_json``, with
-  ``failed=True``).
+  ``failed=True``), with the module's ``warnings`` as AnsibleModule would add them.
 
 Both are importable (``from conftest import FakeModule, run_main``; this directory is on
 ``sys.path``) and are also fixtures (``fake_module`` gives the class, ``run_main`` the function).
@@ -24,6 +24,12 @@ from unittest import mock
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as ansible_warnings
+
+try:
+    from ansible.module_utils import _internal as ansible_internal
+except ImportError:  # ansible-core before 2.19
+    ansible_internal = None
 
 try:
     from ansible.module_utils.testing import patch_module_args
@@ -114,21 +120,30 @@ def _load(module_py):
     return module_py
 
 
+def _with_warnings(result):
+    # what AnsibleModule's own exit_json adds: the module's warn() calls, as ``warnings``
+    warnings = list(ansible_warnings.get_warning_messages())
+    if warnings:
+        result.setdefault('warnings', warnings)
+    return result
+
+
 def _exit_json(self, **kwargs):
-    raise ExitJson(kwargs)
+    raise ExitJson(_with_warnings(kwargs))
 
 
 def _fail_json(self, msg, **kwargs):
     kwargs['msg'] = msg
     kwargs.setdefault('failed', True)
-    raise FailJson(kwargs)
+    raise FailJson(_with_warnings(kwargs))
 
 
 def run_main(module_py, args, check_mode=False, diff=False):
     """Run ``module_py.main()`` (a module object or its name) with ``args`` as the task's args.
 
     The module's own AnsibleModule validates ``args`` against its argument spec; the result
-    is the dict given to ``exit_json``, or to ``fail_json`` (then with ``failed=True``).
+    is the dict given to ``exit_json``, or to ``fail_json`` (then with ``failed=True``), with
+    the module's warnings as ``warnings`` when it gave any.
     """
     mod = _load(module_py)
     args = dict(args or {}, _ansible_check_mode=check_mode, _ansible_diff=diff)
@@ -136,8 +151,12 @@ def run_main(module_py, args, check_mode=False, diff=False):
         patched = patch_module_args(args)
     else:
         patched = mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode('utf-8'))
-    with patched, mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), \
-            mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json):
+    # a module runs on the target: its warn() is collected for the result, not shown by the
+    # controller's Display (which it would be once a test has loaded an action plugin)
+    target = mock.patch.object(ansible_internal, 'is_controller', False) if ansible_internal is not None else mock.MagicMock()
+    with patched, target, mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json), \
+            mock.patch.dict(ansible_warnings._global_warnings, clear=True):  # pylint: disable=protected-access
         try:
             mod.main()
         except ModuleExit as exc:

@@ -241,3 +241,13 @@ def test_main_fails_in_one_sentence(tmp_path, monkeypatch):
     monkeypatch.setattr(m.lock, 'dir_lock', Held)
     assert run_main(m, args) == {'failed': True, 'msg': 'lock_timeout: %s: another process kept the governance record '
                                                         'locked for more than 60 seconds' % tmp_path}
+
+
+def test_main_returns_the_warnings_of_the_module(tmp_path):
+    path = tmp_path / 'r.fact'
+    path.write_text('[1, 2]')
+    args = dict(path=str(path), stage='observe', collection_version='0.2.0', backup_dir=str(tmp_path / 'record'))
+    result = run_main(m, args)
+    assert result['changed'] and result['warnings'] == [
+        'the previous record %s is not a JSON object; it is replaced (its copy is kept in %s)' % (path, tmp_path / 'record')]
+    assert 'warnings' not in run_main(m, args)
