@@ -52,6 +52,9 @@ def fake_host():
     """A fresh scratch root with the fake kernel patched into the module (no pytest fixture:
     hypothesis runs many examples in one test call)."""
     root = Path(tempfile.mkdtemp(prefix='confine-fuzz-'))
+    # a temporary directory of this example's own, so that another process's parser scratch
+    # directory in the shared /tmp is never taken for one the module left behind
+    private_tmp = tempfile.mkdtemp(prefix='confine-fuzz-tmp-')
     try:
         kernel = FakeKernel(root)
         (root / 'apparmor.d').mkdir()
@@ -63,10 +66,12 @@ def fake_host():
         with mock.patch.object(aa_host, 'SECURITYFS', str(kernel.fs)), \
                 mock.patch.object(aa_host, 'ENABLED', str(kernel.enabled)), \
                 mock.patch.object(aa_host, 'CACHE_GLOB', str(root / 'cache' / '*' / '%s')), \
-                mock.patch.object(aa_host, 'unload', unload), mock.patch.object(aa_host, '_USERNS', {}):
+                mock.patch.object(aa_host, 'unload', unload), mock.patch.object(aa_host, '_USERNS', {}), \
+                mock.patch.object(tempfile, 'tempdir', private_tmp):
             yield kernel
     finally:
         shutil.rmtree(str(root), ignore_errors=True)
+        shutil.rmtree(private_tmp, ignore_errors=True)
 
 
 ROOT = '\x00SCRATCH-ROOT\x00'     # replaced by the example's scratch root
