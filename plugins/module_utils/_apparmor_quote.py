@@ -201,7 +201,6 @@ def literal_path(path):
     return literal_glob(path)
 
 
-
 POLICY_NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.+-]*$')
 MAX_POLICY_NAME = 255
 
@@ -216,7 +215,6 @@ def policy_name(field, value, example='abstractions/base'):
                                'names of letters, digits, "_", ".", "+" and "-" separated by "/", no empty, "." or '
                                '".." parts, at most %d characters)' % (value, example, MAX_POLICY_NAME))
     return value
-
 
 
 MAX_COMMENT = 1024

@@ -24,13 +24,14 @@ the ``complain`` flag.  A deny rule may ask for ``quiet: true`` (a plain, unlogg
 
 import re
 
-from ansible_collections.confine.hardening.plugins.module_utils._apparmor_args import (  # noqa: F401 (re-exported)
+from ansible_collections.confine.hardening.plugins.module_utils._apparmor_args import (
     FLAGS, MODES, PRESETS, RULE_KEYS, RULE_QUALIFIERS, SPEC_KEYS)
-from ansible_collections.confine.hardening.plugins.module_utils._apparmor_presets import (  # noqa: F401
-    CONTAINER_DEFAULT, CONTAINER_STRICT_EXTRA, LIST_KEYS, SERVICE, build_spec, merge, preset_spec)
-from ansible_collections.confine.hardening.plugins.module_utils._apparmor_quote import (  # noqa: F401
-    GLOB_CHARS, MAX_TOKEN, VARIABLE_RE, comment_text, extra_rule, literal_glob, literal_path, policy_name, quote)
-from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, SpecError  # noqa: F401
+from ansible_collections.confine.hardening.plugins.module_utils._apparmor_presets import LIST_KEYS, build_spec
+from ansible_collections.confine.hardening.plugins.module_utils._apparmor_quote import comment_text, extra_rule, policy_name, quote
+# re-exported: the spec model's public names for callers (_audit, profile_events, tests)
+from ansible_collections.confine.hardening.plugins.module_utils._apparmor_quote import (  # noqa: F401 pylint: disable=unused-import
+    literal_glob, literal_path)
+from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, SpecError
 
 MARKER = '# Managed by confine.hardening.'
 FILE_PERMS_RE = re.compile(r'^[rwaklm]+$')
