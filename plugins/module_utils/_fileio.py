@@ -383,8 +383,3 @@ def write_in_place(path, data, mode=0o644, field='path'):
     write_atomic(real, data, mode)
     return real
 
-
-# hardening_restore still finds these here; they live in _lock and _jsonio (issue 12)
-# pylint: disable=wrong-import-position,unused-import
-from ansible_collections.confine.hardening.plugins.module_utils._lock import LockTimeout, dir_lock  # noqa: E402,F401
-from ansible_collections.confine.hardening.plugins.module_utils._jsonio import json_problem  # noqa: E402,F401

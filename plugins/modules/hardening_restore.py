@@ -167,6 +167,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as aa_spec
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
+from ansible_collections.confine.hardening.plugins.module_utils import _lock as lock
 from ansible_collections.confine.hardening.plugins.module_utils import _undo as undo
 from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, ModuleError, diff_entry, run_module
 
@@ -289,7 +291,7 @@ def refusal(index, item, reason):
     if isinstance(item, dict):
         for key in ('kind', 'name', 'path'):
             value = item.get(key)
-            entry[key] = value if isinstance(value, str) and fileio.json_problem(value, key) is None else shown(value)
+            entry[key] = value if isinstance(value, str) and jsonio.json_problem(value, key) is None else shown(value)
     return entry
 
 
@@ -417,7 +419,7 @@ def apparmor_differs(item, loaded):
 
 def printable(items):
     """The undo log for the result: an item that cannot be shown as JSON is shown as its repr."""
-    return [i if fileio.json_problem(i, 'undo') is None else {'unreadable': shown(i, 400)} for i in items]
+    return [i if jsonio.json_problem(i, 'undo') is None else {'unreadable': shown(i, 400)} for i in items]
 
 
 def run(module):
@@ -501,7 +503,7 @@ def work(module):
     if not module.params.get('record'):
         return run(module)
     # the record is read and rewritten under a short lock on its directory (nothing is created)
-    with fileio.dir_lock(os.path.dirname(module.params['record']) or '.', module.params['lock_timeout'],
+    with lock.dir_lock(os.path.dirname(module.params['record']) or '.', module.params['lock_timeout'],
                          'the governance record'):
         return run(module)
 
