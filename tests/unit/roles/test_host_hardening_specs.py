@@ -1,9 +1,5 @@
 """roles/host_hardening: meta/argument_specs.yml and defaults/main.yml stay in sync."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 
 import yaml
