@@ -206,18 +206,21 @@ def acquire(params, check_mode, warn, clock=time.time, sleep=time.sleep):
     path = params['path']
     directory = os.path.dirname(path) or '.'
     mine = {'run_id': params['run_id'], 'controller': params['controller'], 'host': params['host']}
-    if not check_mode:
-        os.makedirs(directory, 0o755, exist_ok=True)     # two runs may make it at once
+    # A directory the lease made is taken away with it (when empty), so a run that stops
+    # before changing anything leaves the host as it was.
+    made_dir = not os.path.isdir(directory)
     start = clock()
     while True:
         now = clock()
+        if not check_mode:
+            os.makedirs(directory, 0o755, exist_ok=True)     # two runs may make it at once
         with lock.dir_lock(directory, max(params['timeout'], 1), 'the lease %s' % path):
             exists, lease = read_lease(path)
             if not exists:
                 if check_mode:
                     return dict(acquired=False, holder=None, took_over=None, waited=round(now - start, 3),
                                 msg='the lock %s is free (check mode: not taken)' % path)
-                lease = dict(mine, since=iso(now), since_epoch=round(now, 6))
+                lease = dict(mine, since=iso(now), since_epoch=round(now, 6), made_dir=made_dir)
                 try:
                     write_new(path, lease)
                 except OSError as exc:
@@ -267,6 +270,11 @@ def release(params, check_mode, warn):
             return dict(acquired=False, holder=lease, took_over=None, waited=0.0,
                         msg='the lock %s would be released (check mode)' % path)
         os.unlink(path)
+    if lease.get('made_dir') is True:
+        try:
+            os.rmdir(directory)      # only when the run left nothing else there
+        except OSError:
+            pass
     return dict(acquired=False, holder=None, took_over=None, waited=0.0,
                 msg='released the lock %s of run %s' % (path, params['run_id']))
 

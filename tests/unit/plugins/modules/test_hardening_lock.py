@@ -188,3 +188,18 @@ def test_main_refuses_what_the_argument_spec_refuses(tmp_path):
     assert 'state' in run_main(m, {'path': path, 'run_id': 'a', 'state': 'held'})['msg']
     negative = run_main(m, {'path': path, 'run_id': 'a', 'timeout': -1})
     assert negative == {'failed': True, 'msg': 'timeout must be 0 or more seconds, not -1', 'lock_file': path}
+
+
+def test_a_state_directory_the_lease_made_goes_with_it_when_nothing_else_is_there(tmp_path):
+    # a run that stops before changing anything (a failed preflight) leaves the host as it was
+    lock(tmp_path)
+    assert (tmp_path / 'state' / 'lock.json').exists()
+    lock(tmp_path, state='released')
+    assert not (tmp_path / 'state').exists()
+    lock(tmp_path)
+    (tmp_path / 'state' / 'web.json').write_text('{}')       # the run wrote a record: the directory stays
+    lock(tmp_path, state='released')
+    assert (tmp_path / 'state' / 'web.json').exists() and not (tmp_path / 'state' / 'lock.json').exists()
+    lock(tmp_path)                                          # made before this run: never removed
+    lock(tmp_path, state='released')
+    assert (tmp_path / 'state').is_dir()
