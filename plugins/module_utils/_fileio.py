@@ -183,7 +183,9 @@ def _owner():
     return None
 
 
-def write_atomic(path, data, mode=0o644):
+def _write_temp(path, data, mode):
+    """``data`` in a new temporary file beside ``path`` (its directory made if needed), fsynced,
+    with its mode and owner set; returns the temporary file's path."""
     directory = os.path.dirname(path) or '.'
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755, exist_ok=True)
@@ -197,15 +199,28 @@ def write_atomic(path, data, mode=0o644):
         owner = _owner()
         if owner is not None:
             os.chown(tmp, owner[0], owner[1])
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return tmp
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def write_atomic(path, data, mode=0o644):
+    tmp = _write_temp(path, data, mode)
+    try:
         os.rename(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
         raise
     try:
-        dfd = os.open(directory, os.O_RDONLY)
+        dfd = os.open(os.path.dirname(path) or '.', os.O_RDONLY)
         try:
             os.fsync(dfd)
         finally:
@@ -236,20 +251,9 @@ def write_backup(path, data, mode=0o644, tilde=True):
     The copy is written to a temporary file, fsynced, then hard-linked to its name,
     which fails if the name is taken; the next free name is tried instead.  Returns
     the backup's path."""
-    directory = os.path.dirname(path) or '.'
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755, exist_ok=True)
     base = backup_name(path, tilde)
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
+    tmp = _write_temp(path, data, mode)
     try:
-        with os.fdopen(fd, 'wb') as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        owner = _owner()
-        if owner is not None:
-            os.chown(tmp, owner[0], owner[1])
         for n in range(1000):
             name = base if n == 0 else ('%s-%d~' % (base[:-1], n) if tilde else '%s-%d' % (base, n))
             try:
@@ -260,10 +264,7 @@ def write_backup(path, data, mode=0o644, tilde=True):
                     raise
         raise OSError(errno.EEXIST, 'no free backup name for %s' % path)
     finally:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
 
 
 class IncompleteUndo(OSError):
