@@ -383,4 +383,3 @@ def write_in_place(path, data, mode=0o644, field='path'):
     real = resolve_in_place(path, field)
     write_atomic(real, data, mode)
     return real
-

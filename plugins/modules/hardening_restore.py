@@ -504,7 +504,7 @@ def work(module):
         return run(module)
     # the record is read and rewritten under a short lock on its directory (nothing is created)
     with lock.dir_lock(os.path.dirname(module.params['record']) or '.', module.params['lock_timeout'],
-                         'the governance record'):
+                       'the governance record'):
         return run(module)
 
 
