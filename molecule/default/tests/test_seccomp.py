@@ -21,6 +21,8 @@ sys.path.insert(0, str(PROJECT / 'collections'))
 
 # pylint: disable=wrong-import-position
 from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp  # noqa: E402
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci  # noqa: E402
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets  # noqa: E402
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod  # noqa: E402
 from ansible_collections.confine.hardening.plugins.modules import seccomp_profile as module  # noqa: E402
 
@@ -51,8 +53,8 @@ def expected(host):
         user = dict((k, v) for k, v in spec.items() if k in spec_mod.SPEC_KEYS and k != 'name')
         prof, _info = spec_mod.build_profile(user, facts)
         prof, _missing, _warn, _progs = module.check_with_libseccomp(
-            backend, prof, module.user_name_fields(user), spec_mod.preset_names(user))
-        out[spec['name']] = spec_mod.canonical_json(prof)
+            backend, prof, module.user_name_fields(user), presets.preset_names(user))
+        out[spec['name']] = oci.canonical_json(prof)
     return out
 
 
