@@ -7,10 +7,7 @@ templates/ directory.  The module call is captured."""
 
 import pytest
 
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.playbook.task import Task
-from ansible.template import Templar
+import action_harness as harness
 
 from ansible_collections.confine.hardening.plugins.action import apparmor_profile as action_mod
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as spec_mod
@@ -27,28 +24,8 @@ profile {{ apparmor.name }} {
 """
 
 
-class FakeShell(object):
-    tmpdir = None
-
-
-class FakeConnection(object):
-    _shell = FakeShell()
-
-
 def make_action(play_dir, args):
-    task = Task()
-    task.args = dict(args)
-    task.get_search_path = lambda: [str(play_dir)]
-    loader = DataLoader()
-    loader.set_basedir(str(play_dir))
-    action = action_mod.ActionModule(task, FakeConnection(), PlayContext(), loader, Templar(loader=loader), None)
-    calls = []
-
-    def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
-        calls.append((module_name, module_args))
-        return {'changed': True, 'name': module_args.get('name')}
-    action._execute_module = execute_module
-    return action, calls
+    return harness.make_action(action_mod, play_dir, args)
 
 
 @pytest.fixture

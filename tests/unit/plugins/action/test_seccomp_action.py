@@ -9,10 +9,7 @@ import json
 
 import pytest
 
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.playbook.task import Task
-from ansible.template import Templar
+import action_harness as harness
 
 from ansible_collections.confine.hardening.plugins.action import seccomp_profile as action_mod
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
@@ -22,30 +19,8 @@ FACTS = {'architecture': 'x86_64', 'kernel': '6.1.0'}
 USER_TEMPLATE = '{{ dict(profile, defaultAction="SCMP_ACT_ERRNO", defaultErrnoRet=38) | to_json }}\n'
 
 
-class FakeShell(object):
-    tmpdir = None
-
-
-class FakeConnection(object):
-    _shell = FakeShell()
-
-
 def make_action(play_dir, args):
-    task = Task()
-    task.args = dict(args)
-    task.get_search_path = lambda: [str(play_dir)]
-    loader = DataLoader()
-    loader.set_basedir(str(play_dir))
-    action = action_mod.ActionModule(task, FakeConnection(), PlayContext(), loader, Templar(loader=loader), None)
-    calls = []
-
-    def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
-        calls.append((module_name, module_args))
-        if module_name == 'ansible.legacy.setup':
-            return {'ansible_facts': dict(('ansible_' + k, v) for k, v in FACTS.items())}
-        return {'changed': True, 'name': module_args.get('name')}
-    action._execute_module = execute_module
-    return action, calls
+    return harness.make_action(action_mod, play_dir, args, facts=FACTS)
 
 
 @pytest.fixture
