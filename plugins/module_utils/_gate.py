@@ -16,7 +16,8 @@ rule of the spec takes it away.  Nothing is compared with the suggestion the eve
 give, so a name full of glob characters cannot make a broader rule count as accepted, and
 an accepted suggestion explains only the names it really matches.  A rule the gate cannot
 read (an unknown variable, a malformed glob, an ``owner`` rule, ``extra_rules``) explains
-nothing.
+nothing, and a deny rule among ``extra_rules`` makes the profile's events explain nothing at all
+(the gate cannot tell what it takes away).
 """
 
 import fnmatch
@@ -134,10 +135,20 @@ def _network_accepted(family, sock_type, spec):
     return allowed
 
 
+def _has_extra_deny(spec):
+    """Whether ``extra_rules`` hold a deny rule: the gate does not read them, so it cannot tell
+    what such a rule takes away, and explains nothing for the profile rather than promote it
+    into a denial enforce mode would then make."""
+    for line in _list(spec.get('extra_rules')):
+        if isinstance(line, str) and 'deny' in line.split()[:3]:
+            return True
+    return False
+
+
 def apparmor_accepted(event, spec, matcher=None):
     """Whether ``spec`` (a profile spec as the role takes it, its preset included) now allows
     what ``event`` did, as AppArmor would decide it."""
-    if not isinstance(spec, dict):
+    if not isinstance(spec, dict) or _has_extra_deny(spec):
         return False
     spec = _full_spec(spec)
     if event.get('capname'):

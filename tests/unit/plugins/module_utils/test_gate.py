@@ -250,3 +250,12 @@ def test_a_long_hostile_name_against_a_glob_of_many_stars_takes_linear_time():
     assert proc.returncode == 0 and proc.stdout.strip() == '[]', proc.stderr
     assert aare.GlobMatcher('/srv/*a*b').match('/srv/xxaxxb') and not aare.GlobMatcher('/srv/*a*b').match('/srv/a')
     assert not aare.GlobMatcher('/srv/**').match('/srv/' + 'x' * (aare.MAX_NAME + 1))
+
+
+def test_a_deny_among_extra_rules_explains_nothing_for_the_profile():
+    # a deny the gate cannot read must not let it promote into a denial enforce would make
+    event = {'kind': 'apparmor', 'profile': 'svc', 'name': '/srv/data/a', 'denied_mask': 'r', 'operation': 'open'}
+    spec = {'name': 'svc', 'preset': 'service', 'attach': '/usr/bin/svc', 'files': [{'path': '/srv/data/**', 'perms': 'r'}]}
+    assert gate.apparmor_accepted(event, spec)
+    assert not gate.apparmor_accepted(event, dict(spec, extra_rules=['audit deny /srv/data/a r,']))
+    assert gate.apparmor_accepted(event, dict(spec, extra_rules=['signal (send) peer=unconfined,']))
