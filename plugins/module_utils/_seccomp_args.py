@@ -6,11 +6,28 @@ on the target (AnsibleModule) and by its action plugin on the controller (the ta
 are validated against it before anything is rendered).
 
 An option lives here and in the module's DOCUMENTATION, nowhere else by hand
-(tests/unit/test_code_shape.py holds the two equal).  ``spec_from_params`` is the one
-spec extractor: the spec options a task set, as ``_seccomp_spec.build_profile`` takes them.
+(tests/unit/test_code_shape.py holds the two equal): the spec model (``_seccomp_spec``)
+takes its vocabulary and key lists from here (``SPEC_KEYS``, ``RULE_KEYS``, ``ARG_KEYS``,
+``PRESET_OPTION_KEYS``), so a spec given as a plain mapping (``base``, a unit test) is
+checked against the same keys.  ``spec_from_params`` is the one spec extractor: the spec
+options a task set, as ``_seccomp_spec.build_profile`` takes them.
 """
 
-from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
+ACTIONS = (
+    'SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS',
+    'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE',
+    'SCMP_ACT_TRAP',
+)
+OPS = (
+    'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE',
+    'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ',
+)
+PRESETS = ('runtime-default', 'hardened', 'no-exec', 'allowlist')
+MODES = ('enforce', 'log')
+TARGETS = ('docker', 'kubelet', 'containerd', 'bwrap')
+# Task options that are not part of a profile's spec (where and how it is installed).
+TASK_KEYS = ('profiles', 'targets', 'docker_dir', 'kubelet_root', 'containerd_dir', 'bwrap_dir', 'state_dir',
+             'state', 'backup', 'owner', 'source', 'template', 'content')
 
 MUTUALLY_EXCLUSIVE = [('preset', 'base'), ('name', 'profiles')]
 REQUIRED_ONE_OF = [('name', 'profiles')]
@@ -21,7 +38,7 @@ def argument_spec():
     return dict(
         name=dict(type='str'),
         profiles=dict(type='list', elements='dict'),
-        preset=dict(type='str', choices=list(spec_mod.PRESETS)),
+        preset=dict(type='str', choices=list(PRESETS)),
         preset_options=dict(type='dict', options=dict(
             deny_fork=dict(type='bool', default=False),
             deny_personality=dict(type='bool', default=False),
@@ -29,21 +46,21 @@ def argument_spec():
         base=dict(type='dict'),
         syscalls=dict(type='list', elements='dict', default=[], options=dict(
             names=dict(type='list', elements='str', required=True),
-            action=dict(type='str', default='SCMP_ACT_ERRNO', choices=list(spec_mod.ACTIONS)),
+            action=dict(type='str', default='SCMP_ACT_ERRNO', choices=list(ACTIONS)),
             errno=dict(type='raw'),
             args=dict(type='list', elements='dict', options=dict(
                 index=dict(type='int', required=True),
                 value=dict(type='raw', default=0),
                 value_two=dict(type='raw', default=0),
-                op=dict(type='str', required=True, choices=list(spec_mod.OPS)),
+                op=dict(type='str', required=True, choices=list(OPS)),
             )),
         )),
         remove=dict(type='list', elements='str', default=[]),
-        default_action=dict(type='str', choices=[a for a in spec_mod.ACTIONS if a != 'SCMP_ACT_NOTIFY']),
+        default_action=dict(type='str', choices=[a for a in ACTIONS if a != 'SCMP_ACT_NOTIFY']),
         default_errno=dict(type='raw'),
         architectures=dict(type='list', elements='str'),
-        mode=dict(type='str', default='enforce', choices=list(spec_mod.MODES)),
-        targets=dict(type='list', elements='str', default=['docker'], choices=list(spec_mod.TARGETS)),
+        mode=dict(type='str', default='enforce', choices=list(MODES)),
+        targets=dict(type='list', elements='str', default=['docker'], choices=list(TARGETS)),
         docker_dir=dict(type='path', default='/etc/docker/seccomp'),
         kubelet_root=dict(type='path', default='/var/lib/kubelet'),
         containerd_dir=dict(type='path', default='/etc/containerd/seccomp'),
@@ -58,6 +75,14 @@ def argument_spec():
     )
 
 
+# The options that make up a profile's spec, in the order of the argument spec, and the
+# keys of a syscall rule, of one of its argument conditions and of preset_options.
+SPEC_KEYS = tuple(key for key in argument_spec() if key not in TASK_KEYS)
+RULE_KEYS = tuple(argument_spec()['syscalls']['options'])
+ARG_KEYS = tuple(argument_spec()['syscalls']['options']['args']['options'])
+PRESET_OPTION_KEYS = tuple(argument_spec()['preset_options']['options'])
+
+
 def _set(mapping):
     return dict((k, v) for k, v in mapping.items() if v is not None)
 
@@ -66,7 +91,7 @@ def spec_from_params(params):
     """The user's spec: the spec keys the task set (None and empty defaults dropped, and the
     unset suboptions of ``syscalls`` and ``preset_options``); ``base`` is taken as written."""
     spec = {}
-    for key in spec_mod.SPEC_KEYS:
+    for key in SPEC_KEYS:
         value = params.get(key)
         if value in (None, [], {}):
             continue

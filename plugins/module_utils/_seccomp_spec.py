@@ -22,21 +22,14 @@ import re
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_docker_default as docker_default
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets
 from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, SpecError
+from ansible_collections.confine.hardening.plugins.module_utils._seccomp_args import (  # noqa: F401 (the vocabulary)
+    ACTIONS, ARG_KEYS, MODES, OPS, PRESET_OPTION_KEYS, PRESETS, RULE_KEYS, SPEC_KEYS, TARGETS)
 
 
-ACTIONS = (
-    'SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS',
-    'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE',
-    'SCMP_ACT_TRAP',
-)
 # Actions that stop a call; ``mode: log`` turns each of them into SCMP_ACT_LOG.
 DENYING_ACTIONS = (
     'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD',
     'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP',
-)
-OPS = (
-    'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE',
-    'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ',
 )
 ARCHES = (
     'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
@@ -45,9 +38,6 @@ ARCHES = (
     'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC',
     'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_LOONGARCH64',
 )
-PRESETS = ('runtime-default', 'hardened', 'no-exec', 'allowlist')
-MODES = ('enforce', 'log')
-TARGETS = ('docker', 'kubelet', 'containerd', 'bwrap')
 
 # Host machine names (``uname -m`` / ansible_facts.architecture) -> native SCMP arch.
 MACHINE_TO_ARCH = {
@@ -81,13 +71,6 @@ MAX_ERRNO = 4094
 MAX_TEXT = 1024
 MAX_U64 = (1 << 64) - 1
 EPERM = presets.EPERM
-SPEC_KEYS = (
-    'name', 'preset', 'preset_options', 'base', 'syscalls', 'remove', 'default_action',
-    'default_errno', 'architectures', 'mode',
-)
-RULE_KEYS = ('names', 'action', 'errno', 'args')
-ARG_KEYS = ('index', 'value', 'value_two', 'op')
-PRESET_OPTION_KEYS = ('deny_fork', 'deny_personality')
 SYSCALL_RE = re.compile(r'^[a-z_][a-z0-9_]{0,63}\Z')
 
 
