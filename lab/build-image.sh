@@ -1,47 +1,57 @@
 #!/usr/bin/env bash
-# Build (or reuse) the lab host image: Debian 12 from Debian packages, with systemd,
-# sshd, AppArmor, auditd, Python 3, Docker and containerd, as a raw ext4 disk plus
-# the kernel and initrd to boot it with QEMU's -kernel. No loop devices: the
-# filesystem is made from a directory with `mkfs.ext4 -d`.
+# Build (or reuse) the lab host image of a platform (platforms.sh: debian12, the
+# default, or debian13): Debian from Debian packages, with systemd, sshd, AppArmor,
+# auditd, Python 3, Docker and containerd (and podman on debian13), as a raw ext4
+# disk plus the kernel and initrd to boot it with QEMU's -kernel. No loop devices:
+# the filesystem is made from a directory with `mkfs.ext4 -d`.
 #
 # Output: $LAB_CACHE/<key>/{disk.raw,vmlinuz,initrd.img,ssh_host_ed25519_key.pub,...}
 # and `ready`, present only once the whole image is there (the directory is built
 # under another name and renamed into place). Prints that directory on stdout;
-# progress goes to stderr. <key> hashes the recipe: the package list and settings
-# (this script), rootfs-overlay/ and the public half of the lab's ssh key.
+# progress goes to stderr. <key> hashes the recipe: the platform with its suite,
+# architecture, package list and units (platforms.sh), this script, rootfs-overlay/
+# (and rootfs-overlay.PLATFORM/ if there is one) and the public half of the lab's
+# ssh key; two platforms never share a key (the platform's name is in it).
 #
-# Env: LAB_CACHE (default /var/cache/confine-lab), LAB_MIRROR (default: the
-# bookworm mirror the machine's apt sources name; not part of the key).
+# Env: LAB_PLATFORM (default debian12), LAB_CACHE (default /var/cache/confine-lab),
+# LAB_MIRROR (default: the mirror the machine's apt sources name for the platform's
+# suite, else for the machine's own suite; not part of the key).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-SUITE=bookworm
+lab_platform "$LAB_PLATFORM"
+SUITE=$P_SUITE
 DISK_SIZE=4G
-KEEP=2 # cached images kept (the most recently used ones)
-PACKAGES=(
-  linux-image-amd64 systemd-sysv udev dbus kmod
-  openssh-server ca-certificates
-  python3 python3-seccomp
-  apparmor apparmor-utils auditd
-  iproute2 ifupdown isc-dhcp-client
-  docker.io containerd runc
-  busybox-static strace e2fsprogs procps
-)
-ENABLE=(ssh.service networking.service apparmor.service auditd.service
-  containerd.service docker.service docker.socket)
+KEEP=2 # cached images kept per platform (the most recently used ones)
+PACKAGES=("${P_PACKAGES[@]}")
+ENABLE=("${P_ENABLE[@]}")
+OVERLAYS=(rootfs-overlay) # copied in this order; a platform's own one last
+[[ -d $LAB_DIR/rootfs-overlay.$P_NAME ]] && OVERLAYS+=("rootfs-overlay.$P_NAME")
 
 need debootstrap:debootstrap mkfs.ext4:e2fsprogs ssh-keygen:openssh-client \
   flock:util-linux setsid:util-linux sha256sum:coreutils \
   /usr/share/keyrings/debian-archive-keyring.gpg:debian-archive-keyring
 [[ $(id -u) == 0 ]] || die "build-image.sh needs root (debootstrap, chroot)"
+host_arch=$(dpkg --print-architecture)
+[[ $P_ARCH == "$host_arch" ]] ||
+  die "platform $P_NAME is $P_ARCH; this machine is $host_arch and foreign builds are not written yet"
 
-# The first bookworm (not -security) mirror of the machine's apt sources.
+# The first mirror of the machine's apt sources that names the platform's suite,
+# else the first that names the machine's own suite (not -security): Debian serves
+# every suite from the same mirror.
 detect_mirror() {
-  local f
+  local suite own
+  # shellcheck disable=SC1091 # the machine's, read at run time
+  own=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  for suite in "$SUITE" ${own:+"$own"}; do mirror_for "$suite"; done
+  echo http://deb.debian.org/debian
+}
+mirror_for() {
+  local f suite=$1
   for f in /etc/apt/sources.list.d/*.sources; do
     [[ -f $f ]] || continue
-    awk -v suite="$SUITE" '
+    awk -v suite="$suite" '
       function flush() { if (ok && uri != "") { print uri; found = 1; exit } ok = 0; uri = "" }
       /^[ \t]*$/ { flush(); next }
       /^URIs:/ { uri = $2 }
@@ -49,9 +59,9 @@ detect_mirror() {
       END { if (!found) flush() }' "$f"
   done
   [[ -f /etc/apt/sources.list ]] &&
-    awk -v suite="$SUITE" '$1 == "deb" { sub(/\[[^]]*\] */, ""); if ($3 == suite) print $2 }' \
+    awk -v suite="$suite" '$1 == "deb" { sub(/\[[^]]*\] */, ""); if ($3 == suite) print $2 }' \
       /etc/apt/sources.list
-  echo http://deb.debian.org/debian
+  return 0
 }
 MIRROR=${LAB_MIRROR:-$(detect_mirror | awk "NR == 1")}
 
@@ -60,13 +70,16 @@ chmod 0755 "$LAB_CACHE"
 
 # The recipe, hashed into the cache key.
 manifest() {
-  local f
+  local f o
+  printf 'platform %s\narch %s\n' "$P_NAME" "$P_ARCH"
   printf 'suite %s\nvariant minbase\ndisk-size %s\n' "$SUITE" "$DISK_SIZE"
   printf 'packages %s\n' "$(printf '%s\n' "${PACKAGES[@]}" | sort | tr '\n' ' ')"
   printf 'enable %s\n' "${ENABLE[*]}"
   printf 'script %s\n' "$(sha256sum <"$LAB_DIR/build-image.sh" | cut -d' ' -f1)"
-  (cd "$LAB_DIR/rootfs-overlay" && find . -type f -print0 | LC_ALL=C sort -z |
-    xargs -0 -r sha256sum | sed 's/^/overlay /')
+  for o in "${OVERLAYS[@]}"; do
+    (cd "$LAB_DIR/$o" && find . -type f -print0 | LC_ALL=C sort -z |
+      xargs -0 -r sha256sum | sed "s/^/${o#rootfs-} /")
+  done
   printf 'authorized-key %s\n' "$(cut -d' ' -f1,2 "$LAB_KEY.pub")"
 }
 
@@ -188,21 +201,24 @@ disk_size() { du -sh "$tmp/disk.raw" 2>/dev/null | cut -f1 | sed 's/^/written /'
 t_build=$SECONDS
 mkdir -p "$tmp"
 : >"$buildlog"
-log "building image $key (Debian $SUITE from $MIRROR; log: $buildlog)"
+log "building image $key ($P_NAME: Debian $SUITE $P_ARCH from $MIRROR; log: $buildlog)"
 manifest >"$tmp/manifest"
+echo "$P_NAME" >"$tmp/platform"
 
 include=$(IFS=,; echo "${PACKAGES[*]}")
 run_phase debootstrap last_log_line \
-  debootstrap --variant=minbase --components=main --include="$include" \
+  debootstrap --variant=minbase --arch="$P_ARCH" --components=main --include="$include" \
   "$SUITE" "$root" "$MIRROR"
 
 configure() {
   set -euo pipefail
-  local f rel
-  # Files from rootfs-overlay/, root-owned, 0644.
-  (cd "$LAB_DIR/rootfs-overlay" && find . -type f) | while read -r f; do
-    rel=${f#./}
-    install -D -o root -g root -m 0644 "$LAB_DIR/rootfs-overlay/$rel" "$root/$rel"
+  local f rel o
+  # Files from rootfs-overlay/ (then the platform's own), root-owned, 0644.
+  for o in "${OVERLAYS[@]}"; do
+    (cd "$LAB_DIR/$o" && find . -type f) | while read -r f; do
+      rel=${f#./}
+      install -D -o root -g root -m 0644 "$LAB_DIR/$o/$rel" "$root/$rel"
+    done
   done
   # Root logs in with the lab key only (its password stays locked).
   install -d -m 0700 "$root/root/.ssh"
@@ -250,11 +266,13 @@ mv -T "$tmp" "$out"
 done_ok=1
 log "image $key ready in $((SECONDS - t_build))s: $out ($(sed -n 2p "$out/info"))"
 
-# Keep the $KEEP most recently used images.
+# Keep the $KEEP most recently used images of this platform (an image from before
+# platforms has no platform file: it was debian12's).
 mapfile -t old < <(
   for d in "$LAB_CACHE"/*/ready; do
     [[ -f $d ]] || continue
     d=${d%/ready}
+    [[ $(cat "$d/platform" 2>/dev/null || echo debian12) == "$P_NAME" ]] || continue
     printf '%s %s\n' "$(stat -c %Y "$d/last-used" 2>/dev/null || stat -c %Y "$d/ready")" "$d"
   done | sort -rn | tail -n +$((KEEP + 1)) | cut -d' ' -f2-
 )

@@ -10,6 +10,10 @@ LAB_CACHE=${LAB_CACHE:-/var/cache/confine-lab}
 LAB_NAME=${LAB_NAME:-lab}
 LAB_RUN=${LAB_RUN:-/run/confine-lab/$LAB_NAME}
 LAB_KEY=$LAB_CACHE/ssh/id_ed25519
+# The platform table (lab_platform NAME; LAB_PLATFORM, default debian12). Its values
+# for the image go into the manifest, so they are in the key without this file.
+# shellcheck source-path=SCRIPTDIR source=platforms.sh
+source "$LAB_DIR/platforms.sh"
 
 lab_t0=$(date +%s)
 

@@ -4,8 +4,10 @@
 # (so docker, containerd and auditd are active when this returns).
 #
 # Run dir (LAB_RUN, default /run/confine-lab/$LAB_NAME, LAB_NAME default lab):
-#   pid port ssh_config known_hosts console.log disk.qcow2 image
-# Env: LAB_BOOT_TIMEOUT (s, default 300), LAB_ACCEL (tcg | kvm, default tcg),
+#   pid port ssh_config known_hosts console.log disk.qcow2 image platform
+# Env: LAB_PLATFORM (platforms.sh: debian12, the default, or debian13; it picks the
+#      image, the QEMU binary and the console), LAB_BOOT_TIMEOUT (s, default 300),
+#      LAB_ACCEL (tcg | kvm, default tcg),
 #      LAB_CPU (-cpu model, default max with tcg, host with kvm), LAB_MEM (MiB,
 #      default 2048), LAB_SMP (default 2), LAB_APPEND (extra kernel command line),
 #      LAB_CACHE (see build-image.sh).
@@ -13,12 +15,13 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
+lab_platform "$LAB_PLATFORM"
 BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-300}
 ACCEL=${LAB_ACCEL:-tcg}
-APPEND="root=/dev/vda rw console=ttyS0 apparmor=1 security=apparmor net.ifnames=0${LAB_APPEND:+ $LAB_APPEND}"
+APPEND="root=/dev/vda rw console=$P_CONSOLE apparmor=1 security=apparmor net.ifnames=0${LAB_APPEND:+ $LAB_APPEND}"
 run=$LAB_RUN
 
-need qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils ssh:openssh-client \
+need "$P_QEMU:$P_QEMU_PKG" qemu-img:qemu-utils ssh:openssh-client \
   python3:python3 timeout:coreutils
 [[ $run == /* && $run != */ && $run != *,* ]] ||
   die "LAB_RUN must be an absolute path without a trailing / or a comma: $run"
@@ -47,6 +50,7 @@ mkdir -p "$run"
 chmod 0700 "$run"
 : >"$run/.confine-lab"
 echo "$img" >"$run/image"
+echo "$P_NAME" >"$run/platform"
 
 ok=
 on_exit() {
@@ -83,7 +87,7 @@ for try in 1 2 3 4 5; do
   port=$(free_port)
   rm -f "$run/pid"
   : >"$run/console.log"
-  if qemu-system-x86_64 -name "confine-lab-$(basename "$run")" "${accel[@]}" \
+  if "$P_QEMU" -name "confine-lab-$(basename "$run")" "${P_MACHINE[@]}" "${accel[@]}" \
     -m "${LAB_MEM:-2048}" -smp "${LAB_SMP:-2}" \
     -nodefaults -display none -monitor none -serial "file:$run/console.log" \
     -kernel "$img/vmlinuz" -initrd "$img/initrd.img" -append "$APPEND" \
@@ -100,7 +104,7 @@ for try in 1 2 3 4 5; do
 done
 pid=$(cat "$run/pid")
 echo "$port" >"$run/port"
-log "VM started (pid $pid, accel $ACCEL, ssh port $port); waiting for ssh (at most ${BOOT_TIMEOUT}s)"
+log "VM started ($P_NAME, pid $pid, accel $ACCEL, ssh port $port); waiting for ssh (at most ${BOOT_TIMEOUT}s)"
 
 # The host key baked into the image is the only one this lab accepts.
 printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$img/ssh_host_ed25519_key.pub")" \

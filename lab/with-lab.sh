@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# with-lab.sh CMD [ARGS...]: boot a lab VM, run CMD with LAB_SSH_CONFIG, LAB_PORT,
-# LAB_RUN (and LAB_NAME, LAB_CACHE) exported, then always tear the VM down and
-# exit with CMD's status. A VM never outlives the command that started it: the
+# with-lab.sh CMD [ARGS...]: boot a lab VM (of LAB_PLATFORM, default debian12), run
+# CMD with LAB_SSH_CONFIG, LAB_PORT, LAB_RUN (and LAB_NAME, LAB_CACHE, LAB_PLATFORM)
+# exported, then always tear the VM down and exit with CMD's status. A VM never outlives the command that started it: the
 # teardown runs on exit, INT, TERM and HUP, and a watchdog tears down if this
 # script itself is killed with SIGKILL.
 # Without LAB_NAME or LAB_RUN, each run gets its own run dir (with-lab-<pid>), so
@@ -16,7 +16,7 @@ if [[ -z ${LAB_RUN:-} && -z ${LAB_NAME:-} ]]; then
 fi
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
-export LAB_NAME LAB_RUN LAB_CACHE
+export LAB_NAME LAB_RUN LAB_CACHE LAB_PLATFORM
 # Never tear down a VM that some other command started.
 if pid_is_vm "$(cat "$LAB_RUN/pid" 2>/dev/null || true)" "$LAB_RUN"; then
   die "a lab VM already runs in $LAB_RUN; pick another LAB_NAME (or none)"

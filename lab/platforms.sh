@@ -1,0 +1,53 @@
+# The lab platforms, one row each (sourced by lib.sh, not run). LAB_PLATFORM picks
+# one (default debian12). lab_platform NAME sets, for that platform:
+#   P_NAME      the platform's name (part of the image's cache key)
+#   P_SUITE     the Debian suite debootstrap installs
+#   P_ARCH      the Debian architecture (debootstrap --arch)
+#   P_KERNEL    the kernel package
+#   P_QEMU      the QEMU binary, and P_QEMU_PKG the Debian package that has it
+#   P_MACHINE   extra QEMU arguments for the machine type (array; empty: QEMU's default)
+#   P_CONSOLE   the guest's serial console (console= on the kernel command line)
+#   P_PACKAGES  every package debootstrap installs beside its minbase (array)
+#   P_ENABLE    the units enabled in the image (array)
+# What goes into the image (name, suite, arch, packages, units) is written to the
+# image's manifest, so it is part of the cache key; the boot settings are not (this
+# file is not hashed: a new field that changes the image must go into the manifest).
+# An arm64 row (issue 16) would set P_ARCH=arm64, P_KERNEL=linux-image-arm64,
+# P_QEMU=qemu-system-aarch64 (package qemu-system-arm), P_MACHINE=(-M virt) and
+# P_CONSOLE=ttyAMA0; build-image.sh then needs debootstrap's foreign second stage
+# (qemu-user-static through binfmt_misc), which it refuses until that is written.
+# shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this
+
+LAB_PLATFORM=${LAB_PLATFORM:-debian12}
+LAB_PLATFORMS=(debian12 debian13)
+
+lab_platform() {
+  local base=(
+    systemd-sysv udev dbus kmod
+    openssh-server ca-certificates
+    python3 python3-seccomp
+    apparmor apparmor-utils auditd
+    iproute2 ifupdown isc-dhcp-client
+    busybox-static strace e2fsprogs procps
+  )
+  P_NAME=$1 P_ARCH=amd64 P_KERNEL=linux-image-amd64
+  P_QEMU=qemu-system-x86_64 P_QEMU_PKG=qemu-system-x86 P_MACHINE=() P_CONSOLE=ttyS0
+  P_ENABLE=(ssh.service networking.service apparmor.service auditd.service
+    containerd.service docker.service docker.socket)
+  case $1 in
+    debian12) # Debian 12: kernel 6.1, AppArmor 3.0, Docker 20.10, containerd 1.6
+      P_SUITE=bookworm
+      P_PACKAGES=("$P_KERNEL" "${base[@]}" docker.io containerd runc)
+      ;;
+    debian13) # Debian 13: kernel 6.12, AppArmor 4.1, Docker 26.1, containerd 1.7, podman 5.4
+      P_SUITE=trixie
+      # docker.io no longer has the docker command (docker-cli has). debootstrap
+      # installs Depends only, so what `apt-get install podman` brings by default
+      # for rootful containers is named: crun, conmon, netavark, aardvark-dns,
+      # catatonit (podman's --init).
+      P_PACKAGES=("$P_KERNEL" "${base[@]}" docker.io docker-cli containerd runc
+        podman crun conmon netavark aardvark-dns catatonit)
+      ;;
+    *) die "unknown lab platform '$1' (LAB_PLATFORM); known: ${LAB_PLATFORMS[*]}" ;;
+  esac
+}
