@@ -62,13 +62,15 @@ bench-audit: venv
 clean:
 	rm -rf build .pytest_cache
 
-# --- the lab host (a Debian 12 VM with AppArmor under QEMU) ---
+# --- the lab host (a Debian VM with AppArmor under QEMU) ---
+# PLATFORM=debian12 (the default) or debian13 (lab/platforms.sh), for lab-image and lab-up
 .PHONY: lab-image lab-up lab-ssh lab-down molecule bench-rerun
+LAB_ENV = $(if $(PLATFORM),LAB_PLATFORM='$(PLATFORM)' )
 lab-image: deps
-	@lab/build-image.sh
+	@$(LAB_ENV)lab/build-image.sh
 
 lab-up: deps
-	@lab/up.sh
+	@$(LAB_ENV)lab/up.sh
 
 lab-ssh:
 	@lab/ssh.sh
