@@ -10,6 +10,7 @@ before any write, so a value JSON cannot hold is refused in one sentence naming 
 import json
 import math
 
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils._common import json_bytes
 
 
@@ -94,3 +95,26 @@ def dumps_checked(value, field):
     if problem:
         raise ValueError(problem)
     return json_bytes(value)
+
+
+def read_object(path, limit=fileio.MAX_READ):
+    """The JSON object (a dict) stored at ``path``, or None when the file is missing.
+
+    Raises ``_fileio.NotRegularFile`` when ``path`` is not a regular file (a FIFO, a device,
+    a directory, or longer than ``limit`` bytes), and ValueError, one sentence naming the
+    path, when the file is not strict JSON (UTF-8, no NaN, no duplicate keys, bounded
+    depth) or holds something other than an object.  Each caller decides what a bad file
+    means (the record of seccomp_profile: ignored with a warning)."""
+    fileio.check_regular_or_missing(path)
+    raw = fileio.read_bytes(path, limit)
+    if raw is None:
+        return None
+    try:
+        value = loads_strict(raw.decode('utf-8'))
+    except UnicodeDecodeError:
+        raise ValueError('%s is not UTF-8 text' % path)
+    except ValueError as exc:
+        raise ValueError('%s is not valid JSON (%s)' % (path, str(exc).split('\n', maxsplit=1)[0]))
+    if not isinstance(value, dict):
+        raise ValueError('%s is not a JSON object' % path)
+    return value

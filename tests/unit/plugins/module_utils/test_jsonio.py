@@ -2,8 +2,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """_jsonio: JSON read strictly and checked whole before any write."""
 
+import os
+
 import pytest
 
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
 
 
@@ -56,3 +59,26 @@ def test_dumps_checked_is_the_canonical_form_or_one_sentence():
     assert jsonio.dumps_checked({'b': [1], 'a': 'é'}, 'x') == b'{\n  "a": "\\u00e9",\n  "b": [\n    1\n  ]\n}\n'
     with pytest.raises(ValueError, match=r'^x.a is inf'):
         jsonio.dumps_checked({'a': float('inf')}, 'x')
+
+
+def test_read_object_reads_a_strict_json_object_or_says_why_not(tmp_path):
+    read_object = jsonio.read_object
+    path = tmp_path / 'record.json'
+    assert read_object(str(path)) is None
+    path.write_text('{"a": [1, 2]}')
+    assert read_object(str(path)) == {'a': [1, 2]}
+    for text, why in (('[1]', 'is not a JSON object'), ('{"a": 1, "a": 2}', "is not valid JSON (the key 'a' appears"),
+                      ('{"a": NaN}', 'is not valid JSON (NaN is not JSON'), ('{', 'is not valid JSON (Expecting')):
+        path.write_text(text)
+        with pytest.raises(ValueError) as exc:
+            read_object(str(path))
+        assert str(exc.value).startswith('%s %s' % (path, why))
+    path.write_bytes(b'{"a": "\xff"}')
+    with pytest.raises(ValueError, match='is not UTF-8 text'):
+        read_object(str(path))
+    os.mkfifo(str(tmp_path / 'fifo'))
+    with pytest.raises(fileio.NotRegularFile):
+        read_object(str(tmp_path / 'fifo'))
+    path.write_text('{"a": 1}')
+    with pytest.raises(fileio.NotRegularFile):
+        read_object(str(path), limit=3)
