@@ -9,7 +9,7 @@ docs/seccomp-presets.md explains what each blocks and what breaks.
 
 import re
 
-from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_docker_default as docker_default
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_defaults as defaults
 from ansible_collections.confine.hardening.plugins.module_utils._common import SpecError
 
 # clone(2) namespace flags.  CLONE_NEWTIME (0x80) overlaps the exit-signal byte of
@@ -87,12 +87,13 @@ def _kernel_tuple(text):
     return tuple(int(p) for p in parts) if parts else None
 
 
-def _runtime_default_rules(native, kernel):
-    """Resolve Docker's includes/excludes for a container with Docker's default caps."""
-    caps = set(docker_default.DEFAULT_CAPS)
+def _runtime_default_rules(native, kernel, default=defaults.FALLBACK):
+    """Resolve a runtime default's includes/excludes (``default``, a _seccomp_defaults name) for a
+    container with that runtime's default caps."""
+    caps = set(defaults.caps(default))
     running = _kernel_tuple(kernel)
     rules = []
-    for group in docker_default.GROUPS:
+    for group in defaults.groups(default):
         if group['caps_include'] and not all(c in caps for c in group['caps_include']):
             continue
         if group['caps_exclude'] and any(c in caps for c in group['caps_exclude']):
@@ -111,11 +112,13 @@ def _runtime_default_rules(native, kernel):
     return rules
 
 
-def preset_profile(preset, options, arches, native, kernel):
-    """Return (default_action, default_errno, rules) for a preset."""
+def preset_profile(preset, options, arches, native, kernel, runtime_default=None):
+    """Return (default_action, default_errno, rules) for a preset; ``runtime_default`` is the
+    _seccomp_defaults name runtime-default follows (None: the fallback, docker-20.10)."""
     options = options or {}
     if preset == 'runtime-default':
-        return docker_default.DEFAULT_ACTION, docker_default.DEFAULT_ERRNO, _runtime_default_rules(native, kernel)
+        name = runtime_default or defaults.FALLBACK
+        return 'SCMP_ACT_ERRNO', defaults.default_errno(name), _runtime_default_rules(native, kernel, name)
     if preset == 'hardened':
         return 'SCMP_ACT_ALLOW', None, _hardened_rules(arches)
     if preset == 'no-exec':
@@ -131,14 +134,19 @@ def preset_profile(preset, options, arches, native, kernel):
     raise SpecError('preset', 'unknown preset %r' % (preset,))
 
 
-def preset_names(spec):
-    """Every syscall name the spec's preset (directly or through base) can name,
-    across all architectures and gates."""
+def spec_preset(spec):
+    """The preset a spec starts from, directly or through ``base`` (None)."""
     while isinstance(spec, dict) and isinstance(spec.get('base'), dict) and spec.get('preset') is None:
         spec = spec['base']
-    preset = spec.get('preset') if isinstance(spec, dict) else None
+    return spec.get('preset') if isinstance(spec, dict) else None
+
+
+def preset_names(spec, runtime_default=None):
+    """Every syscall name the spec's preset (directly or through base) can name,
+    across all architectures and gates (runtime-default: of the default it follows)."""
+    preset = spec_preset(spec)
     if preset == 'runtime-default':
-        return set(n for g in docker_default.GROUPS for n in g['names'])
+        return set(n for g in defaults.groups(runtime_default or defaults.FALLBACK) for n in g['names'])
     if preset in ('hardened', 'no-exec'):
         names = set(n for names, _e, _w in HARDENED_DENY for n in names)
         names.update(('clone', 'clone3', 'socket') + NO_EXEC_DENY + NO_EXEC_FORK + NO_EXEC_PERSONALITY)

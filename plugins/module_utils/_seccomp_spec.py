@@ -20,10 +20,11 @@ import copy
 import re
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_docker_default as docker_default
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_defaults as defaults
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets
 from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, SpecError
 from ansible_collections.confine.hardening.plugins.module_utils._seccomp_args import (  # noqa: F401 (the vocabulary)
-    ACTIONS, ARG_KEYS, MODES, OPS, PRESET_OPTION_KEYS, PRESETS, RULE_KEYS, SPEC_KEYS, TARGETS)
+    ACTIONS, ARG_KEYS, MODES, OPS, PRESET_OPTION_KEYS, PRESETS, RULE_KEYS, SPEC_KEYS)
 
 
 # Actions that stop a call; ``mode: log`` turns each of them into SCMP_ACT_LOG.
@@ -340,7 +341,7 @@ def _merge(spec, host, prefix):
     native = MACHINE_TO_ARCH.get((host.get('machine') or '').lower()) or arches[0]
     if spec.get('preset') is not None:
         action, errno, rules = presets.preset_profile(spec['preset'], spec.get('preset_options'), arches, native,
-                                                      host.get('kernel'))
+                                                      host.get('kernel'), host.get('runtime_default_name'))
         state.update(default_action=action, default_errno=errno, rules=rules, preset=spec['preset'],
                      preset_options=dict(spec.get('preset_options') or {}))
     if spec.get('default_action') is not None:
@@ -433,11 +434,17 @@ def to_oci(default_action, default_errno, arches, rules):
 def build_profile(spec, host):
     """Resolve a spec into (profile, info).
 
-    ``host``: {'machine': 'x86_64', 'kernel': '6.1.0-...'} from the target's facts.
-    ``info``: preset, mode, user_names (names the user wrote, for arch warnings).
+    ``host``: {'machine': 'x86_64', 'kernel': '6.1.0-...'} from the target's facts, and for
+    runtime-default 'runtime_default' ('auto' or a name), 'targets', 'runtimes' ({runtime:
+    version}); see _seccomp_defaults.choose.
+    ``info``: preset, mode, user_names (names the user wrote, for arch warnings) and
+    runtime_default (the choice, None unless the spec starts from runtime-default).
     """
     spec = copy.deepcopy(spec)
     validate_spec(spec)
+    choice = runtime_default_choice(spec, host)
+    if choice:
+        host = dict(host, runtime_default_name=choice['name'])
     state = _merge(spec, host, '')
     action, errno, rules = state['default_action'], state['default_errno'], state['rules']
     for field, rule in state['user_rules']:
@@ -451,5 +458,18 @@ def build_profile(spec, host):
     if action == 'SCMP_ACT_NOTIFY':
         raise SpecError('default_action', 'SCMP_ACT_NOTIFY cannot be the default action')
     profile = to_oci(action, errno, state['architectures'], rules)
-    info = {'preset': state['preset'], 'mode': state['mode'], 'user_names': sorted(state['user_names'])}
+    info = {'preset': state['preset'], 'mode': state['mode'], 'user_names': sorted(state['user_names']),
+            'runtime_default': choice}
     return profile, info
+
+
+def runtime_default_choice(spec, host):
+    """The runtime default the spec follows (_seccomp_defaults.choose), None unless it starts
+    from runtime-default; SpecError for a name that is not one."""
+    if presets.spec_preset(spec) != 'runtime-default':
+        return None
+    pinned = host.get('runtime_default') or 'auto'
+    if pinned not in defaults.CHOICES:
+        raise SpecError('runtime_default', 'unknown runtime default %r (expected one of %s)'
+                        % (pinned, ', '.join(defaults.CHOICES)))
+    return defaults.choose(host)

@@ -1,0 +1,171 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""issue 19: runtime-default per runtime and version.  A spot check per version of the calls
+that changed upstream, the auto choice (first target's runtime, nearest earlier version,
+fallback) and the data's own consistency."""
+
+import pytest
+
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_defaults as defaults
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
+from ansible_collections.confine.hardening.plugins.module_utils._common import SpecError
+
+HOST = {'machine': 'x86_64', 'kernel': '6.12.38+deb13-amd64'}
+IO_URING = {'io_uring_setup', 'io_uring_enter', 'io_uring_register'}
+DOCKER_26 = {'cachestat', 'map_shadow_stack', 'fchmodat2', 'futex_wake', 'futex_wait', 'futex_requeue'}
+DOCKER_28 = {'listmount', 'statmount', 'mseal', 'getxattrat', 'setxattrat', 'listxattrat', 'removexattrat'}
+LSM = {'lsm_get_self_attr', 'lsm_list_modules', 'lsm_set_self_attr'}
+
+
+def profile(name, **host):
+    return spec_mod.build_profile({'preset': 'runtime-default'}, dict(HOST, runtime_default=name, **host))[0]
+
+
+def allowed(prof):
+    """Names allowed whatever their arguments."""
+    return set(n for e in prof['syscalls'] if e['action'] == 'SCMP_ACT_ALLOW' and not e.get('args') for n in e['names'])
+
+
+def socket_rules(prof):
+    return sorted((e['action'], e.get('errnoRet'), tuple((a['index'], a['value'], a['op']) for a in e['args']))
+                  for e in prof['syscalls'] if 'socket' in e['names'] and e.get('args'))
+
+
+def in_data(name, gate_key, value):
+    return [g['names'] for g in defaults.groups(name) if g[gate_key] == value]
+
+
+AF_ALG_BLOCK = [('SCMP_ACT_ALLOW', None, ((0, 38, 'SCMP_CMP_LT'),)), ('SCMP_ACT_ALLOW', None, ((0, 39, 'SCMP_CMP_EQ'),)),
+                ('SCMP_ACT_ALLOW', None, ((0, 40, 'SCMP_CMP_GT'),))]
+AF_VSOCK_ONLY = [('SCMP_ACT_ALLOW', None, ((0, 40, 'SCMP_CMP_NE'),))]
+
+
+def test_docker_20_10_pinned_is_the_fallback_byte_for_byte():
+    fallback = spec_mod.build_profile({'preset': 'runtime-default'}, HOST)[0]
+    assert oci.canonical_json(profile('docker-20.10')) == oci.canonical_json(fallback)
+    prof = profile('docker-20.10')
+    assert IO_URING <= allowed(prof) and not DOCKER_26 & allowed(prof) and 'socket' in allowed(prof)
+    assert 'process_vm_readv' not in allowed(prof) and 'name_to_handle_at' not in allowed(prof)
+
+
+def test_docker_23_pkeys_vsock_and_process_vm_on_4_8():
+    prof = profile('docker-23')
+    assert IO_URING <= allowed(prof) and {'pkey_alloc', 'pkey_mprotect', 'name_to_handle_at'} <= allowed(prof)
+    assert socket_rules(prof) == AF_VSOCK_ONLY and 'socket' not in allowed(prof)
+    assert 'process_vm_readv' in allowed(prof)
+    assert 'process_vm_readv' not in allowed(profile('docker-23', kernel='4.4.0'))
+    assert prof['defaultErrnoRet'] == 1
+
+
+def test_docker_25_drops_io_uring():
+    assert not IO_URING & allowed(profile('docker-25'))
+    assert not IO_URING & set(oci.profile_names(profile('docker-25')))
+
+
+def test_docker_26_adds_cachestat_map_shadow_stack_fchmodat2_futex2():
+    prof = profile('docker-26')
+    assert DOCKER_26 <= allowed(prof) and not IO_URING & allowed(prof) and not DOCKER_28 & allowed(prof)
+
+
+def test_docker_28_adds_listmount_statmount_mseal_xattrat_and_lsm_with_cap_sys_admin():
+    prof = profile('docker-28')
+    assert DOCKER_28 <= allowed(prof) and not LSM & allowed(prof)      # default caps: no CAP_SYS_ADMIN
+    assert any(LSM <= set(n) for n in in_data('docker-28', 'caps_include', ['CAP_SYS_ADMIN']))
+    assert socket_rules(prof) == AF_VSOCK_ONLY
+
+
+def test_docker_29_blocks_af_alg_with_three_range_rules():
+    prof = profile('docker-29')
+    assert socket_rules(prof) == AF_ALG_BLOCK and 'socket' not in allowed(prof)
+    assert DOCKER_28 <= allowed(prof)
+
+
+def test_containerd_io_uring_until_2_0_and_af_alg_from_1_7():
+    assert IO_URING <= allowed(profile('containerd-1.6')) and 'socket' in allowed(profile('containerd-1.6'))
+    c17 = profile('containerd-1.7')
+    assert IO_URING <= allowed(c17) and socket_rules(c17) == AF_ALG_BLOCK and 'process_vm_readv' in allowed(c17)
+    c20 = profile('containerd-2.0')
+    assert not IO_URING & allowed(c20) and socket_rules(c20) == AF_ALG_BLOCK
+    assert 'defaultErrnoRet' in c20 and c20['defaultErrnoRet'] == 1
+
+
+def test_containerd_2_2_allows_lsm_unconditionally():
+    assert LSM <= allowed(profile('containerd-2.2')) and DOCKER_28 <= allowed(profile('containerd-2.2'))
+    assert not LSM & allowed(profile('containerd-2.0'))
+
+
+def test_podman_5_enosys_and_the_namespace_calls_allowed():
+    prof = profile('podman-5')
+    assert prof['defaultAction'] == 'SCMP_ACT_ERRNO' and prof['defaultErrnoRet'] == 38
+    assert {'mount', 'umount2', 'unshare', 'setns', 'keyctl', 'ptrace', 'clone', 'clone3', 'pivot_root'} <= allowed(prof)
+    eperm = set(n for e in prof['syscalls'] if e['action'] == 'SCMP_ACT_ERRNO' and e.get('errnoRet') == 1
+                for n in e['names'])
+    assert {'kexec_load', 'open_by_handle_at', 'bpf', 'sethostname'} <= eperm
+    # no CAP_AUDIT_WRITE in podman's default caps: AF_NETLINK (16) + NETLINK_AUDIT (9) gets EINVAL
+    assert ('SCMP_ACT_ERRNO', 22, ((0, 16, 'SCMP_CMP_EQ'), (2, 9, 'SCMP_CMP_EQ'))) in socket_rules(prof)
+
+
+@pytest.mark.parametrize('name', defaults.NAMES)
+def test_every_default_cites_its_upstream_tag_and_resolves_on_every_family(name):
+    assert defaults.upstream(name).split()[0] in ('moby/moby', 'containerd/containerd', 'containers/common')
+    for machine in ('x86_64', 'aarch64', 's390x', 'ppc64le'):
+        prof = spec_mod.build_profile({'preset': 'runtime-default'}, dict(HOST, machine=machine, runtime_default=name))[0]
+        assert 'read' in allowed(prof) and 'execve' in allowed(prof)
+
+
+@pytest.mark.parametrize('runtimes,targets,name,note', [
+    ({'docker': '26.1.5+dfsg1'}, ['docker'], 'docker-26', None),
+    ({'docker': '20.10.24+dfsg1'}, ['docker', 'kubelet'], 'docker-20.10', None),
+    ({'docker': '27.5.1'}, ['docker'], 'docker-26', 'Docker 27.5.1 is not listed; following docker-26, the nearest '
+                                                    'earlier listed default'),
+    ({'docker': '19.03.15'}, ['docker'], 'docker-20.10', 'Docker 19.03.15 is older than every listed default; '
+                                                         'following the oldest, docker-20.10'),
+    ({'containerd': '1.7.24~ds1', 'docker': '26.1.5'}, ['kubelet', 'docker'], 'containerd-1.7', None),
+    ({'containerd': '2.1.4'}, ['bwrap', 'containerd'], 'containerd-2.0',
+     'containerd 2.1.4 is not listed; following containerd-2.0, the nearest earlier listed default'),
+    ({'containerd': '2.3.0'}, ['containerd'], 'containerd-2.2', None),
+    ({'podman': '5.4.2'}, ['podman', 'docker'], 'podman-5', None),
+    ({'docker': None}, ['docker'], 'docker-20.10', 'Docker is not installed (no version found); following the '
+                                                   'fallback docker-20.10'),
+    ({'docker': '26.1.5'}, ['bwrap'], 'docker-20.10', 'no target is loaded by a runtime; following the fallback '
+                                                      'docker-20.10'),
+])
+def test_auto_follows_the_first_runtime_target_at_its_version(runtimes, targets, name, note):
+    choice = defaults.choose({'runtime_default': 'auto', 'targets': targets, 'runtimes': runtimes})
+    assert (choice['name'], choice['note']) == (name, note)
+    assert choice['how'] == ('fallback' if 'fallback' in (note or '') else 'auto')
+
+
+def test_a_pinned_name_wins_over_the_facts_and_an_unknown_one_is_refused():
+    host = dict(HOST, runtime_default='docker-29', targets=['docker'], runtimes={'docker': '20.10.24'})
+    info = spec_mod.build_profile({'preset': 'runtime-default'}, host)[1]
+    assert info['runtime_default'] == {'name': 'docker-29', 'runtime': 'docker', 'version': '20.10.24',
+                                       'how': 'pinned', 'note': None}
+    assert spec_mod.build_profile({'preset': 'hardened'}, host)[1]['runtime_default'] is None
+    with pytest.raises(SpecError, match=r"^runtime_default: unknown runtime default 'docker-99'"):
+        spec_mod.build_profile({'preset': 'runtime-default'}, dict(host, runtime_default='docker-99'))
+
+
+def test_auto_through_base_follows_the_facts():
+    host = dict(HOST, runtime_default='auto', targets=['docker'], runtimes={'docker': '26.1.5'})
+    prof, info = spec_mod.build_profile({'base': {'preset': 'runtime-default'}, 'syscalls': []}, host)
+    assert info['runtime_default']['name'] == 'docker-26' and not IO_URING & allowed(prof)
+
+
+def test_apply_ops_refuses_a_drop_that_matches_nothing():
+    with pytest.raises(ValueError, match='cannot drop io_uring_setup'):
+        defaults.apply_ops(defaults.groups('docker-25'), [('drop', {}, ('io_uring_setup',))])
+    with pytest.raises(ValueError, match='unknown gate keys bogus'):
+        defaults.apply_ops([], [('add', {'bogus': 1}, ('read',))])
+
+
+def test_groups_are_copies():
+    defaults.groups('docker-26')[0]['names'].append('bogus')
+    assert 'bogus' not in defaults.groups('docker-26')[0]['names']
+
+
+@pytest.mark.parametrize('text,parsed', [('26.1.5+dfsg1', (26, 1, 5)), ('v1.7.24', (1, 7, 24)), ('5.4', (5, 4, 0)),
+                                         ('x', None), (None, None)])
+def test_parse_version(text, parsed):
+    assert defaults.parse_version(text) == parsed
