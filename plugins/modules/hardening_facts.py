@@ -10,9 +10,11 @@ version_added: 0.1.0
 description:
   - Returns, in one call, the facts the C(host_hardening) role's preflight decides on.
     Seccomp is checked through the kernel's support and its available actions
-    (C(/proc/sys/kernel/seccomp/actions_avail)). AppArmor is checked for being built in,
-    enabled and mounted, with C(apparmor_parser) installed. Docker, containerd and the
-    kubelet are checked for presence (binary), activity (systemd unit) and configuration files.
+    (C(/proc/sys/kernel/seccomp/actions_avail)), with the libseccomp version. AppArmor is checked for being built in,
+    enabled and mounted, with C(apparmor_parser) installed. Docker, containerd, podman, runc and the
+    kubelet are checked for presence (binary), activity (systemd unit) and configuration files; Docker,
+    containerd, podman and runc also for their version (the binary's C(--version)), which
+    M(confine.hardening.seccomp_profile) reads to choose the runtime default it follows.
   - Reads only; never changes the host.
 author:
   - confine.hardening contributors (@confine)
@@ -47,11 +49,14 @@ ansible_facts:
       description: seccomp, apparmor and runtimes.
       type: dict
       sample:
-        seccomp: {supported: true, actions: [kill_process, kill_thread, trap, errno, user_notif, trace, log, allow]}
+        seccomp: {supported: true, actions: [kill_process, kill_thread, trap, errno, user_notif, trace, log, allow],
+                  libseccomp: 2.6.0}
         apparmor: {available: true, reason: null}
         runtimes:
-          docker: {present: true, active: true, path: /usr/bin/dockerd}
-          containerd: {present: true, active: true, path: /usr/bin/containerd}
+          docker: {present: true, active: true, path: /usr/sbin/dockerd, version: 26.1.5+dfsg1}
+          containerd: {present: true, active: true, path: /usr/bin/containerd, version: 1.7.24~ds1}
+          podman: {present: true, active: false, path: /usr/bin/podman, version: 5.4.2}
+          runc: {present: true, active: false, path: /usr/sbin/runc, version: 1.1.15+ds1}
           kubelet: {present: false, active: false, path: null, config: null}
 """
 
@@ -60,6 +65,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _runtime_versions as runtime_versions
 from ansible_collections.confine.hardening.plugins.module_utils._common import run_module
 
 ACTIONS = '/proc/sys/kernel/seccomp/actions_avail'
@@ -70,6 +76,13 @@ def seccomp_facts():
     line = [x for x in status.splitlines() if x.startswith('Seccomp:')]
     actions = (fileio.read_text(ACTIONS) or '').split()
     return {'supported': bool(line) and bool(actions), 'actions': actions}
+
+
+def versioned(module, name, unit):
+    """runtime() plus the binary's version (None when it is not installed or says none)."""
+    facts = runtime(module, runtime_versions.BINARIES[name][0], unit)
+    facts['version'] = runtime_versions.binary_version(module.get_bin_path, module.run_command, name)[1]
+    return facts
 
 
 def runtime(module, binary, unit):
@@ -92,10 +105,13 @@ def run(module):
     config = module.params['kubelet_config']
     kubelet['config'] = config if os.path.isfile(config) else None
     facts = {
-        'seccomp': seccomp_facts(),
+        'seccomp': dict(seccomp_facts(),
+                        libseccomp=runtime_versions.libseccomp_version(module.get_bin_path, module.run_command)),
         'apparmor': {'available': reason is None, 'reason': reason},
-        'runtimes': {'docker': runtime(module, 'dockerd', 'docker'),
-                     'containerd': runtime(module, 'containerd', 'containerd'),
+        'runtimes': {'docker': versioned(module, 'docker', 'docker'),
+                     'containerd': versioned(module, 'containerd', 'containerd'),
+                     'podman': versioned(module, 'podman', 'podman.socket'),
+                     'runc': versioned(module, 'runc', 'runc'),
                      'kubelet': kubelet},
     }
     return dict(changed=False, ansible_facts={'confine_hardening_host': facts})

@@ -63,7 +63,7 @@ def test_main_gathers_the_facts_through_the_argument_spec(host):
     facts = result['ansible_facts']['confine_hardening_host']
     assert result['changed'] is False and sorted(facts) == ['apparmor', 'runtimes', 'seccomp']
     assert facts['runtimes']['kubelet']['config'] is None and facts['apparmor']['available'] is False
-    assert sorted(facts['runtimes']) == ['containerd', 'docker', 'kubelet']
+    assert sorted(facts['runtimes']) == ['containerd', 'docker', 'kubelet', 'podman', 'runc']
     assert run_main(m, {'kubelet': '/x'})['msg'].startswith('Unsupported parameters for (')
 
 
@@ -72,3 +72,33 @@ def test_main_fails_in_one_sentence_not_a_traceback(host, monkeypatch):
         raise OSError(5, 'Input/output error')
     monkeypatch.setattr(m, 'seccomp_facts', broken)
     assert run_main(m, {}) == {'failed': True, 'msg': 'unexpected OSError: [Errno 5] Input/output error'}
+
+
+def test_run_reports_the_runtimes_and_libseccomp_versions(host, monkeypatch):
+    """issue 19: the versions seccomp_profile's runtime_default: auto follows, read from --version."""
+    outputs = {
+        '/usr/sbin/dockerd': 'Docker version 26.1.5+dfsg1, build 411e817\n',
+        '/usr/bin/containerd': 'containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+b2\n',
+        '/usr/bin/podman': 'podman version 5.4.2\n',
+        '/usr/sbin/runc': 'runc version 1.1.15+ds1\ncommit: 1.1.15+ds1-2\nlibseccomp: 2.6.0\n',
+    }
+
+    def answer(args):
+        return (0, outputs[args[0]], '') if args[0] in outputs else (3, '', '')
+    monkeypatch.setattr(m.runtime_versions.libseccomp, 'load', _no_libseccomp)
+    bins = {'dockerd': '/usr/sbin/dockerd', 'containerd': '/usr/bin/containerd', 'podman': '/usr/bin/podman',
+            'runc': '/usr/sbin/runc', 'kubelet': None, 'systemctl': None}
+    facts = m.run(FakeModule({'kubelet_config': str(host / 'none')}, bins=bins, responder=answer))
+    facts = facts['ansible_facts']['confine_hardening_host']
+    assert dict((k, v.get('version')) for k, v in facts['runtimes'].items()) == {
+        'docker': '26.1.5+dfsg1', 'containerd': '1.7.24~ds1', 'podman': '5.4.2', 'runc': '1.1.15+ds1', 'kubelet': None}
+    assert facts['seccomp']['libseccomp'] == '2.6.0'       # from runc, as the library did not load
+    bins.update(podman=None)
+    facts = m.run(FakeModule({'kubelet_config': str(host / 'none')}, bins=bins, responder=lambda args: (1, '', 'no')))
+    podman = facts['ansible_facts']['confine_hardening_host']['runtimes']['podman']
+    assert podman == {'present': False, 'active': False, 'path': None, 'version': None}
+    assert facts['ansible_facts']['confine_hardening_host']['runtimes']['docker']['version'] is None
+
+
+def _no_libseccomp():
+    raise m.runtime_versions.libseccomp.LibseccompError('libseccomp.so.2 cannot be loaded')
