@@ -11,6 +11,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_args as seccomp_args
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
 from ansible_collections.confine.hardening.plugins.module_utils._common import SpecError
 from ansible_collections.confine.hardening.plugins.plugin_utils._render import render_template, run_action
@@ -18,6 +19,9 @@ from ansible_collections.confine.hardening.plugins.plugin_utils._render import r
 MODULE = 'confine.hardening.seccomp_profile'
 DEFAULT_TEMPLATE = os.path.join(os.path.dirname(__file__), '..', '..', 'templates', 'seccomp', 'oci.json.j2')
 HOST_FACT_KEYS = ('architecture', 'kernel')
+FACTS_MODULE = 'confine.hardening.hardening_facts'
+FACTS_KEY = 'confine_hardening_host'
+RUNTIMES = ('docker', 'containerd', 'podman')
 
 
 class ActionModule(ActionBase):
@@ -42,9 +46,31 @@ class ActionModule(ActionBase):
             new_facts = dict((k, got.get(k)) for k in HOST_FACT_KEYS if got.get(k))
         return {'machine': facts.get('architecture'), 'kernel': facts.get('kernel')}, new_facts
 
+    def _runtimes(self, task_vars, new_facts):
+        """{runtime: version} from the hardening_facts facts; when they are absent, that module is run
+        on the target (its facts are returned, so it runs once per host)."""
+        facts = (task_vars.get('ansible_facts') or {}).get(FACTS_KEY) or new_facts.get(FACTS_KEY)
+        if not isinstance(facts, dict) or not isinstance(facts.get('runtimes'), dict):
+            gathered = self._execute_module(module_name=FACTS_MODULE, module_args={}, task_vars=task_vars)
+            if gathered.get('failed'):
+                raise AnsibleError('reading the runtimes\' versions on the target (%s) failed: %s'
+                                   % (FACTS_MODULE, gathered.get('msg')))
+            facts = (gathered.get('ansible_facts') or {}).get(FACTS_KEY) or {}
+            new_facts[FACTS_KEY] = facts
+        runtimes = facts.get('runtimes') if isinstance(facts.get('runtimes'), dict) else {}
+        out = {}
+        for name in RUNTIMES:
+            entry = runtimes.get(name)
+            version = entry.get('version') if isinstance(entry, dict) else None
+            out[name] = version if isinstance(version, str) else None
+        return out
+
     def _content(self, params, host, task_vars):
         """Resolve and render one profile's validated params (SpecError or AnsibleError on bad input)."""
         spec = seccomp_args.spec_from_params(params)
+        host = dict(host, runtime_default=params.get('runtime_default'), targets=params.get('targets'))
+        if presets.spec_preset(spec) == 'runtime-default' and params.get('runtime_default') in (None, 'auto'):
+            host['runtimes'] = host['runtimes_of']()
         profile, info = spec_mod.build_profile(spec, host)
         variables = dict(task_vars)
         variables.update(profile=profile, spec=spec, seccomp=info)
@@ -55,13 +81,22 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         host = {}
+        runtimes = {}
+
+        def runtimes_of():
+            if not runtimes:     # the runtimes' versions, read at most once for all profiles
+                new_facts = {}
+                runtimes.update(self._runtimes(task_vars, new_facts))
+                if new_facts:
+                    result.setdefault('ansible_facts', {}).update(new_facts)
+            return dict(runtimes)
 
         def render(params):
             if not host:     # the target's facts, gathered at most once for all profiles
                 facts, new_facts = self._host_facts(task_vars)
-                host.update(facts)
+                host.update(facts, runtimes_of=runtimes_of)
                 if new_facts:
-                    result['ansible_facts'] = new_facts
+                    result.setdefault('ansible_facts', {}).update(new_facts)
             return self._content(params, host, task_vars)
 
         return run_action(self, result, task_vars, module=MODULE, noun='seccomp profile',

@@ -13,6 +13,8 @@ checked against the same keys.  ``spec_from_params`` is the one spec extractor: 
 options a task set, as ``_seccomp_spec.build_profile`` takes them.
 """
 
+from ansible_collections.confine.hardening.plugins.module_utils._seccomp_defaults import CHOICES as RUNTIME_DEFAULTS
+
 ACTIONS = (
     'SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS',
     'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE',
@@ -24,10 +26,10 @@ OPS = (
 )
 PRESETS = ('runtime-default', 'hardened', 'no-exec', 'allowlist')
 MODES = ('enforce', 'log')
-TARGETS = ('docker', 'kubelet', 'containerd', 'bwrap')
+TARGETS = ('docker', 'kubelet', 'containerd', 'bwrap', 'podman')
 # Task options that are not part of a profile's spec (where and how it is installed).
-TASK_KEYS = ('profiles', 'targets', 'docker_dir', 'kubelet_root', 'containerd_dir', 'bwrap_dir', 'state_dir',
-             'state', 'backup', 'owner', 'source', 'template', 'content')
+TASK_KEYS = ('profiles', 'targets', 'runtime_default', 'docker_dir', 'kubelet_root', 'containerd_dir', 'bwrap_dir',
+             'podman_dir', 'state_dir', 'state', 'backup', 'owner', 'source', 'template', 'content')
 
 MUTUALLY_EXCLUSIVE = [('preset', 'base'), ('name', 'profiles')]
 REQUIRED_ONE_OF = [('name', 'profiles')]
@@ -61,10 +63,12 @@ def argument_spec():
         architectures=dict(type='list', elements='str'),
         mode=dict(type='str', default='enforce', choices=list(MODES)),
         targets=dict(type='list', elements='str', default=['docker'], choices=list(TARGETS)),
+        runtime_default=dict(type='str', default='auto', choices=list(RUNTIME_DEFAULTS)),
         docker_dir=dict(type='path', default='/etc/docker/seccomp'),
         kubelet_root=dict(type='path', default='/var/lib/kubelet'),
         containerd_dir=dict(type='path', default='/etc/containerd/seccomp'),
         bwrap_dir=dict(type='path', default='/etc/confine/seccomp'),
+        podman_dir=dict(type='path', default='/etc/containers/seccomp'),
         state_dir=dict(type='path', default='/var/lib/confine/seccomp'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         backup=dict(type='bool', default=False),

@@ -5,7 +5,7 @@
 
 DOCUMENTATION = r"""
 module: seccomp_profile
-short_description: Render, validate and install a seccomp profile for Docker, containerd, the kubelet and bwrap
+short_description: Render, validate and install a seccomp profile for Docker, containerd, the kubelet, podman and bwrap
 version_added: 0.1.0
 description:
   - Builds a seccomp profile from a O(preset) or a O(base) spec plus the user's rules, renders it with a
@@ -44,8 +44,9 @@ options:
   preset:
     description:
       - Start from a shipped preset. See C(docs/seccomp-presets.md) for what each blocks and what breaks.
-      - V(runtime-default) is Docker's built-in default for a container with no added capabilities, resolved
-        for the target's architecture and kernel.
+      - V(runtime-default) is the default profile of the runtime that loads it, at its version (see
+        O(runtime_default)), for a container with that runtime's default capabilities, resolved for the target's
+        architecture and kernel.
       - V(hardened) allows by default and denies container-escape and kernel-exploitation surfaces
         (ptrace, keyrings, bpf, mount, namespaces, clone with namespace flags, modules, kexec, io_uring, ...).
       - V(no-exec) is V(hardened) plus C(execve) and C(execveat) denied.
@@ -157,8 +158,26 @@ options:
     description: Runtimes to install for.
     type: list
     elements: str
-    choices: [docker, kubelet, containerd, bwrap]
+    choices: [docker, kubelet, containerd, bwrap, podman]
     default: [docker]
+  runtime_default:
+    description:
+      - Which runtime's default V(runtime-default) follows (only read when the profile starts from that preset,
+        directly or through O(base)). C(docs/seccomp-presets.md) lists what differs between them.
+      - V(auto) follows the runtime of the first of O(targets) that a runtime loads (V(docker) -> Docker,
+        V(containerd) and V(kubelet) -> containerd, V(podman) -> podman; V(bwrap) is skipped), at the version the
+        target runs (C(confine.hardening.hardening_facts) facts when gathered, else read on the target). A version
+        that is not listed follows the nearest earlier listed one (older than all, the oldest), and the result's
+        C(note) of RV(runtime_default_source) says so. With no such target, or that runtime not installed, it follows
+        V(docker-20.10) (the behaviour before runtime defaults were versioned).
+      - V(docker-20.10) (moby v20.10.24), V(docker-23) (v23.0.18), V(docker-25) (v25.0.17), V(docker-26)
+        (v26.1.5), V(docker-28) (v28.5.2), V(docker-29) (v29.7.2); V(containerd-1.6) (v1.6.39), V(containerd-1.7)
+        (v1.7.34), V(containerd-2.0) (v2.0.11, also for 2.1), V(containerd-2.2) (v2.3.4, for 2.2 and 2.3);
+        V(podman-5) (containers/common v0.62.3, podman 5.4). Each is the runtime's default at that upstream tag.
+    type: str
+    choices: [auto, docker-20.10, docker-23, docker-25, docker-26, docker-28, docker-29, containerd-1.6,
+              containerd-1.7, containerd-2.0, containerd-2.2, podman-5]
+    default: auto
   docker_dir:
     description: Directory for Docker profiles (C(--security-opt seccomp=DIR/NAME.json)).
     type: path
@@ -175,12 +194,16 @@ options:
     description: Directory for the compiled BPF programs (C(DIR/NAME.<arch>.bpf)).
     type: path
     default: /etc/confine/seccomp
+  podman_dir:
+    description: Directory for podman profiles (C(podman run --security-opt seccomp=DIR/NAME.json)).
+    type: path
+    default: /etc/containers/seccomp
   state_dir:
     description:
       - Where the module records which files each profile installed, so O(state=absent) and a change of
         O(targets) remove exactly those files.
       - The record is untrusted input. Only the paths this module installs for the profile, in the directories
-        of this task (O(docker_dir), O(kubelet_root), O(containerd_dir), O(bwrap_dir)), are ever removed, and only
+        of this task (O(docker_dir), O(kubelet_root), O(containerd_dir), O(bwrap_dir), O(podman_dir)), are ever removed, and only
         while they hold what the record's sha256 says; anything else the record lists is left alone with a warning.
       - Must not be, lie inside or contain a directory where a runtime reads profiles.
     type: path
@@ -378,6 +401,19 @@ replaced:
   type: list
   elements: str
   sample: [/var/lib/confine/seccomp/web.json]
+runtime_default:
+  description: The runtime default V(runtime-default) followed (see O(runtime_default)); null for other presets.
+  returned: when O(state=present)
+  type: str
+  sample: docker-26
+runtime_default_source:
+  description:
+    - How RV(runtime_default) was chosen, as read on the target; also in the record in O(state_dir).
+    - C(runtime) and C(version) (detected, null when not installed), C(how) (V(auto), V(pinned) or V(fallback)),
+      C(note) (an unlisted version mapped to the nearest earlier one, or why the fallback; else null).
+  returned: when O(state=present) and the profile starts from V(runtime-default)
+  type: dict
+  sample: {runtime: docker, version: 26.1.5+dfsg1, how: auto, note: null}
 libseccomp:
   description: The libseccomp backend used on the target.
   returned: when O(state=present)
@@ -397,7 +433,6 @@ profile:
   type: dict
 """
 
-import json
 import os
 import re
 
@@ -405,7 +440,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.confine.hardening.plugins.module_utils import _batch as batch
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
 from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp
+from ansible_collections.confine.hardening.plugins.module_utils import _runtime_versions as runtime_versions
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_args as seccomp_args
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets
@@ -436,6 +473,7 @@ def target_paths(params, name):
         'docker': os.path.join(params['docker_dir'], name + '.json'),
         'kubelet': os.path.join(kubelet_dir(params), name + '.json'),
         'containerd': os.path.join(params['containerd_dir'], name + '.json'),
+        'podman': os.path.join(params['podman_dir'], name + '.json'),
     }
 
 
@@ -446,7 +484,8 @@ def kubelet_dir(params):
 def managed_dirs(params):
     """(option, directory) of every directory this module installs profiles into."""
     return [('docker_dir', params['docker_dir']), ('kubelet_root', kubelet_dir(params)),
-            ('containerd_dir', params['containerd_dir']), ('bwrap_dir', params['bwrap_dir'])]
+            ('containerd_dir', params['containerd_dir']), ('bwrap_dir', params['bwrap_dir']),
+            ('podman_dir', params['podman_dir'])]
 
 
 def manifest_path(params, name):
@@ -491,20 +530,14 @@ def read_record(params, name, warn):
     is not a sha256.  Nothing a record lists outside those is ever removed."""
     mpath = manifest_path(params, name)
     try:
-        fileio.check_regular_or_missing(mpath)
-        raw = fileio.read_bytes(mpath)
+        record = jsonio.read_object(mpath)
     except fileio.NotRegularFile as exc:
         raise ProfileError('state_dir: the record %s; remove it' % exc.strerror)
-    if raw is None:
-        return None
-    try:
-        record = json.loads(raw.decode('utf-8'))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        record = None
-    if not isinstance(record, dict):
-        warn('state_dir: the record %s is not a JSON object; it is ignored (no file it lists is removed) and '
-             'will be rewritten' % mpath)
+    except ValueError as exc:
+        warn('state_dir: the record %s; it is ignored (no file it lists is removed) and will be rewritten' % exc)
         return {}
+    if record is None:
+        return None
     if 'name' in record and record['name'] != name:
         warn('state_dir: the record %s names the profile %r, not %r; it is ignored (no file it lists is removed) '
              'and will be rewritten' % (mpath, record['name'], name))
@@ -655,9 +688,16 @@ def compile_programs(backend, profile, targets):
     return programs
 
 
-def host_facts():
+def host_facts(module, spec):
+    """The target's machine and kernel; for runtime-default also what _seccomp_defaults.choose reads
+    (the runtimes' versions read here only when runtime_default is auto)."""
     uname = os.uname()
-    return {'machine': uname[4], 'kernel': uname[2]}
+    host = {'machine': uname[4], 'kernel': uname[2]}
+    if presets.spec_preset(spec) == 'runtime-default':
+        params = module.params
+        host.update(runtime_default=params['runtime_default'], targets=params['targets'],
+                    runtimes=runtime_versions.versions(module.get_bin_path, module.run_command))
+    return host
 
 
 def desired_files(params, name, text, programs):
@@ -733,14 +773,16 @@ class Plan(object):
         """Plan the profile's files and record; the steps."""
         params, name = self.params, self.name
         spec = seccomp_args.spec_from_params(params)
-        profile, info = resolve(params, spec)
+        profile, info = resolve(params, spec, host_facts(self.module, spec))
+        choice = info.get('runtime_default')
         try:
             backend = libseccomp.load()
         except libseccomp.LibseccompError as exc:
             raise ProfileError(str(exc))
         check_kernel_actions(profile, self.module.warn)
         profile, missing, warnings, programs = check_with_libseccomp(
-            backend, profile, user_name_fields(spec), presets.preset_names(spec), params['targets'])
+            backend, profile, user_name_fields(spec), presets.preset_names(spec, choice and choice['name']),
+            params['targets'])
         for warning in warnings:
             self.module.warn(warning)
         files = desired_files(params, name, oci.canonical_json(profile), programs)
@@ -751,10 +793,13 @@ class Plan(object):
         steps = self.fs.plan()
         self.diffs = [file_diff(path, fileio.read_bytes(path), self.fs.wanted.get(path)) for _action, path in steps]
         sha256 = dict((path, fileio.sha256(data)) for _t, path, data, _e in files)
-        manifest_bytes = json_bytes({
+        manifest = {
             'name': name, 'kind': 'seccomp', 'preset': info.get('preset'), 'mode': info.get('mode'),
             'targets': params['targets'], 'owner': params['owner'], 'source': params['source'], 'files': sha256,
-        })
+        }
+        if choice:
+            manifest.update(runtime_default=choice['name'], runtime_default_source=source_of(choice))
+        manifest_bytes = json_bytes(manifest)
         if steps or fileio.read_bytes(self.mpath) != manifest_bytes:
             self.fs.want(self.mpath, manifest_bytes)
             steps = steps or [('write', self.mpath)]
@@ -765,7 +810,10 @@ class Plan(object):
             files=[dict(extra, path=path, target=target, sha256=fileio.sha256(data))
                    for target, path, data, extra in files],
             paths=[path for _t, path, _d, _e in files], sha256=sha256,
+            runtime_default=choice and choice['name'],
         )
+        if choice:
+            result['runtime_default_source'] = source_of(choice)
         return steps
 
     def apply(self, steps, result):
@@ -794,13 +842,22 @@ class Plan(object):
         return result
 
 
-def resolve(params, spec):
+def source_of(choice):
+    """How the runtime default was chosen (the result's and the record's runtime_default_source)."""
+    if not choice:
+        return None
+    return dict((k, choice[k]) for k in ('runtime', 'version', 'how', 'note'))
+
+
+def resolve(params, spec, host):
     """(profile, info): the rendered ``content`` checked as plain OCI, else the spec built here."""
     try:
         spec_mod.validate_spec(spec)
         if params.get('content') is not None:
-            return oci.parse_rendered(params['content']), {'preset': spec.get('preset'), 'mode': params['mode']}
-        return spec_mod.build_profile(spec, host_facts())
+            return oci.parse_rendered(params['content']), {
+                'preset': spec.get('preset'), 'mode': params['mode'],
+                'runtime_default': spec_mod.runtime_default_choice(spec, host)}
+        return spec_mod.build_profile(spec, host)
     except spec_mod.SpecError as exc:
         raise ProfileError(str(exc))
 

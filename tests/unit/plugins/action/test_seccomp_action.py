@@ -81,3 +81,49 @@ def test_render_errors_are_one_sentence_and_nothing_is_sent(play, args, msg):
     result = action.run(task_vars={'ansible_facts': dict(FACTS)})
     assert result['failed'] is True and result['msg'].startswith(msg) and '\n' not in result['msg']
     assert calls == []
+
+
+def runtime_facts(docker=None, containerd=None):
+    return {'runtimes': {'docker': {'present': bool(docker), 'version': docker},
+                         'containerd': {'present': bool(containerd), 'version': containerd}}}
+
+
+def test_runtime_default_auto_follows_the_hardening_facts(play):
+    """issue 19: Docker 26 in the facts renders Docker 26's default (no io_uring); no module runs to find out."""
+    action, calls = make_action(play, {'name': 'web', 'preset': 'runtime-default'})
+    facts = dict(FACTS, confine_hardening_host=runtime_facts(docker='26.1.5+dfsg1'))
+    result = action.run(task_vars={'ansible_facts': facts})
+    assert [c[0] for c in calls] == [action_mod.MODULE] and 'ansible_facts' not in result
+    content = json.loads(calls[0][1]['content'])
+    host = {'machine': 'x86_64', 'kernel': '6.1.0', 'runtime_default': 'docker-26'}
+    assert oci.canonical_json(content) == oci.canonical_json(spec_mod.build_profile({'preset': 'runtime-default'}, host)[0])
+    assert 'io_uring_setup' not in oci.profile_names(content)
+    assert calls[0][1].get('runtime_default') is None       # the module reads the versions itself
+
+
+def test_runtime_default_without_facts_runs_hardening_facts_once(play):
+    action, calls = make_action(play, {'preset': 'runtime-default', 'targets': ['containerd'],
+                                       'profiles': [{'name': 'a'}, {'name': 'b'}, {'name': 'c', 'preset': 'hardened'}]})
+    sent = action._execute_module
+
+    def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
+        if module_name == action_mod.FACTS_MODULE:
+            calls.append((module_name, module_args))
+            return {'ansible_facts': {action_mod.FACTS_KEY: runtime_facts(containerd='2.0.5')}}
+        return sent(module_name=module_name, module_args=module_args, task_vars=task_vars)
+    action._execute_module = execute_module
+    result = action.run(task_vars={'ansible_facts': dict(FACTS)})
+    assert [c[0] for c in calls] == [action_mod.FACTS_MODULE, action_mod.MODULE]
+    assert result['ansible_facts'][action_mod.FACTS_KEY]['runtimes']['containerd']['version'] == '2.0.5'
+    items = calls[1][1]['profiles']
+    assert 'io_uring_setup' not in oci.profile_names(json.loads(items[0]['content']))
+    host = {'machine': 'x86_64', 'kernel': '6.1.0', 'runtime_default': 'containerd-2.0'}
+    assert items[1]['content'] and oci.canonical_json(json.loads(items[1]['content'])) == oci.canonical_json(
+        spec_mod.build_profile({'preset': 'runtime-default'}, host)[0])
+
+
+def test_a_pinned_runtime_default_needs_no_facts(play):
+    action, calls = make_action(play, {'name': 'web', 'preset': 'runtime-default', 'runtime_default': 'docker-25'})
+    action.run(task_vars={'ansible_facts': dict(FACTS)})
+    assert [c[0] for c in calls] == [action_mod.MODULE]
+    assert 'io_uring_setup' not in oci.profile_names(json.loads(calls[0][1]['content']))
