@@ -41,8 +41,9 @@ def record(root, name='web'):
 def test_every_default_passes_this_hosts_libseccomp(tmp_path, versions, name):
     """Names the host's libseccomp does not know (listmount, mseal, lsm_* on 2.5) are dropped as
     preset names, as for docker-20.10's other-arch names; the rest compiles."""
-    result = run_main(m, main_args(tmp_path, runtime_default=name))
+    result = run_main(m, main_args(tmp_path, runtime_default=name, targets=['docker', 'bwrap']))
     assert not result.get('failed'), result.get('msg')
+    assert [f['target'] for f in result['files']] == ['docker', 'bwrap']      # the BPF compiled too
     assert result['runtime_default'] == name
     assert result['runtime_default_source'] == {'runtime': defaults.DEFAULTS[name][0], 'version': None,
                                                 'how': 'pinned', 'note': None}
