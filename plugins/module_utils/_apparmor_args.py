@@ -32,7 +32,7 @@ def argument_spec():
         profiles=dict(type='list', elements='dict'),
         preset=dict(type='str', choices=list(PRESETS)),
         attach=dict(type='str'),
-        abi=dict(type='str', default='abi/3.0'),
+        abi=dict(type='str'),
         includes=dict(type='list', elements='str'),
         files=_rules(path=dict(type='str', required=True), perms=dict(type='str'), owner=dict(type='bool'),
                      exec=dict(type='str')),

@@ -52,17 +52,68 @@ def unavailable_reason(get_bin_path, securityfs=None, enabled_path=None):
     return None
 
 
+# The parser versions asked in this run, by parser path (named after the userns check it was
+# first for; tests reset it).
 _USERNS = {}
+# The policy directory's ABI files the parser reads ``abi <abi/N.M>,`` from (its --base).
+ABI_DIR = '/etc/apparmor.d/abi'
+# What the kernel announces under apparmor/features: (fact, path, word in the file or None
+# for "the path exists"); the names apparmor's regression tests check.
+KERNEL_FEATURES = (('userns', 'namespaces/mask', 'userns_create'), ('mqueue', 'ipc/posix_mqueue', None),
+                   ('io_uring', 'io_uring', None), ('network_v8', 'network_v8', None),
+                   ('af_unix', 'network/af_unix', None))
+
+
+def parser_version(module, parser):
+    """The parser's version (``4.1.0``) from ``apparmor_parser --version``, or None (asked once per run)."""
+    if parser not in _USERNS:
+        rc, out, err = module.run_command([parser, '--version'])
+        match = re.search(r'version (\d+(?:\.\d+)*)', out + err)
+        _USERNS[parser] = match.group(1) if rc == 0 and match else None
+    return _USERNS[parser]
+
+
+def kernel_features(securityfs=None):
+    """{fact: bool} of what the kernel's AppArmor mediates (KERNEL_FEATURES) plus ``policy``, the
+    policy versions it loads (``v9`` gates fine-grained unix mediation); None without the directory."""
+    base = os.path.join(securityfs or SECURITYFS, 'apparmor', 'features')
+    if not os.path.isdir(base):
+        return None
+    out = {}
+    for fact, path, word in KERNEL_FEATURES:
+        full = os.path.join(base, path)
+        if word is None:
+            out[fact] = os.path.exists(full)
+        else:
+            out[fact] = os.path.isfile(full) and word in (fileio.read_text(full) or '').split()
+    versions = os.path.join(base, 'policy', 'versions')
+    out['policy'] = sorted(os.listdir(versions)) if os.path.isdir(versions) else []
+    return out
+
+
+def abi_files(abi_dir=None):
+    """The numbered ABI files of the policy directory (``['3.0', '4.0']``)."""
+    try:
+        names = os.listdir(abi_dir or ABI_DIR)
+    except OSError:
+        return []
+    return sorted((n for n in names if re.match(r'^\d+\.\d+$', n)), key=lambda n: tuple(int(x) for x in n.split('.')))
+
+
+def abi_facts(module, parser, available=True, version=True):
+    """What this host compiles and enforces: the parser's version (``version``: ask the parser),
+    its ABI files and (where AppArmor is usable) the kernel's features; ``_apparmor_abi.host_problem``
+    reads it."""
+    return {'parser_version': parser_version(module, parser) if parser and version else None,
+            'abis': abi_files(), 'kernel': kernel_features() if available else None}
 
 
 def userns_supported(module, parser):
-    """AppArmor 4 parsers know userns rules; the kernel must mediate them too (asked once per run)."""
-    if parser not in _USERNS:
-        rc, out, err = module.run_command([parser, '--version'])
-        match = re.search(r'version (\d+)\.', out + err)
-        _USERNS[parser] = (rc == 0 and match is not None and int(match.group(1)) >= 4 and os.path.exists(
-            os.path.join(SECURITYFS, 'apparmor', 'features', 'namespaces', 'userns_create')))
-    return _USERNS[parser]
+    """AppArmor 4 parsers know userns rules; the kernel must mediate them too (features/namespaces/mask
+    lists userns_create)."""
+    version = parser_version(module, parser)
+    major = int(version.split('.')[0]) if version else 0
+    return major >= 4 and bool((kernel_features() or {}).get('userns'))
 
 
 def printable(text):

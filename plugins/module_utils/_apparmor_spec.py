@@ -24,6 +24,7 @@ the ``complain`` flag.  A deny rule may ask for ``quiet: true`` (a plain, unlogg
 
 import re
 
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_abi as abi_mod
 from ansible_collections.confine.hardening.plugins.module_utils._apparmor_args import (
     FLAGS, MODES, PRESETS, RULE_KEYS, RULE_QUALIFIERS, SPEC_KEYS)
 from ansible_collections.confine.hardening.plugins.module_utils._apparmor_presets import LIST_KEYS, build_spec
@@ -100,15 +101,14 @@ def _clean(value):
 def user_spec(options):
     """The spec the task's options give (the action plugin's args or the module's params):
     the spec keys that are set, without unset suboptions and without options left at
-    their defaults (abi/3.0, local true), so both sides render the same text."""
+    their defaults (local true), so both sides render the same text.  An ``abi`` the user
+    wrote stays: it pins the profile's ABI (``_apparmor_abi.choose_abi``)."""
     spec = {}
     for key in SPEC_KEYS:
         value = options.get(key)
         if value is None or (key != 'local' and value in ([], {})):
             continue
         spec[key] = _clean(value)
-    if spec.get('abi') == 'abi/3.0':
-        del spec['abi']
     if spec.get('local') is True:
         del spec['local']
     return spec
@@ -310,6 +310,8 @@ def _mount_rules(spec, mode):
 
 
 USERNS_NOTE = '# userns rules left out: this AppArmor has no user-namespace mediation'
+USERNS_ABI_NOTE = '# userns rules left out: the profile\'s %s does not enforce them (abi/4.0 does)'
+ABI_LINE_RE = re.compile(r'^\s*abi\s+<([^>\n]*)>\s*,', re.M)
 USERNS_RE = re.compile(r'^\s*(audit\s+)?(deny\s+)?userns\b[^\n]*,\s*$')
 
 
@@ -321,19 +323,33 @@ def _userns_rules(spec, mode):
     return lines
 
 
-def apply_features(text, features):
-    """Drop userns rules where the parser does not know them.
+def text_abi(text):
+    """The ABI an ``abi <...>,`` line of profile text names, or None."""
+    match = ABI_LINE_RE.search(text)
+    return match.group(1).strip() if match else None
 
-    AppArmor before 4.0 neither parses nor mediates userns rules, so the profile
-    for such a host says so in a comment instead.  The module calls this on the
-    target, where the parser's features are known."""
-    if (features or {}).get('userns'):
+
+def apply_features(text, features):
+    """Drop userns rules where they would not be enforced.
+
+    AppArmor before 4.0 neither parses nor mediates userns rules, and AppArmor 4 parses
+    them under abi/3.0 but does not enforce them; in both cases the profile says so in a
+    comment instead (a rule the user asked for raised the ABI to 4.0 in ``layout``, so only
+    a preset's rule is left out here).  The module calls this on the target, where the
+    parser's features are known."""
+    abi = text_abi(text) or abi_mod.DEFAULT_ABI
+    version = abi_mod.abi_version(abi)
+    if not (features or {}).get('userns'):
+        note = USERNS_NOTE
+    elif version is not None and version < (4, 0):
+        note = USERNS_ABI_NOTE % abi
+    else:
         return text
     out, noted = [], False
     for line in text.split('\n'):
         if USERNS_RE.match(line):
             if not noted:
-                out.append(line[:len(line) - len(line.lstrip())] + USERNS_NOTE)
+                out.append(line[:len(line) - len(line.lstrip())] + note)
                 noted = True
             continue
         out.append(line)
@@ -363,8 +379,10 @@ def validate_header(spec):
             raise SpecError(key, 'must be a list')
 
 
-def _body(full, mode):
-    return (_capability_rules(full, mode) + _network_rules(full, mode) + _file_rules(full, mode)
+def _body(full, mode, abi=abi_mod.DEFAULT_ABI):
+    network = _network_rules(full, mode)
+    network += abi_mod.network_unix_rules(network, abi)
+    return (_capability_rules(full, mode) + network + _file_rules(full, mode)
             + _peer_rules(full, mode, 'signal', SIGNAL_ACCESS)
             + _peer_rules(full, mode, 'ptrace', PTRACE_ACCESS) + _mount_rules(full, mode)
             + _userns_rules(full, mode))
@@ -390,9 +408,10 @@ def layout(spec, owner=None, source=None):
     # names the field as the user wrote it (files[0], not its place after the preset's).
     _includes(spec)
     _body(spec, 'enforce')
+    if spec.get('abi') is not None:
+        policy_name('abi', spec['abi'], example='abi/3.0')
+    abi = abi_mod.choose_abi(spec)
     full = build_spec(spec)
-    abi = full.get('abi', 'abi/3.0')
-    policy_name('abi', abi, example='abi/3.0')
     tunables, inner = _includes(full)
     flags = list(full.get('flags') or [])
     for i, flag in enumerate(flags):
@@ -412,7 +431,7 @@ def layout(spec, owner=None, source=None):
         if text:
             header.append('# %s: %s' % (field, text))
     header.append('# mode: %s' % mode)
-    rules = ['include <%s>' % inc for inc in inner] + _body(full, mode)
+    rules = ['include <%s>' % inc for inc in inner] + _body(full, mode, abi)
     rules += [extra_rule(i, line, mode) for i, line in enumerate(full.get('extra_rules') or [])]
     if full.get('local', True):
         rules.append('include if exists <local/%s>' % spec['name'])

@@ -59,9 +59,16 @@ options:
       - Spaces, quotes and commas are allowed (the profile quotes them); a backslash escapes a glob character (C(\*) is a literal star).
     type: str
   abi:
-    description: The policy ABI the profile is written against.
+    description:
+      - The policy ABI the profile is compiled against (its C(abi <...>,) line), which decides what its rules mean.
+      - Unset, the profile pins V(abi/3.0) (under AppArmor 4's V(abi/4.0) a bare C(network) rule no longer
+        covers unix sockets), unless the spec asks for a rule kind only a newer ABI enforces (O(userns) needs
+        V(abi/4.0)); then it gets the lowest ABI that has it, and a bare C(network) rule gets a C(unix) rule
+        beside it so unix sockets stay allowed.
+      - A value given here wins but is checked the same way; the target must have the ABI file
+        (C(/etc/apparmor.d/abi/4.0) ships with AppArmor 4) and its kernel the features the rules need, or the
+        task fails naming the field.
     type: str
-    default: abi/3.0
   includes:
     description:
       - Includes, such as C(tunables/global) and C(abstractions/nameservice). C(tunables/*) go before the
@@ -278,8 +285,11 @@ options:
         type: bool
   userns:
     description:
-      - User-namespace creation rules. AppArmor before 4.0 neither parses nor mediates them; on such a target
-        they are left out of the file (with a comment) and the task warns.
+      - User-namespace creation rules (C(userns,)). They need V(abi/4.0) (see O(abi)), AppArmor 4 on the target
+        and a kernel that mediates user namespaces (C(features/namespaces/mask) lists C(userns_create)); on any
+        other target the task fails naming this field.
+      - The V(container-strict) preset's own userns rule is left out of the file (with a comment and a
+        warning) where it would not be enforced, that is under V(abi/3.0) or on AppArmor before 4.
     type: list
     elements: dict
     suboptions:
@@ -543,6 +553,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_abi as abi_mod
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_args as aa_args
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as spec_mod
@@ -773,16 +784,33 @@ def start(module):
     return name, path, link, result, existing, reason
 
 
-def with_features(module, parser, text, result):
-    """The profile text for this host's parser: userns rules left out (with a warning) where not mediated."""
+def with_features(module, parser, text, result, reason):
+    """The profile text for this host: a rule kind the user asked for that the host cannot compile or
+    enforce under the profile's ABI fails the task; the preset's userns rules are left out (with a
+    warning) where they would not be enforced."""
+    spec = spec_mod.user_spec(module.params)
+    abi = spec_mod.text_abi(text) or abi_mod.choose_abi(spec)
+    # no parser run unless something fails (an idempotent run runs none)
+    host = aa_host.abi_facts(module, parser, available=reason is None, version=False)
+    problem = abi_mod.host_problem(spec, abi, host)
+    if problem:
+        host['parser_version'] = aa_host.parser_version(module, parser) if parser else None
+        problem = abi_mod.host_problem(spec, abi, host)
+        field = problem.split(':', 1)[0]
+        raise ModuleError('%s; nothing was installed or loaded' % problem, field=field,
+                          apparmor_parser_version=host['parser_version'])
     userns = False
     if any(spec_mod.USERNS_RE.match(line) for line in text.split('\n')):
         userns = aa_host.userns_supported(module, parser)
-        if not userns:
-            module.warn('userns rules were left out: this AppArmor (parser before 4.0 or a kernel without '
-                        'user-namespace mediation) does not mediate user namespaces')
+        kept = spec_mod.apply_features(text, {'userns': userns})
+        if kept != text:
+            module.warn('userns rules were left out: %s' % (
+                'the profile is compiled against %s, which does not enforce them' % abi if userns else
+                'this AppArmor (parser before 4.0 or a kernel without user-namespace mediation) does not '
+                'mediate user namespaces'))
+            text = kept
     result['userns_supported'] = userns
-    return spec_mod.apply_features(text, {'userns': userns})
+    return text
 
 
 def run(module):
@@ -801,7 +829,7 @@ def run(module):
     kernel_before = loaded.get(name)
     result['kernel_mode_before'] = kernel_before
     refuse_foreign(module, params, name, path, existing, loaded)
-    text = with_features(module, parser, text, result)
+    text = with_features(module, parser, text, result, reason)
     data = text.encode('utf-8')
     result.update(mode=mode, sha256=fileio.sha256(data))
 

@@ -73,7 +73,7 @@ def test_load_or_fail_is_one_sentence_without_the_parser_noise():
 def test_userns_support_is_asked_once_per_parser(host):
     mod = FakeModule(responder=lambda args: (0, 'AppArmor parser version 4.0.1\n', ''))
     (host / 'securityfs' / 'apparmor' / 'features' / 'namespaces').mkdir(parents=True)
-    (host / 'securityfs' / 'apparmor' / 'features' / 'namespaces' / 'userns_create').write_text('yes\n')
+    (host / 'securityfs' / 'apparmor' / 'features' / 'namespaces' / 'mask').write_text('userns_create\n')
     assert aa_host.userns_supported(mod, '/p') is True and aa_host.userns_supported(mod, '/p') is True
     assert mod.commands == [['/p', '--version']]
     old = FakeModule(responder=lambda args: (0, 'AppArmor parser version 3.0.8\n', ''))
@@ -115,3 +115,27 @@ def test_declarations_in_other_files(tmp_path):
 def test_a_file_of_no_package():
     mod = FakeModule(responder=lambda args: (1, '', 'no path found'))
     assert aa_host.whose(mod, '/etc/apparmor.d/web') == 'no package (a file written by hand or by another tool)'
+
+
+def test_kernel_features_as_a_6_12_kernel_announces_them(host, monkeypatch):
+    features = host / 'securityfs' / 'apparmor' / 'features'
+    assert aa_host.kernel_features() is None
+    for path in ('namespaces', 'io_uring', 'network_v8', 'policy/versions/v8', 'policy/versions/v9'):
+        (features / path).mkdir(parents=True)
+    (features / 'namespaces' / 'mask').write_text('userns_create\n')
+    assert aa_host.kernel_features() == {'userns': True, 'mqueue': False, 'io_uring': True, 'network_v8': True,
+                                         'af_unix': False, 'policy': ['v8', 'v9']}
+    (features / 'namespaces' / 'mask').write_text('\n')
+    assert aa_host.kernel_features()['userns'] is False
+
+
+def test_abi_facts_read_the_parser_version_and_the_numbered_abi_files(host, monkeypatch):
+    abi = host / 'abi'
+    abi.mkdir()
+    for name in ('4.0', '3.0', 'kernel-5.4-vanilla', '10.0'):
+        (abi / name).write_text('')
+    monkeypatch.setattr(aa_host, 'ABI_DIR', str(abi))
+    mod = FakeModule(responder=lambda args: (0, 'AppArmor parser version 4.1.0\nCopyright\n', ''))
+    assert aa_host.abi_facts(mod, '/p') == {'parser_version': '4.1.0', 'abis': ['3.0', '4.0', '10.0'], 'kernel': None}
+    assert aa_host.abi_facts(mod, '/p', version=False)['parser_version'] is None
+    assert aa_host.abi_facts(mod, None)['parser_version'] is None and mod.commands == [['/p', '--version']]

@@ -598,3 +598,48 @@ def test_main_without_apparmor_says_so(kernel):
     assert result['failed'] is True and result['apparmor_available'] is False
     assert result['msg'].startswith("AppArmor profile 'web': AppArmor is not available on this host: the kernel has "
                                     "no AppArmor")
+
+
+# ---------------------------------------------------------------------------
+# issue 19: the profile's ABI on the host (AppArmor 3.0.8 here; a 4.x host faked)
+# ---------------------------------------------------------------------------
+
+def test_a_userns_spec_fails_in_one_sentence_on_apparmor_3_and_nothing_changes(kernel, monkeypatch):
+    monkeypatch.setattr(aa_host, 'ABI_DIR', str(kernel.root / 'abi'))
+    (kernel.root / 'abi').mkdir()
+    (kernel.root / 'abi' / '3.0').write_text('')
+    with pytest.raises(m.ModuleError) as err:
+        run(kernel, preset='service', attach='/usr/bin/unshare', userns=[{}])
+    version = aa_host.parser_version(SharedFakeModule({}), PARSER)
+    assert str(err.value) == ("userns: needs AppArmor ABI 4.0; this host's apparmor_parser %s has only abi/3.0; "
+                              "nothing was installed or loaded" % version)
+    assert err.value.extra['field'] == 'userns' and not profile_path(kernel).exists() and kernel.profiles == {}
+
+
+def test_a_userns_spec_fails_where_the_kernel_does_not_mediate_userns(kernel, monkeypatch):
+    monkeypatch.setattr(aa_host, 'ABI_DIR', str(kernel.root / 'abi'))
+    (kernel.root / 'abi').mkdir()
+    (kernel.root / 'abi' / '4.0').write_text('')
+    (kernel.fs / 'apparmor' / 'features' / 'namespaces').mkdir(parents=True)
+    (kernel.fs / 'apparmor' / 'features' / 'namespaces' / 'mask').write_text('\n')
+    with pytest.raises(m.ModuleError) as err:
+        run(kernel, preset='service', attach='/usr/bin/unshare', userns=[{'deny': True}])
+    assert str(err.value).startswith("userns: this host's kernel does not mediate userns rules "
+                                     "(features/namespaces/mask has no userns_create)")
+    assert not profile_path(kernel).exists()
+
+
+def test_an_explicit_abi_the_host_lacks_fails_naming_abi(kernel, monkeypatch):
+    monkeypatch.setattr(aa_host, 'ABI_DIR', str(kernel.root / 'abi'))
+    with pytest.raises(m.ModuleError) as err:
+        run(kernel, abi='abi/4.0')
+    assert str(err.value).startswith('abi: abi/4.0 is not on this host; its apparmor_parser ')
+    assert err.value.extra['field'] == 'abi' and not profile_path(kernel).exists()
+
+
+def test_an_idempotent_run_still_runs_no_parser(kernel, monkeypatch):
+    # the ABI checks ask the parser for its version only to word a failure
+    run(kernel, preset='container-default')
+    monkeypatch.setattr(aa_host, '_USERNS', {})
+    result, mod = run(kernel, preset='container-default')
+    assert result['changed'] is False and [c for c in mod.commands if c[0] == PARSER] == []
