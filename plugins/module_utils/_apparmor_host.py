@@ -108,6 +108,14 @@ def abi_facts(module, parser, available=True, version=True):
             'abis': abi_files(), 'kernel': kernel_features() if available else None}
 
 
+def abi_summary(module, reason):
+    """hardening_facts' AppArmor facts: ``parser_version`` and ``abi`` (the ABI files, the kernel's
+    features; None where AppArmor is not usable)."""
+    facts = abi_facts(module, parser_path(module.get_bin_path), available=reason is None)
+    return {'parser_version': facts['parser_version'],
+            'abi': {'files': ['abi/' + name for name in facts['abis']], 'kernel': facts['kernel']}}
+
+
 def userns_supported(module, parser):
     """AppArmor 4 parsers know userns rules; the kernel must mediate them too (features/namespaces/mask
     lists userns_create)."""

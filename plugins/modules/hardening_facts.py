@@ -11,8 +11,9 @@ description:
   - Returns, in one call, the facts the C(host_hardening) role's preflight decides on.
     Seccomp is checked through the kernel's support and its available actions
     (C(/proc/sys/kernel/seccomp/actions_avail)), with the libseccomp version. AppArmor is checked for being built in,
-    enabled and mounted, with C(apparmor_parser) installed. Docker, containerd, podman, runc and the
-    kubelet are checked for presence (binary), activity (systemd unit) and configuration files; Docker,
+    enabled and mounted, with C(apparmor_parser) installed, its version, the ABIs it can compile against (the
+    numbered files of C(/etc/apparmor.d/abi)) and what the kernel mediates (C(apparmor/features)).
+    Docker, containerd, podman, runc and the kubelet are checked for presence (binary), activity (systemd unit) and configuration files; Docker,
     containerd, podman and runc also for their version (the binary's C(--version)), which
     M(confine.hardening.seccomp_profile) reads to choose the runtime default it follows.
   - Reads only; never changes the host.
@@ -51,7 +52,9 @@ ansible_facts:
       sample:
         seccomp: {supported: true, actions: [kill_process, kill_thread, trap, errno, user_notif, trace, log, allow],
                   libseccomp: 2.6.0}
-        apparmor: {available: true, reason: null}
+        apparmor: {available: true, reason: null, parser_version: 4.1.0,
+                   abi: {files: [abi/3.0, abi/4.0], kernel: {userns: true, mqueue: false, io_uring: true,
+                         network_v8: true, af_unix: false, policy: [v5, v6, v7, v8]}}}
         runtimes:
           docker: {present: true, active: true, path: /usr/sbin/dockerd, version: 26.1.5+dfsg1}
           containerd: {present: true, active: true, path: /usr/bin/containerd, version: 1.7.24~ds1}
@@ -107,7 +110,7 @@ def run(module):
     facts = {
         'seccomp': dict(seccomp_facts(),
                         libseccomp=runtime_versions.libseccomp_version(module.get_bin_path, module.run_command)),
-        'apparmor': {'available': reason is None, 'reason': reason},
+        'apparmor': dict(aa_host.abi_summary(module, reason), available=reason is None, reason=reason),
         'runtimes': {'docker': versioned(module, 'docker', 'docker'),
                      'containerd': versioned(module, 'containerd', 'containerd'),
                      'podman': versioned(module, 'podman', 'podman.socket'),

@@ -53,7 +53,8 @@ def test_run_reports_apparmor_and_the_kubelet_config(host):
     result = m.run(module)
     facts = result['ansible_facts']['confine_hardening_host']
     assert result['changed'] is False
-    assert facts['apparmor'] == {'available': False, 'reason': 'securityfs is not mounted at %s' % (host / 'security')}
+    assert dict((k, facts['apparmor'][k]) for k in ('available', 'reason')) == {
+        'available': False, 'reason': 'securityfs is not mounted at %s' % (host / 'security')}
     assert facts['runtimes']['kubelet'] == {'present': True, 'active': False, 'path': '/usr/bin/kubelet',
                                             'config': str(config)}
 
@@ -102,3 +103,26 @@ def test_run_reports_the_runtimes_and_libseccomp_versions(host, monkeypatch):
 
 def _no_libseccomp():
     raise m.runtime_versions.libseccomp.LibseccompError('libseccomp.so.2 cannot be loaded')
+
+
+def test_run_reports_the_apparmor_parser_version_and_abi(host, monkeypatch):
+    """issue 19: the parser's version, its ABI files and the kernel's features (AppArmor 4.1 on a 6.12 kernel)."""
+    features = host / 'security' / 'apparmor' / 'features'
+    for path in ('namespaces', 'io_uring', 'network_v8', 'policy/versions/v8'):
+        (features / path).mkdir(parents=True)
+    (features / 'namespaces' / 'mask').write_text('userns_create\n')
+    (host / 'security' / 'apparmor' / 'profiles').write_text('')
+    (host / 'abi').mkdir()
+    for name in ('3.0', '4.0', 'kernel-5.4-vanilla'):
+        (host / 'abi' / name).write_text('')
+    monkeypatch.setattr(m.aa_host, 'ABI_DIR', str(host / 'abi'))
+    monkeypatch.setattr(m.aa_host, '_USERNS', {})
+    def parser(args):
+        return (0, 'AppArmor parser version 4.1.0\n', '') if args == ['/sbin/apparmor_parser', '--version'] else None
+    module = FakeModule({'kubelet_config': str(host / 'none')},
+                        bins={'apparmor_parser': '/sbin/apparmor_parser', 'systemctl': None}, responder=parser)
+    apparmor = m.run(module)['ansible_facts']['confine_hardening_host']['apparmor']
+    assert apparmor == {'available': True, 'reason': None, 'parser_version': '4.1.0',
+                        'abi': {'files': ['abi/3.0', 'abi/4.0'],
+                                'kernel': {'userns': True, 'mqueue': False, 'io_uring': True, 'network_v8': True,
+                                           'af_unix': False, 'policy': ['v8']}}}
