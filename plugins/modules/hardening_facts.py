@@ -13,7 +13,8 @@ description:
     (C(/proc/sys/kernel/seccomp/actions_avail)), with the libseccomp version. AppArmor is checked for being built in,
     enabled and mounted, with C(apparmor_parser) installed, its version, the ABIs it can compile against (the
     numbered files of C(/etc/apparmor.d/abi)) and what the kernel mediates (C(apparmor/features)).
-    Docker, containerd, podman, runc and the kubelet are checked for presence (binary), activity (systemd unit) and configuration files; Docker,
+    Docker, containerd, podman, runc and the kubelet are checked for presence (binary), activity (systemd
+    unit) and configuration files; Docker,
     containerd, podman and runc also for their version (the binary's C(--version)), which
     M(confine.hardening.seccomp_profile) reads to choose the runtime default it follows.
   - Reads only; never changes the host.
