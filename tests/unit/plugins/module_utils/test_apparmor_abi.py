@@ -161,7 +161,7 @@ def test_a_userns_spec_is_refused_in_one_sentence_for_3_0_8(tmp_path, monkeypatc
     text = a.render(USERNS_SPEC, features={'userns': True})
     rc, out = parse(PARSER3, text, tmp_path)
     assert rc != 0 and "Could not open 'abi/4.0'" in out      # what the parser alone would say
-    mod = type('Mod', (), {'run_command': staticmethod(lambda args: _run(args))})()
+    mod = type('Mod', (), {'run_command': staticmethod(_run)})()
     monkeypatch.setattr(aa_host, '_USERNS', {})
     host = aa_host.abi_facts(mod, PARSER3, available=False)
     if host['parser_version'] != '3.0.8':

@@ -117,8 +117,10 @@ def test_run_reports_the_apparmor_parser_version_and_abi(host, monkeypatch):
         (host / 'abi' / name).write_text('')
     monkeypatch.setattr(m.aa_host, 'ABI_DIR', str(host / 'abi'))
     monkeypatch.setattr(m.aa_host, '_USERNS', {})
+
     def parser(args):
         return (0, 'AppArmor parser version 4.1.0\n', '') if args == ['/sbin/apparmor_parser', '--version'] else None
+
     module = FakeModule({'kubelet_config': str(host / 'none')},
                         bins={'apparmor_parser': '/sbin/apparmor_parser', 'systemctl': None}, responder=parser)
     apparmor = m.run(module)['ansible_facts']['confine_hardening_host']['apparmor']
