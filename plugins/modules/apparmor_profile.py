@@ -789,7 +789,10 @@ def with_features(module, parser, text, result, reason):
     enforce under the profile's ABI fails the task; the preset's userns rules are left out (with a
     warning) where they would not be enforced."""
     spec = spec_mod.user_spec(module.params)
-    abi = spec_mod.text_abi(text) or abi_mod.choose_abi(spec)
+    try:
+        abi = spec_mod.text_abi(text) or abi_mod.choose_abi(spec)
+    except spec_mod.SpecError as exc:
+        raise ModuleError(str(exc), field=exc.field)
     # no parser run unless something fails (an idempotent run runs none)
     host = aa_host.abi_facts(module, parser, available=reason is None, version=False)
     problem = abi_mod.host_problem(spec, abi, host)

@@ -643,3 +643,11 @@ def test_an_idempotent_run_still_runs_no_parser(kernel, monkeypatch):
     monkeypatch.setattr(aa_host, '_USERNS', {})
     result, mod = run(kernel, preset='container-default')
     assert result['changed'] is False and [c for c in mod.commands if c[0] == PARSER] == []
+
+
+def test_content_without_an_abi_line_is_checked_against_the_spec(kernel):
+    text = '%s\nprofile web {\n  userns,\n}\n' % a.MARKER
+    with pytest.raises(m.ModuleError) as err:
+        run(kernel, preset=None, abi='abi/3.0', userns=[{}], content=text)
+    assert str(err.value).startswith('userns: needs AppArmor ABI 4.0, but the spec pins abi: abi/3.0')
+    assert not profile_path(kernel).exists()
