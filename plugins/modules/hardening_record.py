@@ -64,6 +64,10 @@ options:
         with C(path) added, for the undo log.
     type: dict
     default: {}
+  podman:
+    description: The result of M(confine.hardening.podman_containers_conf) in this run, for the undo log.
+    type: dict
+    default: {}
   backup_dir:
     description: Where the previous version of the record is copied when the run changed something.
     type: path
@@ -83,7 +87,8 @@ options:
     default: {}
   runtime:
     description:
-      - Runtime settings the run applied (for example the Docker daemon-wide default profile).
+      - Runtime settings the run applied (for example the Docker daemon-wide default profile, or podman's
+        host-wide default and the sha256 of its drop-in, which a later run needs to remove that file).
       - A key whose value is null keeps the value the record had (so a backup made by an earlier run stays
         recorded on a run that made none).
     type: dict
@@ -135,6 +140,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
 from ansible_collections.confine.hardening.plugins.module_utils import _lock as lock
+from ansible_collections.confine.hardening.plugins.module_utils import _podman_conf as podman_conf
 from ansible_collections.confine.hardening.plugins.module_utils import _undo as undo
 from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, ModuleError, diff_entry, run_module
 
@@ -212,7 +218,7 @@ def check_results(params):
                     raise RecordError('%s.profile_file must be the path of the profile file' % field)
                 if result.get('backup_file') is not None and not isinstance(result['backup_file'], str):
                     raise RecordError('%s.backup_file must be a path' % field)
-    for key in ('docker', 'kubelet'):
+    for key in ('docker', 'kubelet', 'podman'):
         value = params.get(key) or {}
         for sub in ('path', 'backup_file', 'backup'):
             if value.get(sub) not in (None, '') and not isinstance(value.get(sub), str):
@@ -296,7 +302,7 @@ def build(params, previous, warn=None):
         record['audit_lost_at_stage_start'] = {'lost': params['audit_lost'], 'boot_id': params.get('boot_id')}
     record.update(params.get('extra') or {})
     items = with_hashes(undo.from_results(params['seccomp'], params['apparmor'], params.get('docker'),
-                                          params.get('kubelet')))
+                                          params.get('kubelet')) + podman_conf.undo_items(params.get('podman')))
     record['undo'] = items if items else previous.get('undo') or []
     ignore = ('updated_at', 'undo')
     unchanged = dict(previous, **dict.fromkeys(ignore)) == dict(record, **dict.fromkeys(ignore)) and not items
@@ -375,6 +381,7 @@ def argument_spec():
         audit_lost=dict(type='int'),
         boot_id=dict(type='str'),
         kubelet=dict(type='dict', default={}),
+        podman=dict(type='dict', default={}),
         lock_timeout=dict(type='int', default=60),
     )
 

@@ -11,7 +11,8 @@ description:
   - Undoes one run of the collection on a host. Every file the run made is removed, and every file it replaced
     or removed is put back from the backup taken before the change. AppArmor profiles are loaded again in the
     mode they had (or unloaded, if the run loaded them first), and their C(disable/) links are put back.
-  - Two sources for what to undo. Give the results of the run's tasks (O(seccomp), O(apparmor), O(docker)) to
+  - Two sources for what to undo. Give the results of the run's tasks (O(seccomp), O(apparmor), O(docker),
+    O(kubelet), O(podman)) to
     undo a run that failed half way; the role does this for a host that fails during its wave. Or give
     O(record) to undo the last run that changed something, as kept in the governance record written by
     M(confine.hardening.hardening_record); the record itself goes back to its previous version, so a second
@@ -28,9 +29,10 @@ description:
     items are applied. A name must pass the same check as a spec's name. A path must lie in the directory
     this module manages for its kind. For AppArmor that is exactly O(apparmor_dir)C(/NAME) (and its
     C(disable/) link); for seccomp a C(NAME.json) or C(NAME.ARCH.bpf) in one of O(seccomp_dirs). Docker must
-    be O(docker_daemon_json), the kubelet O(kubelet_config), the record O(record). A backup must be a backup
-    of that very file, in O(state_dir) (AppArmor, Docker, the record) or beside the file (seccomp, the kubelet
-    config).
+    be O(docker_daemon_json), the kubelet O(kubelet_config), podman's drop-in O(podman_containers_conf), the
+    record O(record). A backup must be a backup of that very file, in O(state_dir) (AppArmor, Docker, podman,
+    the record) or beside the file (seccomp, the kubelet config).
+  - podman has no daemon: its drop-in put back (or removed) takes effect at the next C(podman) command.
   - A file the run made is removed only while it still has the sha256 the log recorded; one changed since
     (by hand) is kept and reported. Undo logs written before 0.2.0 carry no hashes, so with O(record) such
     files are kept too (and reported).
@@ -42,7 +44,7 @@ options:
   record:
     description:
       - The governance record whose undo log to apply (an on-demand rollback).
-      - Mutually exclusive with O(seccomp), O(apparmor) and O(docker).
+      - Mutually exclusive with O(seccomp), O(apparmor), O(docker), O(kubelet) and O(podman).
     type: path
   seccomp:
     description: The RV(confine.hardening.seccomp_profile#module:profiles) results of the run to undo.
@@ -58,6 +60,13 @@ options:
   kubelet:
     description: The result of the kubelet config edit in the run to undo, with C(path) added.
     type: dict
+  podman:
+    description: The result of M(confine.hardening.podman_containers_conf) in the run to undo.
+    type: dict
+  podman_containers_conf:
+    description: podman's containers.conf drop-in; the only path a C(podman) item of the undo log may have.
+    type: path
+    default: /etc/containers/containers.conf.d/50-confine-hardening.conf
   docker_daemon_json:
     description:
       - Docker's C(daemon.json). When a restored seccomp file is the daemon-wide default it names, dockerd needs
@@ -75,13 +84,15 @@ options:
   seccomp_dirs:
     description:
       - The directories where seccomp profiles are installed (Docker, kubelet C(ROOT/seccomp/profiles),
-        containerd, bwrap, the module's C(state_dir)); a C(seccomp) item's path must lie in one of them.
+        containerd, bwrap, podman, the module's C(state_dir)); a C(seccomp) item's path must lie in one of them.
     type: list
     elements: path
     default: [/etc/docker/seccomp, /var/lib/kubelet/seccomp/profiles, /etc/containerd/seccomp, /etc/confine/seccomp,
-              /var/lib/confine/seccomp]
+              /var/lib/confine/seccomp, /etc/containers/seccomp]
   state_dir:
-    description: The collection's state directory; the backups of AppArmor profiles, daemon.json and the record lie in it.
+    description:
+      - The collection's state directory; the backups of AppArmor profiles, daemon.json, podman's drop-in and the
+        record lie in it.
     type: path
     default: /var/lib/confine
   lock_timeout:
@@ -119,6 +130,7 @@ EXAMPLES = r"""
     seccomp: "{{ seccomp_result.profiles | default([]) }}"
     apparmor: "{{ apparmor_result.profiles | default([]) }}"
     docker: "{{ docker_result | default({}) }}"
+    podman: "{{ podman_result | default({}) }}"
 """
 
 RETURN = r"""
@@ -169,10 +181,12 @@ from ansible_collections.confine.hardening.plugins.module_utils import _apparmor
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
 from ansible_collections.confine.hardening.plugins.module_utils import _lock as lock
+from ansible_collections.confine.hardening.plugins.module_utils import _podman_args as podman_args
+from ansible_collections.confine.hardening.plugins.module_utils import _podman_conf as podman_conf
 from ansible_collections.confine.hardening.plugins.module_utils import _undo as undo
 from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, ModuleError, diff_entry, run_module
 
-KINDS = ('seccomp', 'apparmor', 'docker', 'kubelet', 'record')
+KINDS = ('seccomp', 'apparmor', 'docker', 'kubelet', 'podman', 'record')
 SHA256_RE = re.compile(r'^[0-9a-f]{64}$')
 KUBELET_BACKUP_RE = r'^%s\.(\d+\.)?\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d(\.\d+)?~$'
 
@@ -203,6 +217,10 @@ def shown(value, limit=120):
     return text if len(text) <= limit else text[:limit] + '...'
 
 
+def podman_path(params):
+    return params.get('podman_containers_conf') or podman_args.DEFAULT_PATH
+
+
 def roots(params):
     """The directories this module may write, restore or delete in, per kind of item."""
     state = params['state_dir']
@@ -212,9 +230,10 @@ def roots(params):
         'apparmor': [params['apparmor_dir']],
         'docker': [os.path.dirname(params['docker_daemon_json'])],
         'kubelet': [kubelet_dir],
+        'podman': [os.path.dirname(podman_path(params))],
         'record': [os.path.dirname(params['record'])] if params.get('record') else [],
         'backup': {'seccomp': [d for d in params['seccomp_dirs'] if d], 'apparmor': [state], 'docker': [state],
-                   'record': [state], 'kubelet': [kubelet_dir]},
+                   'record': [state], 'kubelet': [kubelet_dir], 'podman': [state]},
     }
 
 
@@ -278,6 +297,8 @@ def item_problem(item, params, where):
         return 'its path %s is not docker_daemon_json (%s)' % (shown(path), params['docker_daemon_json'])
     elif kind == 'kubelet' and path != params['kubelet_config']:
         return 'its path %s is not kubelet_config (%s)' % (shown(path), params['kubelet_config'])
+    elif kind == 'podman' and path != podman_path(params):
+        return 'its path %s is not podman_containers_conf (%s)' % (shown(path), podman_path(params))
     elif kind == 'record' and path != params.get('record'):
         return 'its path %s is not the record being rolled back' % shown(path)
     if not fileio.within(path, dirs[kind]):
@@ -433,9 +454,9 @@ def run(module):
     else:
         try:
             items = undo.from_results(params.get('seccomp'), params.get('apparmor'), params.get('docker'),
-                                      params.get('kubelet'))
+                                      params.get('kubelet')) + podman_conf.undo_items(params.get('podman'))
         except (TypeError, AttributeError, KeyError, ValueError) as exc:
-            raise RestoreError('seccomp, apparmor, docker, kubelet: these must be the results of the run\'s '
+            raise RestoreError('seccomp, apparmor, docker, kubelet, podman: these must be the results of the run\'s '
                                'confine.hardening tasks, and one is not (%s); nothing was changed' % exc)
     steps, problems, refused = plan(items, params)
     if problems:
@@ -476,6 +497,8 @@ def argument_spec():
         apparmor=dict(type='list', elements='dict'),
         docker=dict(type='dict'),
         kubelet=dict(type='dict'),
+        podman=dict(type='dict'),
+        podman_containers_conf=dict(type='path', default=podman_args.DEFAULT_PATH),
         docker_daemon_json=dict(type='path', default='/etc/docker/daemon.json'),
         kubelet_config=dict(type='path', default='/var/lib/kubelet/config.yaml'),
         apparmor_dir=dict(type='path', default='/etc/apparmor.d'),
@@ -486,14 +509,15 @@ def argument_spec():
 
 
 DEFAULT_SECCOMP_DIRS = ('/etc/docker/seccomp', '/var/lib/kubelet/seccomp/profiles', '/etc/containerd/seccomp',
-                        '/etc/confine/seccomp', '/var/lib/confine/seccomp')
+                        '/etc/confine/seccomp', '/var/lib/confine/seccomp', '/etc/containers/seccomp')
 
 
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
-        mutually_exclusive=[('record', 'seccomp'), ('record', 'apparmor'), ('record', 'docker'), ('record', 'kubelet')],
-        required_one_of=[('record', 'seccomp', 'apparmor', 'docker', 'kubelet')],
+        mutually_exclusive=[('record', 'seccomp'), ('record', 'apparmor'), ('record', 'docker'), ('record', 'kubelet'),
+                            ('record', 'podman')],
+        required_one_of=[('record', 'seccomp', 'apparmor', 'docker', 'kubelet', 'podman')],
         supports_check_mode=True,
     )
     run_module(module, work)
