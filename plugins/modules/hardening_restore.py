@@ -32,7 +32,7 @@ description:
     be O(docker_daemon_json), the kubelet O(kubelet_config), podman's drop-in O(podman_containers_conf), the
     record O(record). A backup must be a backup of that very file, in O(state_dir) (AppArmor, Docker, podman,
     the record) or beside the file (seccomp, the kubelet config).
-  - podman has no daemon: its drop-in put back (or removed) takes effect at the next C(podman) command.
+  - podman has no daemon; its drop-in put back (or removed) takes effect at the next C(podman) command.
   - A file the run made is removed only while it still has the sha256 the log recorded; one changed since
     (by hand) is kept and reported. Undo logs written before 0.2.0 carry no hashes, so with O(record) such
     files are kept too (and reported).

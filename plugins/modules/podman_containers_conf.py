@@ -16,7 +16,7 @@ description:
     sets C(seccomp_profile) too is warned about and returned as RV(overridden_by). A user's own
     C(~/.config/containers/containers.conf), read after these, and the C(CONTAINERS_CONF) environment variable
     override this file for that user or command.
-  - No daemon is restarted: podman has none and reads the file at each invocation.
+  - No daemon is restarted, since podman has none and reads the file at each invocation.
   - O(seccomp_profile) is written as a TOML basic string with C(\\) and C(") escaped. A path that is not
     absolute, not normalised, holds a control character (a newline, tab, NUL or the like) or is not valid
     Unicode is refused with one sentence naming the field, and nothing is written.
