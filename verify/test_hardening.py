@@ -212,3 +212,73 @@ def test_seccomp_and_apparmor_profiles_are_enforced_by_containerd(host, record, 
         checked += 1
     if not checked:
         pytest.skip('no seccomp profile for the kubelet the probe can run under')
+
+
+# podman (issue 19 item 5): the probe image must be in podman's store as PODMAN_IMAGE
+# (`podman import build/probe-rootfs.tar localhost/confine/probe:latest`).
+PODMAN_IMAGE = os.environ.get('CONFINE_VERIFY_PODMAN_IMAGE', 'localhost/confine/probe:latest')
+# more `podman run` options the host needs (for example ulimits where the host's hard limits are low)
+PODMAN_OPTS = os.environ.get('CONFINE_VERIFY_PODMAN_OPTS', '')
+
+
+def plain(rule):
+    """A rule that applies whatever the arguments, capabilities and architecture."""
+    return not rule.get('args') and not rule.get('includes') and not rule.get('excludes')
+
+
+def expected_errnos(profile):
+    """{probe test: errno name} for the calls the profile refuses with ERRNO whatever the arguments (the
+    profile's errno, ENOSYS for podman's own), or None when the probe cannot run under it or it refuses
+    nothing by ERRNO (its default is log, kill, trap)."""
+    import errno as errno_mod
+    rules = profile.get('syscalls') or []
+    default = profile.get('defaultAction')
+    calls = {}
+    if default == 'SCMP_ACT_ALLOW':
+        other = set(n for r in rules if r.get('action') != 'SCMP_ACT_ERRNO' or not plain(r) for n in r.get('names') or [])
+        for r in rules:
+            if r.get('action') == 'SCMP_ACT_ERRNO' and plain(r):
+                calls.update((n, r.get('errnoRet', 1)) for n in r.get('names') or [] if n not in other)
+    elif default == 'SCMP_ACT_ERRNO':
+        allowed = set(n for r in rules if r.get('action') == 'SCMP_ACT_ALLOW' and plain(r) for n in r.get('names') or [])
+        if 'execve' not in allowed:
+            return None
+        named = set(n for r in rules for n in r.get('names') or [])
+        calls = dict((c, profile.get('defaultErrnoRet', 1)) for c in PROBES.values() if c not in named)
+    else:
+        return None
+    return dict((t, errno_mod.errorcode.get(calls[c], 'E%d' % calls[c])) for t, c in PROBES.items() if c in calls)
+
+
+def test_seccomp_profiles_are_enforced_by_podman(host, record, apparmor_on):
+    if not host.exists('podman'):
+        pytest.skip('podman is not installed on this host')
+    if host.run('podman image exists %s' % PODMAN_IMAGE).rc != 0:
+        pytest.skip('the probe image %s is not in podman\'s store (podman import build/probe-rootfs.tar %s)'
+                    % (PODMAN_IMAGE, PODMAN_IMAGE))
+    run = 'podman run --rm --network none --cap-add ALL --cap-drop SYS_RESOURCE %s' % PODMAN_OPTS
+    base, _label = probe(host, '%s --security-opt seccomp=unconfined --security-opt apparmor=unconfined %s'
+                         % (run, PODMAN_IMAGE), sorted(PROBES) + sorted(WORK))
+    checked = 0
+    for entry, path in seccomp_files(record, 'podman'):
+        want = expected_errnos(json.loads(host.file(path).content_string))
+        if want is None:
+            continue      # the probe cannot start under it, or it refuses nothing by errno
+        got, label = probe(host, '%s --security-opt seccomp=%s %s' % (run, path, PODMAN_IMAGE),
+                           sorted(PROBES) + sorted(WORK))
+        assert got['seccomp'] == 2, '%s: no seccomp filter in the podman container' % entry['name']
+        if apparmor_on:
+            assert label not in ('unconfined', 'none'), 'the podman probe container ran without an AppArmor label'
+        if entry.get('mode') == 'log':
+            stopped = [t for t, r in got['results'].items()
+                       if r != base['results'][t] and r not in ('OK', 'EACCES')]
+            assert not stopped, '%s: log mode blocked %s under podman' % (entry['name'], ', '.join(stopped))
+        else:
+            wrong = ['%s (%s, not %s)' % (t, got['results'][t], e) for t, e in sorted(want.items())
+                     if base['results'][t] != e and got['results'][t] != e]
+            assert not wrong, '%s: not refused as the profile says under podman: %s' % (entry['name'], ', '.join(wrong))
+        for test in WORK:
+            assert got['results'][test] == 'OK', '%s: %s does not work under podman' % (entry['name'], test)
+        checked += 1
+    if not checked:
+        pytest.skip('no seccomp profile for podman the probe can run under')
