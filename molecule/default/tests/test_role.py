@@ -126,8 +126,6 @@ def test_verify_playbook_passes_and_catches_a_changed_file(host):
     assert host.file(path).content_string == original
 
 
-
-
 # One run in the observe stage with the daemon-wide default dropped, then one run back:
 # two claims share the two runs (each run of harden.yml costs about a minute here).
 def test_observe_stage_logs_instead_of_blocking_and_a_dropped_default_leaves_daemon_json_then_both_come_back(host):
