@@ -32,7 +32,7 @@ author:
   - confine.hardening contributors (@confine)
 options:
   path:
-    description: The record file.
+    description: The record file. Its directory is made (C(0755)) when it is missing (not in check mode).
     type: path
     default: /etc/ansible/facts.d/confine_hardening.fact
   stage:
@@ -389,7 +389,12 @@ def argument_spec():
 def locked_run(module):
     """``run`` under a short lock on the record's directory (nothing is created for it).
 
-    The run-long lease is confine.hardening.hardening_lock; this covers one read, merge and write."""
+    The run-long lease is confine.hardening.hardening_lock; this covers one read, merge and write.
+    The record's directory is made (0755) when it is missing, not in check mode."""
+    directory = os.path.dirname(module.params['path'])
+    if directory and not module.check_mode and not os.path.isdir(directory):
+        os.makedirs(directory, 0o755, exist_ok=True)
+        os.chmod(directory, 0o755)
     with lock.dir_lock(os.path.dirname(module.params['path']) or '.', module.params['lock_timeout'],
                        'the governance record'):
         return run(module)

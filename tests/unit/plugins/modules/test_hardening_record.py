@@ -251,3 +251,14 @@ def test_main_returns_the_warnings_of_the_module(tmp_path):
     assert result['changed'] and result['warnings'] == [
         'the previous record %s is not a JSON object; it is replaced (its copy is kept in %s)' % (path, tmp_path / 'record')]
     assert 'warnings' not in run_main(m, args)
+
+
+def test_the_record_directory_is_made_when_missing_but_not_in_check_mode(tmp_path):
+    params = full_params(tmp_path)
+    params['path'] = str(tmp_path / 'facts.d' / 'confine_hardening.fact')
+    mod = FakeModule(params, check_mode=True)
+    m.locked_run(mod)
+    assert not (tmp_path / 'facts.d').exists()
+    m.locked_run(FakeModule(params))
+    assert (tmp_path / 'facts.d' / 'confine_hardening.fact').is_file()
+    assert os.stat(tmp_path / 'facts.d').st_mode & 0o777 == 0o755

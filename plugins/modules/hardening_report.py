@@ -1,0 +1,111 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confine.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: hardening_report
+short_description: Write a run's report as JSON on the host
+version_added: 0.3.0
+description:
+  - Writes O(report) as JSON (sorted keys, two-space indent, a final newline) to O(path), atomically (a temporary
+    file in the same directory renamed into place), C(0644) root:root. The host role writes the report of each
+    run with it, C({{ host_hardening_state_dir }}/report.json).
+  - The directory of O(path) is made (C(0755)) when it is missing; an existing directory is left as it is.
+  - A symlink, FIFO, device or directory at O(path) is refused with one sentence and nothing is written, so the
+    report never writes through a link into a file the collection does not own.
+  - The result says C(changed) when the bytes differ; the report changes with every run (its events and times),
+    so the role marks the task as not changing the host.
+  - In check mode nothing is written; C(changed) and the diff say what would be.
+author:
+  - confine.hardening contributors (@confine)
+options:
+  path:
+    description: The report file (absolute).
+    type: path
+    required: true
+  report:
+    description: The report, a mapping that JSON can hold.
+    type: dict
+    required: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Write the run's report
+  confine.hardening.hardening_report:
+    path: /var/lib/confine/report.json
+    report:
+      host: "{{ inventory_hostname }}"
+      stage: enforce
+"""
+
+RETURN = r"""
+path:
+  description: The file written.
+  returned: always
+  type: str
+  sample: /var/lib/confine/report.json
+sha256:
+  description: The sha256 of the bytes written (or that would be, in check mode).
+  returned: always
+  type: str
+  sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
+from ansible_collections.confine.hardening.plugins.module_utils._common import ModuleError, diff_entry, run_module
+
+
+def argument_spec():
+    return dict(
+        path=dict(type='path', required=True),
+        report=dict(type='dict', required=True),
+    )
+
+
+def run(module):
+    path, report = module.params['path'], module.params['report']
+    if not os.path.isabs(path):
+        raise ModuleError('path: %s is not an absolute path; nothing was written' % path)
+    try:
+        data = jsonio.dumps_checked(report, 'report')
+    except ValueError as exc:
+        raise ModuleError('report: %s; nothing was written' % exc)
+    if os.path.islink(path):
+        raise ModuleError('path: %s is a symlink; the report is never written through a link; nothing was written'
+                          % path)
+    fileio.check_regular_or_missing(path)
+    before = fileio.read_bytes(path) if os.path.lexists(path) else None
+    attrs = fileio.file_mode(path)
+    changed = before != data or attrs is None or attrs[0] != 0o644
+    result = dict(changed=changed, path=path, sha256=fileio.sha256(data))
+    if module._diff and changed:
+        result['diff'] = diff_entry(path, before, data)
+    if changed and not module.check_mode:
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755, exist_ok=True)
+            os.chmod(directory, 0o755)
+        fileio.write_atomic(path, data, 0o644)
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, run, label='hardening report: ')
+
+
+if __name__ == '__main__':
+    main()
