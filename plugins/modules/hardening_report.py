@@ -28,13 +28,14 @@ options:
     description: The report, a mapping that JSON can hold.
     type: dict
     required: true
+extends_documentation_fragment:
+  - confine.hardening.attributes
 attributes:
-  check_mode:
+  idempotent:
     support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+    details: The same report written again changes nothing.
+seealso:
+  - module: confine.hardening.hardening_record
 """
 
 EXAMPLES = r"""
