@@ -44,9 +44,10 @@ lab_platform() {
       # docker.io no longer has the docker command (docker-cli has). debootstrap
       # installs Depends only, so what `apt-get install podman` brings by default
       # for rootful containers is named: crun, conmon, netavark, aardvark-dns,
-      # catatonit (podman's --init).
+      # catatonit (podman's --init) and nftables (Debian's netavark runs `nft` for
+      # podman's default bridge network; without it only --network none/host work).
       P_PACKAGES=("$P_KERNEL" "${base[@]}" docker.io docker-cli containerd runc
-        podman crun conmon netavark aardvark-dns catatonit)
+        podman crun conmon netavark aardvark-dns catatonit nftables)
       ;;
     *) die "unknown lab platform '$1' (LAB_PLATFORM); known: ${LAB_PLATFORMS[*]}" ;;
   esac

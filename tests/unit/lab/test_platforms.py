@@ -51,7 +51,8 @@ def test_debian13_has_trixie_docker_cli_and_rootful_podman():
             "netavark", "aardvark-dns", "catatonit", "python3-seccomp", "apparmor",
             "auditd", got["kernel"]} <= set(got["packages"])
     assert set(got["packages"]) - DEBIAN12_PACKAGES == {
-        "docker-cli", "podman", "crun", "conmon", "netavark", "aardvark-dns", "catatonit"}
+        "docker-cli", "podman", "crun", "conmon", "netavark", "aardvark-dns", "catatonit",
+        "nftables"}
     assert got["enable"] == UNITS
 
 
