@@ -240,10 +240,16 @@ def hashed(path):
 def seccomp_entry(result, stage):
     files = [{'path': f['path'], 'target': f.get('target'), 'sha256': hashed(f['path'])}
              for f in result.get('files') or []]
-    return {'kind': 'seccomp', 'name': result['name'], 'mode': result.get('mode'), 'stage': stage,
-            'preset': result.get('preset'), 'targets': sorted(set(f['target'] for f in files if isinstance(f['target'], str))),
-            'files': files, 'owner': result.get('owner'), 'source': result.get('source'),
-            'backup': result.get('backup_files') or []}
+    entry = {'kind': 'seccomp', 'name': result['name'], 'mode': result.get('mode'), 'stage': stage,
+             'preset': result.get('preset'),
+             'targets': sorted(set(f['target'] for f in files if isinstance(f['target'], str))),
+             'files': files, 'owner': result.get('owner'), 'source': result.get('source'),
+             'backup': result.get('backup_files') or []}
+    if result.get('runtime_default'):
+        # which runtime's default (and version) a runtime-default profile follows, and how it was chosen
+        entry['runtime_default'] = result['runtime_default']
+        entry['runtime_default_source'] = result.get('runtime_default_source')
+    return entry
 
 
 def apparmor_entry(result, stage):

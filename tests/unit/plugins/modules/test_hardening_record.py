@@ -262,3 +262,14 @@ def test_the_record_directory_is_made_when_missing_but_not_in_check_mode(tmp_pat
     m.locked_run(FakeModule(params))
     assert (tmp_path / 'facts.d' / 'confine_hardening.fact').is_file()
     assert os.stat(tmp_path / 'facts.d').st_mode & 0o777 == 0o755
+
+
+def test_a_runtime_default_profile_records_the_default_it_follows_and_others_do_not(tmp_path):
+    seccomp, apparmor = results(tmp_path)
+    source = {'runtime': 'docker', 'version': '26.1.5', 'how': 'auto', 'note': None}
+    seccomp.append(dict(seccomp[0], name='rd', preset='runtime-default', runtime_default='docker-26',
+                        runtime_default_source=source))
+    record = m.build(params(seccomp, apparmor), {})[0]
+    entries = dict((p['name'], p) for p in record['profiles'])
+    assert entries['rd']['runtime_default'] == 'docker-26' and entries['rd']['runtime_default_source'] == source
+    assert 'runtime_default' not in entries['web']
