@@ -12,12 +12,26 @@ as Docker's data (see _seccomp_default_docker: ``(op, gate, names)``).  No defau
 runtime returns EPERM.  Container capabilities: oci/spec.go defaultUnixCaps, the same 14 as
 Docker's.
 
-Facts copied from github.com/containerd/containerd, contrib/seccomp/seccomp_default.go:
-  containerd-1.6  v1.6.39 (BASE)
-  containerd-1.7  v1.7.34  (AF_ALG socket block backported in 1.7.32; io_uring still allowed)
-  containerd-2.0  v2.0.11  (io_uring_* gone from 2.0.0; AF_ALG block from 2.0.9)
-  containerd-2.2  v2.3.4 (identical to v2.2.7; 2.1 has the 2.0 list): lsm_*, listmount,
-                  statmount, mseal, *xattrat allowed unconditionally, no capability needed.
+Facts copied from github.com/containerd/containerd, contrib/seccomp/seccomp_default.go, each
+name read at the tag in SERIES; ``git log vX.Y.0..vX.Y.N -- contrib/seccomp/seccomp_default.go``
+gives the patch releases that changed it, and each of those has its own name:
+  containerd-1.6     v1.6.39 (BASE; 1.6.x changed it in 1.6.7, 1.6.9, 1.6.16, 1.6.22, 1.6.28,
+                     not split here)
+  containerd-1.7     1.7.0-1.7.2, v1.7.2: socket allowed but AF_VSOCK; name_to_handle_at needs
+                     CAP_SYS_ADMIN; io_uring allowed
+  containerd-1.7.3   1.7.3-1.7.12, v1.7.12: name_to_handle_at allowed unconditionally
+  containerd-1.7.13  1.7.13-1.7.31, v1.7.24 (Debian 13): cachestat, fchmodat2, futex_*,
+                     map_shadow_stack; set_mempolicy_home_node with CAP_SYS_NICE
+  containerd-1.7.32  1.7.32-1.7.34, v1.7.34: AF_ALG blocked too (three single-condition socket
+                     rules: domain < 38, == 39, > 40)
+  containerd-2.0     2.0.0-2.0.8, v2.0.8: the 1.7.13 list without io_uring_*
+  containerd-2.0.9   2.0.9-2.0.11, v2.0.11: AF_ALG blocked
+  containerd-2.1     2.1.0-2.1.9, v2.1.9: the 2.0.0 list (no AF_ALG block; loong64 arch only)
+  containerd-2.2     2.2.0-2.2.3, v2.2.3: lsm_*, listmount, statmount, mseal, *xattrat,
+                     uretprobe allowed unconditionally, riscv_hwprobe on riscv64
+  containerd-2.2.4   2.2.4-2.2.7, v2.2.7: AF_ALG blocked
+  containerd-2.3     2.3.0, v2.3.0: the 2.2.0 list (no AF_ALG block)
+  containerd-2.3.1   2.3.1-2.3.4, v2.3.4: AF_ALG blocked
 """
 
 BASE = (
@@ -127,20 +141,61 @@ BASE = (
     )),
     ('add', {'action': 'SCMP_ACT_ERRNO', 'errno': 38, 'not_caps': ('CAP_SYS_ADMIN',)}, ('clone3',)),
 )
+KERNEL_6_7 = ('cachestat', 'fchmodat2', 'futex_requeue', 'futex_wait', 'futex_wake', 'map_shadow_stack')
+AF_VSOCK = (
+    ('add', {'args': ((0, 40, 0, 'SCMP_CMP_NE'),)}, ('socket',)),
+)
+# socket for every domain but AF_ALG (38) and AF_VSOCK (40), in place of the AF_VSOCK rule
+AF_ALG = (
+    ('drop', {'args': ((0, 40, 0, 'SCMP_CMP_NE'),)}, ('socket',)),
+    ('add', {'args': ((0, 38, 0, 'SCMP_CMP_LT'),)}, ('socket',)),
+    ('add', {'args': ((0, 39, 0, 'SCMP_CMP_EQ'),)}, ('socket',)),
+    ('add', {'args': ((0, 40, 0, 'SCMP_CMP_GT'),)}, ('socket',)),
+)
+# name -> (first version, last version read to be the same, the name it extends, tag read)
+SERIES = {
+    'containerd-1.7': ((1, 7, 0), (1, 7, 2), 'containerd-1.6', 'v1.7.2'),
+    'containerd-1.7.3': ((1, 7, 3), (1, 7, 12), 'containerd-1.7', 'v1.7.12'),
+    'containerd-1.7.13': ((1, 7, 13), (1, 7, 31), 'containerd-1.7.3', 'v1.7.24'),
+    'containerd-1.7.32': ((1, 7, 32), (1, 7, 34), 'containerd-1.7.13', 'v1.7.34'),
+    'containerd-2.0': ((2, 0, 0), (2, 0, 8), 'containerd-1.7.13', 'v2.0.8'),
+    'containerd-2.0.9': ((2, 0, 9), (2, 0, 11), 'containerd-2.0', 'v2.0.11'),
+    'containerd-2.1': ((2, 1, 0), (2, 1, 9), 'containerd-2.0', 'v2.1.9'),
+    'containerd-2.2': ((2, 2, 0), (2, 2, 3), 'containerd-2.1', 'v2.2.3'),
+    'containerd-2.2.4': ((2, 2, 4), (2, 2, 7), 'containerd-2.2', 'v2.2.7'),
+    'containerd-2.3': ((2, 3, 0), (2, 3, 0), 'containerd-2.2', 'v2.3.0'),
+    'containerd-2.3.1': ((2, 3, 1), (2, 3, 4), 'containerd-2.3', 'v2.3.4'),
+}
 DELTAS = {
-    # containerd-1.7: containerd/containerd v1.7.34, contrib/seccomp/seccomp_default.go
-    'containerd-1.7': (
-        ('add', {'args': ((0, 38, 0, 'SCMP_CMP_LT'),)}, ('socket',)),
-        ('add', {'args': ((0, 39, 0, 'SCMP_CMP_EQ'),)}, ('socket',)),
-        ('add', {'args': ((0, 40, 0, 'SCMP_CMP_GT'),)}, ('socket',)),
+    # containerd-1.7: v1.7.2 (from v1.6.39: AF_VSOCK blocked, process_vm_* on kernel >= 4.8, and
+    # without 1.6.22's and 1.6.28's backports, which 1.7 got in 1.7.3 and 1.7.13)
+    'containerd-1.7': AF_VSOCK + (
         ('add', {'kernel': '4.8'}, ('process_vm_readv', 'process_vm_writev')),
-        ('drop', {}, ('socket',)),
+        ('drop', {}, ('socket', 'name_to_handle_at') + KERNEL_6_7),
+        ('add', {'caps': ('CAP_SYS_ADMIN',)}, ('name_to_handle_at',)),
+        ('drop', {'caps': ('CAP_SYS_NICE',)}, ('set_mempolicy_home_node',)),
     ),
-    # containerd-2.0: containerd/containerd v2.0.11, contrib/seccomp/seccomp_default.go
+    # containerd-1.7.3: v1.7.12
+    'containerd-1.7.3': (
+        ('drop', {'caps': ('CAP_SYS_ADMIN',)}, ('name_to_handle_at',)),
+        ('add', {}, ('name_to_handle_at',)),
+    ),
+    # containerd-1.7.13: v1.7.24
+    'containerd-1.7.13': (
+        ('add', {}, KERNEL_6_7),
+        ('add', {'caps': ('CAP_SYS_NICE',)}, ('set_mempolicy_home_node',)),
+    ),
+    # containerd-1.7.32: v1.7.34
+    'containerd-1.7.32': AF_ALG,
+    # containerd-2.0: v2.0.8
     'containerd-2.0': (
         ('drop', {}, ('io_uring_enter', 'io_uring_register', 'io_uring_setup')),
     ),
-    # containerd-2.2: containerd/containerd v2.3.4, contrib/seccomp/seccomp_default.go
+    # containerd-2.0.9: v2.0.11
+    'containerd-2.0.9': AF_ALG,
+    # containerd-2.1: v2.1.9, the same calls as v2.0.8
+    'containerd-2.1': (),
+    # containerd-2.2: v2.2.3
     'containerd-2.2': (
         ('add', {'arches': ('SCMP_ARCH_RISCV64',)}, ('riscv_hwprobe',)),
         ('add', {}, (
@@ -149,4 +204,10 @@ DELTAS = {
             'uretprobe',
         )),
     ),
+    # containerd-2.2.4: v2.2.7
+    'containerd-2.2.4': AF_ALG,
+    # containerd-2.3: v2.3.0, the same calls as v2.2.3
+    'containerd-2.3': (),
+    # containerd-2.3.1: v2.3.4
+    'containerd-2.3.1': AF_ALG,
 }

@@ -13,9 +13,10 @@ full form of _seccomp_docker_default.GROUPS, which _seccomp_presets resolves.
   * the runtime is that of the first of ``targets`` that a runtime loads: docker -> Docker,
     containerd and kubelet -> containerd (the kubelet's CRI), podman -> podman; bwrap loads
     the BPF itself and has no runtime, so it is skipped;
-  * its version comes from ``host['runtimes']`` (hardening_facts); an unlisted version
-    follows the nearest earlier listed one, a version older than all follows the oldest
-    listed one; both are said in ``note``;
+  * its version comes from ``host['runtimes']`` (hardening_facts), compared as (major, minor,
+    patch): it follows the name whose first version is the nearest at or before it (1.7.33 ->
+    containerd-1.7.32, 26.1.5 -> docker-26); past the last release read for that name (a
+    release newer than the data, an unlisted minor) or older than all, ``note`` says so;
   * no such target, or the runtime not installed: FALLBACK (docker-20.10, the behaviour
     before runtime defaults were versioned), said in ``note``.
 """
@@ -32,30 +33,40 @@ PODMAN_CAPS = (
     'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_NET_BIND_SERVICE',
     'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT',
 )
-# name -> (runtime, first version it stands for, the profile it extends or None, its ops,
-#          the container's default capabilities, the default errno, upstream tag)
+# name -> (runtime, (first, last) version it stands for, the profile it extends or None, its ops,
+#          the container's default capabilities, the default errno, upstream tag read).
+# Versions are (major, minor, patch): a name stands for its first release up to the release
+# before the next name of its runtime; ``last`` is the last release read to be the same.
+# A patch-level name (containerd-1.7.32) is where a backport changed the default inside a series.
+DOCKER_CAPS = docker_2010.DEFAULT_CAPS
 DEFAULTS = {
-    'docker-20.10': ('docker', (20, 10), None, None, docker_2010.DEFAULT_CAPS, 1, 'moby/moby v20.10.24'),
-    'docker-23': ('docker', (23, 0), 'docker-20.10', docker_data.DELTAS['docker-23'], docker_2010.DEFAULT_CAPS, 1,
+    'docker-20.10': ('docker', ((20, 10, 0), (20, 10, 25)), None, None, DOCKER_CAPS, 1, 'moby/moby v20.10.24'),
+    'docker-20.10.26': ('docker', ((20, 10, 26), (20, 10, 27)), 'docker-20.10', docker_data.DELTAS['docker-20.10.26'],
+                        DOCKER_CAPS, 1, 'moby/moby v20.10.27'),
+    'docker-23': ('docker', ((23, 0, 0), (23, 0, 18)), 'docker-20.10', docker_data.DELTAS['docker-23'], DOCKER_CAPS, 1,
                   'moby/moby v23.0.18'),
-    'docker-25': ('docker', (25, 0), 'docker-23', docker_data.DELTAS['docker-25'], docker_2010.DEFAULT_CAPS, 1,
+    'docker-25': ('docker', ((25, 0, 0), (25, 0, 17)), 'docker-23', docker_data.DELTAS['docker-25'], DOCKER_CAPS, 1,
                   'moby/moby v25.0.17'),
-    'docker-26': ('docker', (26, 0), 'docker-25', docker_data.DELTAS['docker-26'], docker_2010.DEFAULT_CAPS, 1,
+    'docker-26': ('docker', ((26, 0, 0), (26, 1, 5)), 'docker-25', docker_data.DELTAS['docker-26'], DOCKER_CAPS, 1,
                   'moby/moby v26.1.5'),
-    'docker-28': ('docker', (28, 0), 'docker-26', docker_data.DELTAS['docker-28'], docker_2010.DEFAULT_CAPS, 1,
+    'docker-28': ('docker', ((28, 0, 0), (28, 5, 2)), 'docker-26', docker_data.DELTAS['docker-28'], DOCKER_CAPS, 1,
                   'moby/moby v28.5.2'),
-    'docker-29': ('docker', (29, 0), 'docker-28', docker_data.DELTAS['docker-29'], docker_2010.DEFAULT_CAPS, 1,
-                  'moby/moby docker-v29.7.2'),
-    'containerd-1.6': ('containerd', (1, 6), None, containerd_data.BASE, docker_2010.DEFAULT_CAPS, 1,
+    'docker-29': ('docker', ((29, 0, 0), (29, 4, 1)), 'docker-28', docker_data.DELTAS['docker-29'], DOCKER_CAPS, 1,
+                  'moby/moby docker-v29.4.1'),
+    'docker-29.4.2': ('docker', ((29, 4, 2), (29, 4, 2)), 'docker-29', docker_data.DELTAS['docker-29.4.2'],
+                      DOCKER_CAPS, 1, 'moby/moby docker-v29.4.2'),
+    'docker-29.4.3': ('docker', ((29, 4, 3), (29, 7, 2)), 'docker-29', docker_data.DELTAS['docker-29.4.3'],
+                      DOCKER_CAPS, 1, 'moby/moby docker-v29.7.2'),
+    'containerd-1.6': ('containerd', ((1, 6, 0), (1, 6, 39)), None, containerd_data.BASE, DOCKER_CAPS, 1,
                        'containerd/containerd v1.6.39'),
-    'containerd-1.7': ('containerd', (1, 7), 'containerd-1.6', containerd_data.DELTAS['containerd-1.7'],
-                       docker_2010.DEFAULT_CAPS, 1, 'containerd/containerd v1.7.34'),
-    'containerd-2.0': ('containerd', (2, 0), 'containerd-1.7', containerd_data.DELTAS['containerd-2.0'],
-                       docker_2010.DEFAULT_CAPS, 1, 'containerd/containerd v2.0.11'),
-    'containerd-2.2': ('containerd', (2, 2), 'containerd-2.0', containerd_data.DELTAS['containerd-2.2'],
-                       docker_2010.DEFAULT_CAPS, 1, 'containerd/containerd v2.3.4'),
-    'podman-5': ('podman', (5, 0), None, podman_data.BASE, PODMAN_CAPS, 38, 'containers/common v0.62.3'),
 }
+DEFAULTS.update({
+    name: ('containerd', (first, last), parent, containerd_data.DELTAS[name], DOCKER_CAPS, 1,
+           'containerd/containerd ' + tag)
+    for name, (first, last, parent, tag) in containerd_data.SERIES.items()
+})
+DEFAULTS['podman-5'] = ('podman', ((5, 0, 0), (5, 999, 999)), None, podman_data.BASE, PODMAN_CAPS, 38,
+                        'containers/common v0.62.3')
 NAMES = tuple(DEFAULTS)
 CHOICES = ('auto',) + NAMES
 TARGET_RUNTIME = {'docker': 'docker', 'containerd': 'containerd', 'kubelet': 'containerd', 'podman': 'podman'}
@@ -146,20 +157,19 @@ def parse_version(text):
 
 
 def for_version(runtime, version):
-    """(name, note) of the default a ``runtime`` at ``version`` (text) follows."""
+    """(name, note) of the default a ``runtime`` at ``version`` (text) follows: the listed name
+    whose first version is the nearest at or before it, compared at patch level."""
     parsed = parse_version(version)
-    listed = sorted((v[1], n) for n, v in DEFAULTS.items() if v[0] == runtime)
+    listed = sorted((v[1][0], n) for n, v in DEFAULTS.items() if v[0] == runtime)
     label = RUNTIME_LABEL[runtime]
     if parsed is None:
         return FALLBACK, '%s version %r cannot be read; following the fallback %s' % (label, version, FALLBACK)
-    earlier = [(v, n) for v, n in listed if v <= parsed[:2]]
+    earlier = [(v, n) for v, n in listed if v <= parsed]
     if not earlier:
         return listed[0][1], ('%s %s is older than every listed default; following the oldest, %s'
                               % (label, version, listed[0][1]))
-    first, name = earlier[-1]
-    # the data stands for every release from its first version up to its upstream tag (podman: the major)
-    covers = (first[0], 999) if runtime == 'podman' else parse_version(upstream(name))[:2]
-    if first[0] == parsed[0] and parsed[:2] <= covers:
+    name = earlier[-1][1]
+    if parsed <= DEFAULTS[name][1][1]:
         return name, None
     return name, '%s %s is not listed; following %s, the nearest earlier listed default' % (label, version, name)
 

@@ -75,19 +75,55 @@ def test_docker_28_adds_listmount_statmount_mseal_xattrat_and_lsm_with_cap_sys_a
     assert socket_rules(prof) == AF_VSOCK_ONLY
 
 
-def test_docker_29_blocks_af_alg_with_three_range_rules():
-    prof = profile('docker-29')
-    assert socket_rules(prof) == AF_ALG_BLOCK and 'socket' not in allowed(prof)
-    assert DOCKER_28 <= allowed(prof)
+def test_docker_20_10_26_allows_name_to_handle_at_without_cap_sys_admin():
+    assert 'name_to_handle_at' in allowed(profile('docker-20.10.26'))
+    assert 'name_to_handle_at' not in allowed(profile('docker-20.10'))
+    assert not any('name_to_handle_at' in n for n in in_data('docker-20.10.26', 'caps_include', ['CAP_SYS_ADMIN']))
+    assert any('name_to_handle_at' in n for n in in_data('docker-20.10', 'caps_include', ['CAP_SYS_ADMIN']))
 
 
-def test_containerd_io_uring_until_2_0_and_af_alg_from_1_7():
-    assert IO_URING <= allowed(profile('containerd-1.6')) and 'socket' in allowed(profile('containerd-1.6'))
+def errno_names(prof, errno):
+    return set(n for e in prof['syscalls'] if e['action'] == 'SCMP_ACT_ERRNO' and e.get('errnoRet') == errno
+               for n in e['names'])
+
+
+def test_docker_29_is_28_then_29_4_2_blocks_af_alg_and_socketcall_and_29_4_3_allows_socketcall():
+    d29 = profile('docker-29')
+    assert oci.canonical_json(d29) == oci.canonical_json(profile('docker-28')) and socket_rules(d29) == AF_VSOCK_ONLY
+    d2942 = profile('docker-29.4.2')
+    assert socket_rules(d2942) == AF_ALG_BLOCK and 'socket' not in allowed(d2942)
+    assert 'socketcall' not in allowed(d2942) and 'socketcall' in errno_names(d2942, 38)
+    d2943 = profile('docker-29.4.3')
+    assert socket_rules(d2943) == AF_ALG_BLOCK and 'socketcall' in allowed(d2943) and DOCKER_28 <= allowed(d2943)
+    assert 'socketcall' in allowed(d29)
+
+
+def test_containerd_1_7_patch_releases():
     c17 = profile('containerd-1.7')
-    assert IO_URING <= allowed(c17) and socket_rules(c17) == AF_ALG_BLOCK and 'process_vm_readv' in allowed(c17)
-    c20 = profile('containerd-2.0')
-    assert not IO_URING & allowed(c20) and socket_rules(c20) == AF_ALG_BLOCK
-    assert 'defaultErrnoRet' in c20 and c20['defaultErrnoRet'] == 1
+    assert IO_URING <= allowed(c17) and socket_rules(c17) == AF_VSOCK_ONLY and 'process_vm_readv' in allowed(c17)
+    assert 'name_to_handle_at' not in allowed(c17) and not DOCKER_26 & allowed(c17)
+    assert not any('set_mempolicy_home_node' in n for n in in_data('containerd-1.7', 'caps_include', ['CAP_SYS_NICE']))
+    c173 = profile('containerd-1.7.3')
+    assert 'name_to_handle_at' in allowed(c173) and not DOCKER_26 & allowed(c173)
+    c1713 = profile('containerd-1.7.13')          # Debian 13's 1.7.24: AF_ALG not blocked
+    assert DOCKER_26 <= allowed(c1713) and socket_rules(c1713) == AF_VSOCK_ONLY and IO_URING <= allowed(c1713)
+    assert any('set_mempolicy_home_node' in n for n in in_data('containerd-1.7.13', 'caps_include', ['CAP_SYS_NICE']))
+    c1732 = profile('containerd-1.7.32')
+    assert socket_rules(c1732) == AF_ALG_BLOCK and 'socket' not in allowed(c1732) and IO_URING <= allowed(c1732)
+
+
+@pytest.mark.parametrize('name,blocked', [('containerd-2.0', False), ('containerd-2.0.9', True), ('containerd-2.1', False),
+                                          ('containerd-2.2', False), ('containerd-2.2.4', True),
+                                          ('containerd-2.3', False), ('containerd-2.3.1', True)])
+def test_containerd_2_af_alg_only_from_its_backports(name, blocked):
+    prof = profile(name)
+    assert socket_rules(prof) == (AF_ALG_BLOCK if blocked else AF_VSOCK_ONLY)
+    assert not IO_URING & allowed(prof) and DOCKER_26 <= allowed(prof) and 'name_to_handle_at' in allowed(prof)
+    assert 'defaultErrnoRet' in prof and prof['defaultErrnoRet'] == 1
+
+
+def test_containerd_1_6_allows_io_uring_and_every_socket():
+    assert IO_URING <= allowed(profile('containerd-1.6')) and 'socket' in allowed(profile('containerd-1.6'))
 
 
 def test_containerd_2_2_allows_lsm_unconditionally():
@@ -121,10 +157,11 @@ def test_every_default_cites_its_upstream_tag_and_resolves_on_every_family(name)
                                                     'earlier listed default'),
     ({'docker': '19.03.15'}, ['docker'], 'docker-20.10', 'Docker 19.03.15 is older than every listed default; '
                                                          'following the oldest, docker-20.10'),
-    ({'containerd': '1.7.24~ds1', 'docker': '26.1.5'}, ['kubelet', 'docker'], 'containerd-1.7', None),
-    ({'containerd': '2.1.4'}, ['bwrap', 'containerd'], 'containerd-2.0',
-     'containerd 2.1.4 is not listed; following containerd-2.0, the nearest earlier listed default'),
-    ({'containerd': '2.3.0'}, ['containerd'], 'containerd-2.2', None),
+    ({'containerd': '1.7.24~ds1', 'docker': '26.1.5'}, ['kubelet', 'docker'], 'containerd-1.7.13', None),
+    ({'containerd': '2.1.4'}, ['bwrap', 'containerd'], 'containerd-2.1', None),
+    ({'containerd': '2.3.0'}, ['containerd'], 'containerd-2.3', None),
+    ({'containerd': '2.4.0'}, ['containerd'], 'containerd-2.3.1',
+     'containerd 2.4.0 is not listed; following containerd-2.3.1, the nearest earlier listed default'),
     ({'podman': '5.4.2'}, ['podman', 'docker'], 'podman-5', None),
     ({'docker': None}, ['docker'], 'docker-20.10', 'Docker is not installed (no version found); following the '
                                                    'fallback docker-20.10'),
@@ -135,6 +172,36 @@ def test_auto_follows_the_first_runtime_target_at_its_version(runtimes, targets,
     choice = defaults.choose({'runtime_default': 'auto', 'targets': targets, 'runtimes': runtimes})
     assert (choice['name'], choice['note']) == (name, note)
     assert choice['how'] == ('fallback' if 'fallback' in (note or '') else 'auto')
+
+
+@pytest.mark.parametrize('runtime,version,name,listed', [
+    ('containerd', '1.7.0', 'containerd-1.7', True), ('containerd', '1.7.2', 'containerd-1.7', True),
+    ('containerd', '1.7.3', 'containerd-1.7.3', True), ('containerd', '1.7.12', 'containerd-1.7.3', True),
+    ('containerd', '1.7.13', 'containerd-1.7.13', True), ('containerd', '1.7.24~ds1-6', 'containerd-1.7.13', True),
+    ('containerd', '1.7.31', 'containerd-1.7.13', True), ('containerd', '1.7.32', 'containerd-1.7.32', True),
+    ('containerd', '1.7.33', 'containerd-1.7.32', True), ('containerd', '1.7.40', 'containerd-1.7.32', False),
+    ('containerd', '2.0.8', 'containerd-2.0', True), ('containerd', '2.0.9', 'containerd-2.0.9', True),
+    ('containerd', '2.0.12', 'containerd-2.0.9', False), ('containerd', '2.2.3', 'containerd-2.2', True),
+    ('containerd', '2.2.4', 'containerd-2.2.4', True), ('containerd', '2.3.1', 'containerd-2.3.1', True),
+    ('docker', '29.4.1', 'docker-29', True), ('docker', '29.4.2', 'docker-29.4.2', True),
+    ('docker', '29.4.3', 'docker-29.4.3', True), ('docker', '29.7.2', 'docker-29.4.3', True),
+    ('docker', '20.10.24+dfsg1', 'docker-20.10', True), ('docker', '20.10.25', 'docker-20.10', True),
+    ('docker', '20.10.26', 'docker-20.10.26', True), ('docker', '20.10.27', 'docker-20.10.26', True),
+    ('docker', '26.1.5', 'docker-26', True), ('docker', '26.1.6', 'docker-26', False),
+])
+def test_the_version_is_matched_at_patch_level(runtime, version, name, listed):
+    chosen, note = defaults.for_version(runtime, version)
+    assert chosen == name and (note is None) == listed
+    if not listed:
+        assert note == '%s %s is not listed; following %s, the nearest earlier listed default' % (
+            defaults.RUNTIME_LABEL[runtime], version, name)
+
+
+def test_every_name_s_range_starts_after_the_previous_one_ends():
+    for runtime in ('docker', 'containerd'):
+        ranges = sorted(v[1] for v in defaults.DEFAULTS.values() if v[0] == runtime)
+        assert all(first <= last for first, last in ranges)
+        assert all(prev[1] < nxt[0] for prev, nxt in zip(ranges, ranges[1:]))
 
 
 def test_a_pinned_name_wins_over_the_facts_and_an_unknown_one_is_refused():
