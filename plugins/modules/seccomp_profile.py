@@ -167,16 +167,27 @@ options:
       - V(auto) follows the runtime of the first of O(targets) that a runtime loads (V(docker) -> Docker,
         V(containerd) and V(kubelet) -> containerd, V(podman) -> podman; V(bwrap) is skipped), at the version the
         target runs (C(confine.hardening.hardening_facts) facts when gathered, else read on the target). A version
-        that is not listed follows the nearest earlier listed one (older than all, the oldest), and the result's
-        C(note) of RV(runtime_default_source) says so. With no such target, or that runtime not installed, it follows
-        V(docker-20.10) (the behaviour before runtime defaults were versioned).
-      - V(docker-20.10) (moby v20.10.24), V(docker-23) (v23.0.18), V(docker-25) (v25.0.17), V(docker-26)
-        (v26.1.5), V(docker-28) (v28.5.2), V(docker-29) (v29.7.2); V(containerd-1.6) (v1.6.39), V(containerd-1.7)
-        (v1.7.34), V(containerd-2.0) (v2.0.11, also for 2.1), V(containerd-2.2) (v2.3.4, for 2.2 and 2.3);
-        V(podman-5) (containers/common v0.62.3, podman 5.4). Each is the runtime's default at that upstream tag.
+        is compared at patch level (major, minor, patch) and follows the name whose first release is the nearest
+        at or before it (containerd 1.7.24 -> V(containerd-1.7.13), 1.7.33 -> V(containerd-1.7.32), Docker 26.1.5 ->
+        V(docker-26)); a version past the last release read for that name, or older than all (the oldest), is
+        said in the C(note) of RV(runtime_default_source). With no such target, or that runtime not installed, it
+        follows V(docker-20.10) (the behaviour before runtime defaults were versioned).
+      - A name without a patch level stands for the first release of its series up to the next name; a name with
+        one for the patch release where a backport changed the default. V(docker-20.10) (20.10.0-20.10.25, moby
+        v20.10.24), V(docker-20.10.26) (20.10.26-27, v20.10.27), V(docker-23) (v23.0.18), V(docker-25) (v25.0.17),
+        V(docker-26) (v26.1.5), V(docker-28) (v28.5.2), V(docker-29) (29.0.0-29.4.1, docker-v29.4.1),
+        V(docker-29.4.2) (docker-v29.4.2), V(docker-29.4.3) (29.4.3-29.7.2, docker-v29.7.2); V(containerd-1.6)
+        (v1.6.39), V(containerd-1.7) (1.7.0-1.7.2, v1.7.2), V(containerd-1.7.3) (1.7.3-1.7.12, v1.7.12),
+        V(containerd-1.7.13) (1.7.13-1.7.31, v1.7.24), V(containerd-1.7.32) (1.7.32-1.7.34, v1.7.34),
+        V(containerd-2.0) (2.0.0-2.0.8, v2.0.8), V(containerd-2.0.9) (2.0.9-2.0.11, v2.0.11), V(containerd-2.1)
+        (v2.1.9), V(containerd-2.2) (2.2.0-2.2.3, v2.2.3), V(containerd-2.2.4) (2.2.4-2.2.7, v2.2.7),
+        V(containerd-2.3) (2.3.0), V(containerd-2.3.1) (2.3.1-2.3.4, v2.3.4); V(podman-5) (containers/common
+        v0.62.3, podman 5.4). Each is the runtime's default at that upstream tag.
     type: str
-    choices: [auto, docker-20.10, docker-23, docker-25, docker-26, docker-28, docker-29, containerd-1.6,
-              containerd-1.7, containerd-2.0, containerd-2.2, podman-5]
+    choices: [auto, docker-20.10, docker-20.10.26, docker-23, docker-25, docker-26, docker-28, docker-29, docker-29.4.2,
+              docker-29.4.3, containerd-1.6, containerd-1.7, containerd-1.7.3, containerd-1.7.13, containerd-1.7.32,
+              containerd-2.0, containerd-2.0.9, containerd-2.1, containerd-2.2, containerd-2.2.4, containerd-2.3,
+              containerd-2.3.1, podman-5]
     default: auto
   docker_dir:
     description: Directory for Docker profiles (C(--security-opt seccomp=DIR/NAME.json)).
