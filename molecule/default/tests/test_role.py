@@ -70,17 +70,6 @@ def test_kubelet_config_gets_seccomp_default_and_keeps_its_keys(host):
     assert 'cgroupDriver: systemd' in text and 'kind: KubeletConfiguration' in text
 
 
-def test_dockerd_that_will_not_start_gets_its_previous_daemon_json_back(host):
-    before = host.file(DAEMON_JSON).content_string
-    rc, out = harden(host, host_hardening_docker_daemon_options={'confine-no-such-option': True})
-    assert rc != 0
-    assert 'dockerd did not start with the new /etc/docker/daemon.json' in out
-    assert 'the previous daemon.json was put back and dockerd runs again with it' in out
-    assert host.file(DAEMON_JSON).content_string == before
-    assert host.run('docker info --format "{{.ServerVersion}}"').rc == 0
-    assert 'profile=/etc/docker/seccomp/web.json' in host.check_output("docker info --format '{{json .SecurityOptions}}'")
-
-
 def test_unparsable_daemon_json_is_reported_and_left_alone(host):
     good = host.file(DAEMON_JSON).content_string
     broken = '{"seccomp-profile": "/etc/docker/seccomp/web.json",,}\n'

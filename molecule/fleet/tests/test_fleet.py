@@ -93,6 +93,9 @@ def test_a_failed_wave_stops_the_rollout_and_the_host_is_put_back(fleet):
     assert rc != 0, out[-4000:]
     # the failure names dockerd's reason and says the run was undone on fleet2
     assert re.search(r'fatal: \[fleet2\].*confine-no-such-option.*the run was undone on fleet2', out), out[-6000:]
+    # dockerd's restart failed: its daemon.json was put back first (then the whole run was undone)
+    assert 'dockerd did not start with the new /etc/docker/daemon.json' in out, out[-6000:]
+    assert 'the previous daemon.json was put back and dockerd runs again with it' in out, out[-6000:]
     # the canary took version 2
     one = fleet['fleet1']
     assert sorted(p['name'] for p in record(one)['profiles'] if p['kind'] == 'apparmor') == ['fleet-api', 'fleet-web']
