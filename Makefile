@@ -81,4 +81,6 @@ lab-down:
 molecule: deps venv images lab-image
 	@molecule test
 	@molecule test -s fleet
+	@LAB_PLATFORM=debian13 lab/build-image.sh >/dev/null
+	@molecule test -s debian13
 	@$(PYTEST) -q tests/lab
