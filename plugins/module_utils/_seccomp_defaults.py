@@ -57,8 +57,6 @@ DEFAULTS = {
                       DOCKER_CAPS, 1, 'moby/moby docker-v29.4.2'),
     'docker-29.4.3': ('docker', ((29, 4, 3), (29, 7, 2)), 'docker-29', docker_data.DELTAS['docker-29.4.3'],
                       DOCKER_CAPS, 1, 'moby/moby docker-v29.7.2'),
-    'containerd-1.6': ('containerd', ((1, 6, 0), (1, 6, 39)), None, containerd_data.BASE, DOCKER_CAPS, 1,
-                       'containerd/containerd v1.6.39'),
 }
 DEFAULTS.update({
     name: ('containerd', (first, last), parent, containerd_data.DELTAS[name], DOCKER_CAPS, 1,

@@ -177,15 +177,19 @@ options:
         v20.10.24), V(docker-20.10.26) (20.10.26-27, v20.10.27), V(docker-23) (v23.0.18), V(docker-25) (v25.0.17),
         V(docker-26) (v26.1.5), V(docker-28) (v28.5.2), V(docker-29) (29.0.0-29.4.1, docker-v29.4.1),
         V(docker-29.4.2) (docker-v29.4.2), V(docker-29.4.3) (29.4.3-29.7.2, docker-v29.7.2); V(containerd-1.6)
-        (v1.6.39), V(containerd-1.7) (1.7.0-1.7.2, v1.7.2), V(containerd-1.7.3) (1.7.3-1.7.12, v1.7.12),
-        V(containerd-1.7.13) (1.7.13-1.7.31, v1.7.24), V(containerd-1.7.32) (1.7.32-1.7.34, v1.7.34),
-        V(containerd-2.0) (2.0.0-2.0.8, v2.0.8), V(containerd-2.0.9) (2.0.9-2.0.11, v2.0.11), V(containerd-2.1)
-        (v2.1.9), V(containerd-2.2) (2.2.0-2.2.3, v2.2.3), V(containerd-2.2.4) (2.2.4-2.2.7, v2.2.7),
-        V(containerd-2.3) (2.3.0), V(containerd-2.3.1) (2.3.1-2.3.4, v2.3.4); V(podman-5) (containers/common
-        v0.62.3, podman 5.4). Each is the runtime's default at that upstream tag.
+        (1.6.0-1.6.6, v1.6.6), V(containerd-1.6.7) (1.6.7-1.6.8, v1.6.8), V(containerd-1.6.9) (1.6.9-1.6.15,
+        v1.6.15), V(containerd-1.6.16) (1.6.16-1.6.21, v1.6.20), V(containerd-1.6.22) (1.6.22-1.6.27, v1.6.27),
+        V(containerd-1.6.28) (1.6.28-1.6.39, v1.6.39), V(containerd-1.7) (1.7.0-1.7.2, v1.7.2),
+        V(containerd-1.7.3) (1.7.3-1.7.12, v1.7.12), V(containerd-1.7.13) (1.7.13-1.7.31, v1.7.24),
+        V(containerd-1.7.32) (1.7.32-1.7.34, v1.7.34), V(containerd-2.0) (2.0.0-2.0.8, v2.0.8), V(containerd-2.0.9)
+        (2.0.9-2.0.11, v2.0.11), V(containerd-2.1) (v2.1.9), V(containerd-2.2) (2.2.0-2.2.3, v2.2.3),
+        V(containerd-2.2.4) (2.2.4-2.2.7, v2.2.7), V(containerd-2.3) (2.3.0), V(containerd-2.3.1) (2.3.1-2.3.4,
+        v2.3.4); V(podman-5) (containers/common v0.62.3, podman 5.4). Each is the runtime's default at that
+        upstream tag.
     type: str
     choices: [auto, docker-20.10, docker-20.10.26, docker-23, docker-25, docker-26, docker-28, docker-29, docker-29.4.2,
-              docker-29.4.3, containerd-1.6, containerd-1.7, containerd-1.7.3, containerd-1.7.13, containerd-1.7.32,
+              docker-29.4.3, containerd-1.6, containerd-1.6.7, containerd-1.6.9, containerd-1.6.16, containerd-1.6.22,
+              containerd-1.6.28, containerd-1.7, containerd-1.7.3, containerd-1.7.13, containerd-1.7.32,
               containerd-2.0, containerd-2.0.9, containerd-2.1, containerd-2.2, containerd-2.2.4, containerd-2.3,
               containerd-2.3.1, podman-5]
     default: auto

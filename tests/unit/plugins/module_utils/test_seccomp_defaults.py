@@ -5,11 +5,13 @@ that changed upstream, the auto choice (first target's runtime, nearest earlier 
 fallback) and the data's own consistency."""
 
 import pytest
+import yaml
 
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_defaults as defaults
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
 from ansible_collections.confine.hardening.plugins.module_utils._common import SpecError
+from ansible_collections.confine.hardening.plugins.modules import seccomp_profile
 
 HOST = {'machine': 'x86_64', 'kernel': '6.12.38+deb13-amd64'}
 IO_URING = {'io_uring_setup', 'io_uring_enter', 'io_uring_register'}
@@ -122,8 +124,67 @@ def test_containerd_2_af_alg_only_from_its_backports(name, blocked):
     assert 'defaultErrnoRet' in prof and prof['defaultErrnoRet'] == 1
 
 
-def test_containerd_1_6_allows_io_uring_and_every_socket():
-    assert IO_URING <= allowed(profile('containerd-1.6')) and 'socket' in allowed(profile('containerd-1.6'))
+CONTAINERD_1_6 = ('containerd-1.6', 'containerd-1.6.7', 'containerd-1.6.9', 'containerd-1.6.16', 'containerd-1.6.22',
+                  'containerd-1.6.28')
+PKEYS = {'pkey_alloc', 'pkey_free', 'pkey_mprotect'}
+NUMA = {'get_mempolicy', 'mbind', 'set_mempolicy'}
+
+
+def gated(name, gate_key, value):
+    return set(n for names in in_data(name, gate_key, value) for n in names)
+
+
+@pytest.mark.parametrize('name', CONTAINERD_1_6)
+def test_containerd_1_6_allows_io_uring_and_every_socket(name):
+    prof = profile(name)
+    assert IO_URING <= allowed(prof) and 'socket' in allowed(prof) and not socket_rules(prof)
+    assert 'defaultErrnoRet' in prof and prof['defaultErrnoRet'] == 1
+
+
+def test_containerd_1_6_0_ptrace_needs_cap_sys_ptrace_and_name_to_handle_at_cap_sys_admin():
+    prof = profile('containerd-1.6')
+    assert 'ptrace' not in allowed(prof) and 'name_to_handle_at' not in allowed(prof) and not PKEYS & allowed(prof)
+    assert 'name_to_handle_at' in gated('containerd-1.6', 'caps_include', ['CAP_SYS_ADMIN'])
+    assert 'ptrace' in gated('containerd-1.6', 'caps_include', ['CAP_SYS_PTRACE'])
+    assert gated('containerd-1.6', 'caps_include', ['CAP_SYS_TIME']) == {'clock_settime', 'settimeofday', 'stime'}
+    for cap in ('CAP_SYS_NICE', 'CAP_BPF', 'CAP_PERFMON'):
+        assert not in_data('containerd-1.6', 'caps_include', [cap])
+    assert 'riscv_flush_icache' not in allowed(profile('containerd-1.6', machine='riscv64'))
+
+
+def test_containerd_1_6_7_ptrace_on_4_8_riscv64_and_clock_settime64():
+    prof = profile('containerd-1.6.7')
+    assert 'ptrace' in allowed(prof) and 'ptrace' not in allowed(profile('containerd-1.6.7', kernel='4.4.0'))
+    assert 'riscv_flush_icache' in allowed(profile('containerd-1.6.7', machine='riscv64'))
+    assert 'riscv_flush_icache' not in allowed(prof)
+    assert 'clock_settime64' in gated('containerd-1.6.7', 'caps_include', ['CAP_SYS_TIME'])
+    assert not in_data('containerd-1.6.7', 'caps_include', ['CAP_BPF']) and not PKEYS & allowed(prof)
+
+
+def test_containerd_1_6_9_bpf_with_cap_bpf_and_perf_event_open_with_cap_perfmon():
+    assert in_data('containerd-1.6.9', 'caps_include', ['CAP_BPF']) == [['bpf']]
+    assert in_data('containerd-1.6.9', 'caps_include', ['CAP_PERFMON']) == [['perf_event_open']]
+    assert not {'bpf', 'perf_event_open'} & allowed(profile('containerd-1.6.9'))       # default caps have neither
+    assert not PKEYS & allowed(profile('containerd-1.6.9'))
+    assert not in_data('containerd-1.6.9', 'caps_include', ['CAP_SYS_NICE'])
+
+
+def test_containerd_1_6_16_is_debian_12_s_1_6_20_pkeys_and_numa_with_cap_sys_nice():
+    prof = profile('containerd-1.6.16')
+    assert PKEYS <= allowed(prof) and 'name_to_handle_at' not in allowed(prof) and not DOCKER_26 & allowed(prof)
+    assert gated('containerd-1.6.16', 'caps_include', ['CAP_SYS_NICE']) == NUMA
+    assert 'name_to_handle_at' in gated('containerd-1.6.16', 'caps_include', ['CAP_SYS_ADMIN'])
+    assert defaults.upstream('containerd-1.6.16') == 'containerd/containerd v1.6.20'
+
+
+def test_containerd_1_6_22_name_to_handle_at_and_1_6_28_the_kernel_6_7_calls():
+    c1622 = profile('containerd-1.6.22')
+    assert 'name_to_handle_at' in allowed(c1622) and not DOCKER_26 & allowed(c1622)
+    assert 'name_to_handle_at' not in gated('containerd-1.6.22', 'caps_include', ['CAP_SYS_ADMIN'])
+    assert gated('containerd-1.6.22', 'caps_include', ['CAP_SYS_NICE']) == NUMA
+    c1628 = profile('containerd-1.6.28')
+    assert DOCKER_26 <= allowed(c1628) and PKEYS | {'name_to_handle_at', 'ptrace'} <= allowed(c1628)
+    assert gated('containerd-1.6.28', 'caps_include', ['CAP_SYS_NICE']) == NUMA | {'set_mempolicy_home_node'}
 
 
 def test_containerd_2_2_allows_lsm_unconditionally():
@@ -158,6 +219,7 @@ def test_every_default_cites_its_upstream_tag_and_resolves_on_every_family(name)
     ({'docker': '19.03.15'}, ['docker'], 'docker-20.10', 'Docker 19.03.15 is older than every listed default; '
                                                          'following the oldest, docker-20.10'),
     ({'containerd': '1.7.24~ds1', 'docker': '26.1.5'}, ['kubelet', 'docker'], 'containerd-1.7.13', None),
+    ({'containerd': '1.6.20~ds1-1', 'docker': '20.10.24+dfsg1'}, ['containerd', 'docker'], 'containerd-1.6.16', None),
     ({'containerd': '2.1.4'}, ['bwrap', 'containerd'], 'containerd-2.1', None),
     ({'containerd': '2.3.0'}, ['containerd'], 'containerd-2.3', None),
     ({'containerd': '2.4.0'}, ['containerd'], 'containerd-2.3.1',
@@ -175,6 +237,14 @@ def test_auto_follows_the_first_runtime_target_at_its_version(runtimes, targets,
 
 
 @pytest.mark.parametrize('runtime,version,name,listed', [
+    ('containerd', '1.6.0', 'containerd-1.6', True), ('containerd', '1.6.6', 'containerd-1.6', True),
+    ('containerd', '1.6.7', 'containerd-1.6.7', True), ('containerd', '1.6.8', 'containerd-1.6.7', True),
+    ('containerd', '1.6.9', 'containerd-1.6.9', True), ('containerd', '1.6.15', 'containerd-1.6.9', True),
+    ('containerd', '1.6.16', 'containerd-1.6.16', True), ('containerd', '1.6.20', 'containerd-1.6.16', True),
+    ('containerd', '1.6.20~ds1-1', 'containerd-1.6.16', True), ('containerd', '1.6.21', 'containerd-1.6.16', True),
+    ('containerd', '1.6.22', 'containerd-1.6.22', True), ('containerd', '1.6.27', 'containerd-1.6.22', True),
+    ('containerd', '1.6.28', 'containerd-1.6.28', True), ('containerd', '1.6.39', 'containerd-1.6.28', True),
+    ('containerd', '1.6.40', 'containerd-1.6.28', False),
     ('containerd', '1.7.0', 'containerd-1.7', True), ('containerd', '1.7.2', 'containerd-1.7', True),
     ('containerd', '1.7.3', 'containerd-1.7.3', True), ('containerd', '1.7.12', 'containerd-1.7.3', True),
     ('containerd', '1.7.13', 'containerd-1.7.13', True), ('containerd', '1.7.24~ds1-6', 'containerd-1.7.13', True),
@@ -195,6 +265,13 @@ def test_the_version_is_matched_at_patch_level(runtime, version, name, listed):
     if not listed:
         assert note == '%s %s is not listed; following %s, the nearest earlier listed default' % (
             defaults.RUNTIME_LABEL[runtime], version, name)
+
+
+def test_the_module_documents_every_name_as_a_choice():
+    doc = yaml.safe_load(seccomp_profile.DOCUMENTATION)['options']['runtime_default']
+    assert doc['choices'] == list(defaults.CHOICES)
+    text = ' '.join(doc['description'])
+    assert all('V(%s)' % name in text for name in defaults.NAMES)
 
 
 def test_every_name_s_range_starts_after_the_previous_one_ends():
