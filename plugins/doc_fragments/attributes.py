@@ -2,10 +2,6 @@
 # Copyright: confine.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 
 class ModuleDocFragment(object):
     """The attributes every module of the collection shares; a module states only where it differs

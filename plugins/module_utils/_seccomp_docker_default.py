@@ -2,9 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import (absolute_import, division, print_function)
-__metaclass__ = type
-
 # Data of Docker's (moby) built-in default seccomp profile, as plain Python data.
 #
 # Source: github.com/moby/moby tag v20.10.24, profiles/seccomp/default.json (generated
