@@ -39,25 +39,14 @@ PODMAN_CAPS = (
 # before the next name of its runtime; ``last`` is the last release read to be the same.
 # A patch-level name (containerd-1.7.32) is where a backport changed the default inside a series.
 DOCKER_CAPS = docker_2010.DEFAULT_CAPS
+# docker-20.10 keeps its name (the fallback; Debian 12's 20.10.24) for 20.10.23-20.10.25.
 DEFAULTS = {
-    'docker-20.10': ('docker', ((20, 10, 0), (20, 10, 25)), None, None, DOCKER_CAPS, 1, 'moby/moby v20.10.24'),
-    'docker-20.10.26': ('docker', ((20, 10, 26), (20, 10, 27)), 'docker-20.10', docker_data.DELTAS['docker-20.10.26'],
-                        DOCKER_CAPS, 1, 'moby/moby v20.10.27'),
-    'docker-23': ('docker', ((23, 0, 0), (23, 0, 18)), 'docker-20.10', docker_data.DELTAS['docker-23'], DOCKER_CAPS, 1,
-                  'moby/moby v23.0.18'),
-    'docker-25': ('docker', ((25, 0, 0), (25, 0, 17)), 'docker-23', docker_data.DELTAS['docker-25'], DOCKER_CAPS, 1,
-                  'moby/moby v25.0.17'),
-    'docker-26': ('docker', ((26, 0, 0), (26, 1, 5)), 'docker-25', docker_data.DELTAS['docker-26'], DOCKER_CAPS, 1,
-                  'moby/moby v26.1.5'),
-    'docker-28': ('docker', ((28, 0, 0), (28, 5, 2)), 'docker-26', docker_data.DELTAS['docker-28'], DOCKER_CAPS, 1,
-                  'moby/moby v28.5.2'),
-    'docker-29': ('docker', ((29, 0, 0), (29, 4, 1)), 'docker-28', docker_data.DELTAS['docker-29'], DOCKER_CAPS, 1,
-                  'moby/moby docker-v29.4.1'),
-    'docker-29.4.2': ('docker', ((29, 4, 2), (29, 4, 2)), 'docker-29', docker_data.DELTAS['docker-29.4.2'],
-                      DOCKER_CAPS, 1, 'moby/moby docker-v29.4.2'),
-    'docker-29.4.3': ('docker', ((29, 4, 3), (29, 7, 2)), 'docker-29', docker_data.DELTAS['docker-29.4.3'],
-                      DOCKER_CAPS, 1, 'moby/moby docker-v29.7.2'),
+    'docker-20.10': ('docker', ((20, 10, 23), (20, 10, 25)), None, None, DOCKER_CAPS, 1, 'moby/moby v20.10.24'),
 }
+DEFAULTS.update({
+    name: ('docker', (first, last), parent, docker_data.DELTAS[name], DOCKER_CAPS, 1, 'moby/moby ' + tag)
+    for name, (first, last, parent, tag) in docker_data.SERIES.items()
+})
 DEFAULTS.update({
     name: ('containerd', (first, last), parent, containerd_data.DELTAS[name], DOCKER_CAPS, 1,
            'containerd/containerd ' + tag)

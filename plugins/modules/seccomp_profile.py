@@ -173,12 +173,17 @@ options:
         said in the C(note) of RV(runtime_default_source). With no such target, or that runtime not installed, it
         follows V(docker-20.10) (the behaviour before runtime defaults were versioned).
       - A name without a patch level stands for the first release of its series up to the next name; a name with
-        one for the patch release where a backport changed the default. V(docker-20.10) (20.10.0-20.10.25, moby
-        v20.10.24), V(docker-20.10.26) (20.10.26-27, v20.10.27), V(docker-23) (v23.0.18), V(docker-25) (v25.0.17),
-        V(docker-26) (v26.1.5), V(docker-28) (v28.5.2), V(docker-29) (29.0.0-29.4.1, docker-v29.4.1),
-        V(docker-29.4.2) (docker-v29.4.2), V(docker-29.4.3) (29.4.3-29.7.2, docker-v29.7.2); V(containerd-1.6)
-        (1.6.0-1.6.6, v1.6.6), V(containerd-1.6.7) (1.6.7-1.6.8, v1.6.8), V(containerd-1.6.9) (1.6.9-1.6.15,
-        v1.6.15), V(containerd-1.6.16) (1.6.16-1.6.21, v1.6.20), V(containerd-1.6.22) (1.6.22-1.6.27, v1.6.27),
+        one for the patch release where a backport changed the default. V(docker-20.10) keeps its name (the
+        fallback, Debian 12's docker.io) for 20.10.23-20.10.25, read at moby v20.10.24; V(docker-20.10.0)
+        (20.10.0-20.10.3, v20.10.3), V(docker-20.10.4) (20.10.4-20.10.9, v20.10.9), V(docker-20.10.10)
+        (20.10.10-20.10.17, v20.10.17), V(docker-20.10.18) (20.10.18-20.10.21, v20.10.21), V(docker-20.10.22)
+        (20.10.22), V(docker-20.10.26) (20.10.26-27, v20.10.27), V(docker-23) (23.0.0-23.0.6, v23.0.6),
+        V(docker-23.0.7) (23.0.7-23.0.9, v23.0.9), V(docker-23.0.10) (23.0.10-23.0.18, v23.0.18), V(docker-25)
+        (25.0.0-25.0.2, v25.0.2), V(docker-25.0.3) (25.0.3-25.0.17, v25.0.17), V(docker-26) (v26.1.5),
+        V(docker-28) (v28.5.2), V(docker-29) (29.0.0-29.4.1, docker-v29.4.1), V(docker-29.4.2) (docker-v29.4.2),
+        V(docker-29.4.3) (29.4.3-29.7.2, docker-v29.7.2); V(containerd-1.6) (1.6.0-1.6.6, v1.6.6),
+        V(containerd-1.6.7) (1.6.7-1.6.8, v1.6.8), V(containerd-1.6.9) (1.6.9-1.6.15, v1.6.15),
+        V(containerd-1.6.16) (1.6.16-1.6.21, v1.6.20), V(containerd-1.6.22) (1.6.22-1.6.27, v1.6.27),
         V(containerd-1.6.28) (1.6.28-1.6.39, v1.6.39), V(containerd-1.7) (1.7.0-1.7.2, v1.7.2),
         V(containerd-1.7.3) (1.7.3-1.7.12, v1.7.12), V(containerd-1.7.13) (1.7.13-1.7.31, v1.7.24),
         V(containerd-1.7.32) (1.7.32-1.7.34, v1.7.34), V(containerd-2.0) (2.0.0-2.0.8, v2.0.8), V(containerd-2.0.9)
@@ -187,11 +192,12 @@ options:
         v2.3.4); V(podman-5) (containers/common v0.62.3, podman 5.4). Each is the runtime's default at that
         upstream tag.
     type: str
-    choices: [auto, docker-20.10, docker-20.10.26, docker-23, docker-25, docker-26, docker-28, docker-29, docker-29.4.2,
-              docker-29.4.3, containerd-1.6, containerd-1.6.7, containerd-1.6.9, containerd-1.6.16, containerd-1.6.22,
-              containerd-1.6.28, containerd-1.7, containerd-1.7.3, containerd-1.7.13, containerd-1.7.32,
-              containerd-2.0, containerd-2.0.9, containerd-2.1, containerd-2.2, containerd-2.2.4, containerd-2.3,
-              containerd-2.3.1, podman-5]
+    choices: [auto, docker-20.10, docker-20.10.0, docker-20.10.4, docker-20.10.10, docker-20.10.18, docker-20.10.22,
+              docker-20.10.26, docker-23, docker-23.0.7, docker-23.0.10, docker-25, docker-25.0.3, docker-26,
+              docker-28, docker-29, docker-29.4.2, docker-29.4.3, containerd-1.6, containerd-1.6.7, containerd-1.6.9,
+              containerd-1.6.16, containerd-1.6.22, containerd-1.6.28, containerd-1.7, containerd-1.7.3,
+              containerd-1.7.13, containerd-1.7.32, containerd-2.0, containerd-2.0.9, containerd-2.1, containerd-2.2,
+              containerd-2.2.4, containerd-2.3, containerd-2.3.1, podman-5]
     default: auto
   docker_dir:
     description: Directory for Docker profiles (C(--security-opt seccomp=DIR/NAME.json)).

@@ -53,16 +53,75 @@ def test_docker_20_10_pinned_is_the_fallback_byte_for_byte():
 
 def test_docker_23_pkeys_vsock_and_process_vm_on_4_8():
     prof = profile('docker-23')
-    assert IO_URING <= allowed(prof) and {'pkey_alloc', 'pkey_mprotect', 'name_to_handle_at'} <= allowed(prof)
+    assert IO_URING <= allowed(prof) and {'pkey_alloc', 'pkey_mprotect'} <= allowed(prof)
     assert socket_rules(prof) == AF_VSOCK_ONLY and 'socket' not in allowed(prof)
     assert 'process_vm_readv' in allowed(prof)
     assert 'process_vm_readv' not in allowed(profile('docker-23', kernel='4.4.0'))
     assert prof['defaultErrnoRet'] == 1
+    # 23.0.0-23.0.6: name_to_handle_at still with CAP_SYS_ADMIN, none of the 23.0.10 backports
+    assert 'name_to_handle_at' not in allowed(prof) and not DOCKER_26 & allowed(prof)
+    assert 'name_to_handle_at' in gated('docker-23', 'caps_include', ['CAP_SYS_ADMIN'])
+    assert 'set_mempolicy_home_node' not in gated('docker-23', 'caps_include', ['CAP_SYS_NICE'])
+
+
+def test_docker_23_0_7_name_to_handle_at_and_23_0_10_the_kernel_6_7_calls():
+    d2307 = profile('docker-23.0.7')
+    assert 'name_to_handle_at' in allowed(d2307) and not DOCKER_26 & allowed(d2307) and IO_URING <= allowed(d2307)
+    assert 'name_to_handle_at' not in gated('docker-23.0.7', 'caps_include', ['CAP_SYS_ADMIN'])
+    d23010 = profile('docker-23.0.10')
+    assert DOCKER_26 <= allowed(d23010) and IO_URING <= allowed(d23010) and socket_rules(d23010) == AF_VSOCK_ONLY
+    assert 'set_mempolicy_home_node' in gated('docker-23.0.10', 'caps_include', ['CAP_SYS_NICE'])
 
 
 def test_docker_25_drops_io_uring():
     assert not IO_URING & allowed(profile('docker-25'))
     assert not IO_URING & set(oci.profile_names(profile('docker-25')))
+
+
+def test_docker_25_0_0_lacks_the_kernel_6_7_calls_that_25_0_3_backported():
+    d25 = profile('docker-25')
+    assert 'name_to_handle_at' in allowed(d25) and not DOCKER_26 & allowed(d25)
+    assert 'set_mempolicy_home_node' not in gated('docker-25', 'caps_include', ['CAP_SYS_NICE'])
+    d2503 = profile('docker-25.0.3')
+    assert DOCKER_26 <= allowed(d2503) and not IO_URING & allowed(d2503)
+    assert 'set_mempolicy_home_node' in gated('docker-25.0.3', 'caps_include', ['CAP_SYS_NICE'])
+    assert oci.canonical_json(d2503) == oci.canonical_json(profile('docker-26'))
+
+
+NEW_MOUNT_API = {'fsconfig', 'fsmount', 'fsopen', 'fspick', 'move_mount', 'open_tree'}
+DOCKER_20_10_18 = {'futex_waitv', 'landlock_add_rule', 'landlock_create_ruleset', 'landlock_restrict_self',
+                   'memfd_secret', 'process_mrelease'}
+
+
+def test_docker_20_10_0_lacks_close_range_and_the_new_mount_api():
+    prof = profile('docker-20.10.0')
+    assert not {'close_range', 'epoll_pwait2'} & allowed(prof) and IO_URING <= allowed(prof)
+    assert not NEW_MOUNT_API & gated('docker-20.10.0', 'caps_include', ['CAP_SYS_ADMIN'])
+    assert 'process_madvise' not in gated('docker-20.10.0', 'caps_include', ['CAP_SYS_PTRACE'])
+    assert 'clone3' not in oci.profile_names(prof)
+
+
+def test_docker_20_10_4_has_no_clone3_rule_and_20_10_10_answers_it_with_enosys():
+    d20104 = profile('docker-20.10.4')
+    assert {'close_range', 'epoll_pwait2'} <= allowed(d20104)
+    assert NEW_MOUNT_API <= gated('docker-20.10.4', 'caps_include', ['CAP_SYS_ADMIN'])
+    assert 'process_madvise' in gated('docker-20.10.4', 'caps_include', ['CAP_SYS_PTRACE'])
+    assert 'clone3' not in oci.profile_names(d20104)                  # the default EPERM, even with CAP_SYS_ADMIN
+    assert 'clone3' not in gated('docker-20.10.4', 'caps_include', ['CAP_SYS_ADMIN'])
+    d201010 = profile('docker-20.10.10')
+    assert errno_names(d201010, 38) == {'clone3'} and 'clone3' in gated('docker-20.10.10', 'caps_include',
+                                                                      ['CAP_SYS_ADMIN'])
+    assert not DOCKER_20_10_18 & allowed(d201010)
+    assert not {'mount_setattr', 'quotactl_fd'} & gated('docker-20.10.10', 'caps_include', ['CAP_SYS_ADMIN'])
+
+
+def test_docker_20_10_18_is_20_10_24_and_20_10_22_blocks_af_vsock():
+    assert oci.canonical_json(profile('docker-20.10.18')) == oci.canonical_json(profile('docker-20.10'))
+    assert DOCKER_20_10_18 <= allowed(profile('docker-20.10.18'))
+    d201022 = profile('docker-20.10.22')
+    assert socket_rules(d201022) == AF_VSOCK_ONLY and 'socket' not in allowed(d201022)
+    assert DOCKER_20_10_18 <= allowed(d201022) and 'name_to_handle_at' not in allowed(d201022)
+    assert socket_rules(profile('docker-20.10')) == [] and 'socket' in allowed(profile('docker-20.10'))
 
 
 def test_docker_26_adds_cachestat_map_shadow_stack_fchmodat2_futex2():
@@ -216,8 +275,8 @@ def test_every_default_cites_its_upstream_tag_and_resolves_on_every_family(name)
     ({'docker': '20.10.24+dfsg1'}, ['docker', 'kubelet'], 'docker-20.10', None),
     ({'docker': '27.5.1'}, ['docker'], 'docker-26', 'Docker 27.5.1 is not listed; following docker-26, the nearest '
                                                     'earlier listed default'),
-    ({'docker': '19.03.15'}, ['docker'], 'docker-20.10', 'Docker 19.03.15 is older than every listed default; '
-                                                         'following the oldest, docker-20.10'),
+    ({'docker': '19.03.15'}, ['docker'], 'docker-20.10.0', 'Docker 19.03.15 is older than every listed default; '
+                                                           'following the oldest, docker-20.10.0'),
     ({'containerd': '1.7.24~ds1', 'docker': '26.1.5'}, ['kubelet', 'docker'], 'containerd-1.7.13', None),
     ({'containerd': '1.6.20~ds1-1', 'docker': '20.10.24+dfsg1'}, ['containerd', 'docker'], 'containerd-1.6.16', None),
     ({'containerd': '2.1.4'}, ['bwrap', 'containerd'], 'containerd-2.1', None),
@@ -255,7 +314,18 @@ def test_auto_follows_the_first_runtime_target_at_its_version(runtimes, targets,
     ('containerd', '2.2.4', 'containerd-2.2.4', True), ('containerd', '2.3.1', 'containerd-2.3.1', True),
     ('docker', '29.4.1', 'docker-29', True), ('docker', '29.4.2', 'docker-29.4.2', True),
     ('docker', '29.4.3', 'docker-29.4.3', True), ('docker', '29.7.2', 'docker-29.4.3', True),
+    ('docker', '20.10.0', 'docker-20.10.0', True), ('docker', '20.10.3', 'docker-20.10.0', True),
+    ('docker', '20.10.4', 'docker-20.10.4', True), ('docker', '20.10.9', 'docker-20.10.4', True),
+    ('docker', '20.10.10', 'docker-20.10.10', True), ('docker', '20.10.17', 'docker-20.10.10', True),
+    ('docker', '20.10.18', 'docker-20.10.18', True), ('docker', '20.10.21', 'docker-20.10.18', True),
+    ('docker', '20.10.22', 'docker-20.10.22', True), ('docker', '20.10.23', 'docker-20.10', True),
     ('docker', '20.10.24+dfsg1', 'docker-20.10', True), ('docker', '20.10.25', 'docker-20.10', True),
+    ('docker', '23.0.0', 'docker-23', True), ('docker', '23.0.6', 'docker-23', True),
+    ('docker', '23.0.7', 'docker-23.0.7', True), ('docker', '23.0.9', 'docker-23.0.7', True),
+    ('docker', '23.0.10', 'docker-23.0.10', True), ('docker', '23.0.18', 'docker-23.0.10', True),
+    ('docker', '24.0.9', 'docker-23.0.10', False), ('docker', '25.0.0', 'docker-25', True),
+    ('docker', '25.0.2', 'docker-25', True), ('docker', '25.0.3', 'docker-25.0.3', True),
+    ('docker', '25.0.17', 'docker-25.0.3', True), ('docker', '25.0.18', 'docker-25.0.3', False),
     ('docker', '20.10.26', 'docker-20.10.26', True), ('docker', '20.10.27', 'docker-20.10.26', True),
     ('docker', '26.1.5', 'docker-26', True), ('docker', '26.1.6', 'docker-26', False),
 ])
