@@ -7,7 +7,8 @@ It reads the governance record confine.hardening wrote on each host
 what the host does:
 
 - every profile file is there with the recorded sha256 and mode 0644;
-- every AppArmor profile is loaded in the recorded mode;
+- every AppArmor profile is loaded in the recorded mode, and each container profile labels
+  Docker's and podman's containers (`--security-opt apparmor=NAME`) in that mode;
 - Docker reports the daemon-wide default profile, when one is set;
 - for each runtime present, a probe container per profile runs with a seccomp filter
   (Seccomp: 2) and a non-unconfined AppArmor label; the calls the profile denies fail
@@ -288,3 +289,15 @@ def test_seccomp_profiles_are_enforced_by_podman(host, record, apparmor_on):
         checked += 1
     if not checked:
         pytest.skip('no seccomp profile for podman the probe can run under')
+
+
+def test_apparmor_container_profiles_label_podman_containers(host, record, apparmor_on):
+    profiles = list(container_profiles(host, record))
+    if not profiles or not apparmor_on or not host.exists('podman'):
+        pytest.skip('no AppArmor container profiles, no AppArmor, or no podman')
+    if host.run('podman image exists %s' % PODMAN_IMAGE).rc != 0:
+        pytest.skip('the probe image %s is not in podman\'s store' % PODMAN_IMAGE)
+    for p in profiles:
+        got = host.check_output('podman run --rm --network none %s --security-opt apparmor=%s %s %s </dev/null'
+                                % (PODMAN_OPTS, p['name'], PODMAN_IMAGE, LABEL))
+        assert got.strip() == '%s (%s)' % (p['name'], p['mode'])

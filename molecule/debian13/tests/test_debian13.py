@@ -68,6 +68,11 @@ def test_the_record_names_the_default_each_runtime_default_profile_follows(host)
     assert follows['rd-docker'] == 'docker-26', follows
     assert follows['rd-containerd'].startswith('containerd-1.7'), follows
     assert follows['rd-podman'] == 'podman-5', follows
+    versions = record(host)['runtime']['versions']
+    assert versions['docker'].startswith('26.') and versions['containerd'].startswith('1.7.'), versions
+    assert versions['podman'].startswith('5.') and versions['libseccomp'].startswith('2.6'), versions
+    assert versions['apparmor_parser'].startswith('4.1'), versions
+    assert '4.0' in ' '.join(versions['apparmor_abi']['files']), versions
 
 
 def test_runtime_default_equals_docker_26s_builtin_probe_by_probe(host):

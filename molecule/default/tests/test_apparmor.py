@@ -11,11 +11,8 @@ a syntax error, a foreign profile) is driven through Ansible from here.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,52 +20,20 @@ import yaml
 
 PROJECT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(PROJECT / 'collections'))
+sys.path.insert(0, str(PROJECT / 'molecule' / 'shared'))
 
 # pylint: disable=wrong-import-position
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_spec as spec_mod  # noqa: E402
+from labtest import (  # noqa: E402
+    CTR_IMAGE, IMAGE, AuditLog, check_complain_is_a_dry_run, check_enforce_blocks, loaded, probe_result, run_module)
 
 PROFILES = yaml.safe_load((PROJECT / 'inventory' / 'group_vars' / 'all.yml').read_text())[
     'host_hardening_apparmor_profiles']
-IMAGE = 'confine/probe:latest'
-CTR_IMAGE = 'docker.io/confine/probe:latest'
-AUDIT_LOG = '/var/log/audit/audit.log'
 MODULE = 'confine.hardening.apparmor_profile'
 
 
-def loaded(host):
-    """{profile name: mode} as the kernel shows it."""
-    out = {}
-    for line in host.file('/sys/kernel/security/apparmor/profiles').content_string.splitlines():
-        name, mode = line.rsplit(' (', 1)
-        out[name] = mode.rstrip(')')
-    return out
-
-
-class AuditLog:
-    """The audit.log lines written after construction."""
-
-    def __init__(self, host):
-        self.host = host
-        self.start = int(host.check_output('wc -l < %s' % AUDIT_LOG))
-
-    def apparmor(self, verdict, profile, needle):
-        lines = self.host.check_output('tail -n +%d %s' % (self.start + 1, AUDIT_LOG)).splitlines()
-        return [line for line in lines if 'apparmor="%s"' % verdict in line
-                and 'profile="%s"' % profile in line and needle in line]
-
-
 def aa_module(host, **args):
-    """Run the module through the ansible CLI: its result, with failed set from the exit code
-    (ansible exits 2 when the task failed; the --tree file holds the module's result)."""
-    runner = host.backend.ansible_runner
-    with tempfile.TemporaryDirectory() as tree:
-        proc = subprocess.run(['ansible', '-i', runner.inventory_file, host.backend.host, '-m', MODULE,
-                               '-a', json.dumps(args), '--tree', tree], capture_output=True, text=True,
-                              check=False, timeout=600)
-        assert proc.returncode in (0, 2), (proc.returncode, proc.stdout, proc.stderr)
-        result = json.loads((Path(tree) / host.backend.host).read_text())
-    result['failed'] = proc.returncode == 2
-    return result
+    return run_module(host, MODULE, **args)
 
 
 @pytest.fixture(scope='module')
@@ -90,34 +55,11 @@ def test_profile_files_have_the_expected_bytes_and_the_kernel_the_mode(host, spe
 
 
 def test_complain_blocks_nothing_and_logs_allowed_for_explicit_and_implicit_denials(host, workdir):
-    token = secrets.token_hex(4)
-    secret, plain = '%s/secret-%s' % (workdir, token), '%s/plain-%s' % (workdir, token)
-    host.run_expect([0], 'echo s > %s && echo p > %s' % (secret, plain))
-    log = AuditLog(host)
-    # explicit: "audit deny /tmp/confine-aa/secret-* r"; implicit: no rule allows writes
-    read = host.run('aa-exec -p confine-demo-observe -- cat %s' % secret)
-    write = host.run("aa-exec -p confine-demo-observe -- sh -c 'echo w > %s'" % plain)
-    assert (read.rc, read.stdout.strip()) == (0, 's'), read.stderr
-    assert write.rc == 0, write.stderr
-    assert log.apparmor('ALLOWED', 'confine-demo-observe', 'name="%s"' % secret)
-    assert log.apparmor('ALLOWED', 'confine-demo-observe', 'name="%s"' % plain)
-    assert not log.apparmor('DENIED', 'confine-demo-observe', token)
+    check_complain_is_a_dry_run(host, 'confine-demo-observe', workdir)
 
 
 def test_enforce_blocks_the_same_accesses_and_logs_denied(host, workdir):
-    token = secrets.token_hex(4)
-    secret, plain = '%s/secret-%s' % (workdir, token), '%s/plain-%s' % (workdir, token)
-    host.run_expect([0], 'echo s > %s && echo p > %s' % (secret, plain))
-    log = AuditLog(host)
-    read = host.run('aa-exec -p confine-demo -- cat %s' % secret)
-    write = host.run("aa-exec -p confine-demo -- sh -c 'echo w > %s'" % plain)
-    allowed = host.run('aa-exec -p confine-demo -- cat %s' % plain)
-    assert read.rc != 0 and 'Permission denied' in read.stderr
-    assert write.rc != 0 and 'Permission denied' in write.stderr
-    assert (allowed.rc, allowed.stdout.strip()) == (0, 'p'), allowed.stderr
-    assert log.apparmor('DENIED', 'confine-demo', 'name="%s"' % secret)
-    assert log.apparmor('DENIED', 'confine-demo', 'name="%s"' % plain)
-    assert host.file(plain).content_string == 'p\n'
+    check_enforce_blocks(host, 'confine-demo', workdir)
 
 
 def docker_run(host, profile, cmd, privileged=True):
@@ -126,8 +68,7 @@ def docker_run(host, profile, cmd, privileged=True):
 
 
 def mount_result(result):
-    assert result.rc == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])['results']['mount']
+    return probe_result(result, 'mount')
 
 
 SYSRQ = "sh -c 'echo h > /proc/sysrq-trigger && echo written'"
