@@ -8,14 +8,12 @@ scenario's own inventory, as a user would.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import subprocess
 from pathlib import Path
 
-import pytest
 
 PROJECT = Path(__file__).resolve().parents[3]
 RECORD = '/etc/ansible/facts.d/confine_hardening.fact'
@@ -68,30 +66,6 @@ def test_kubelet_config_gets_seccomp_default_and_keeps_its_keys(host):
     text = host.file('/var/lib/kubelet/config.yaml').content_string
     assert 'seccompDefault: true' in text.splitlines()
     assert 'cgroupDriver: systemd' in text and 'kind: KubeletConfiguration' in text
-
-
-def test_unparsable_daemon_json_is_reported_and_left_alone(host):
-    good = host.file(DAEMON_JSON).content_string
-    broken = '{"seccomp-profile": "/etc/docker/seccomp/web.json",,}\n'
-    host.run_expect([0], "printf '%%s' '%s' > %s" % (broken, DAEMON_JSON))
-    try:
-        rc, out = harden(host)
-        assert rc != 0
-        assert '/etc/docker/daemon.json is not valid JSON' in out and 'nothing was changed' in out
-        assert host.file(DAEMON_JSON).content_string == broken
-        assert host.run('docker info --format "{{.ServerVersion}}"').rc == 0
-    finally:
-        host.run_expect([0], "printf '%%s' '%s' > %s" % (good, DAEMON_JSON))
-    assert hashlib.sha256(host.file(DAEMON_JSON).content_string.encode()).hexdigest() == \
-        hashlib.sha256(good.encode()).hexdigest()
-
-
-@pytest.mark.parametrize('name', ['nonexistent'])
-def test_daemon_default_must_be_a_docker_profile(host, name):
-    before = host.file(DAEMON_JSON).content_string
-    rc, out = harden(host, host_hardening_docker_default_seccomp=name)
-    assert rc != 0 and 'host_hardening_docker_default_seccomp: nonexistent is not a profile' in out
-    assert host.file(DAEMON_JSON).content_string == before
 
 
 def run_verify_playbook(host):
