@@ -4,11 +4,14 @@
 set -euo pipefail
 packages=(
   docker.io containerd runc        # the runtimes the profiles are proven against
+  podman                           # podman --security-opt seccomp=FILE and its containers.conf default
   bubblewrap                       # bwrap --seccomp consumer
   libseccomp2 python3-seccomp seccomp libseccomp-dev   # libseccomp, its binding, scmp_sys_resolver
   busybox-static gcc libc6-dev     # the probe image: a static probe on a busybox rootfs
   rsync git shellcheck make        # sanity copy, ansible-test, shell lint
   apparmor                         # apparmor_parser -QK checks rendered profiles (no kernel support needed)
+  qemu-system-x86 qemu-utils       # the lab hosts (lab/up.sh)
+  debootstrap e2fsprogs openssh-client debian-archive-keyring   # their images (lab/build-image.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

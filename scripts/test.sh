@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# make test: every test, in two lanes that run side by side.
+#
+#   lab lane (background): the Debian 12 lab image, then the Molecule scenarios one after
+#     another (default, fleet, debian13, then tests/lab) - each boots emulated guests, which
+#     keep about one core busy; one guest at a time, since two slow each other badly;
+#   host lane (foreground): lint, sanity, unit, integration, then the Debian 13 lab image -
+#     on the machine itself, on the other core.
+#
+# Set-up that both lanes need (Debian packages, the lab's among them, the venv, the
+# engines, the probe image) runs first, on its own, so no two apt-get runs meet. The lab lane's output goes to
+# build/logs/lab.log and is printed whole when it ends; each stage's time is printed as
+# "== STAGE: N s (ok|FAILED)" and summed up at the end. Exit status: 0 only if every
+# stage of both lanes passed. TEST_LANES=serial runs the lab lane after the host lane
+# (for a machine with one core, or to time the stages alone).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+logs=build/logs
+mkdir -p "$logs"
+summary=$logs/stages.txt
+: >"$summary"
+start=$SECONDS
+
+stage() { # stage NAME CMD...: run CMD, record its time and result
+  local name=$1 t0=$SECONDS rc
+  shift
+  echo "== $name: start"
+  "$@"
+  rc=$?
+  local line
+  line=$(printf '== %s: %d s (%s)' "$name" $((SECONDS - t0)) "$([[ $rc == 0 ]] && echo ok || echo "FAILED, exit $rc")")
+  echo "$line"
+  echo "$line" >>"$summary"
+  return "$rc"
+}
+
+# Set-up, alone: nothing else runs while apt-get, pip and the engines start.
+stage setup make --no-print-directory deps venv images || exit 1
+
+lab_lane() {
+  local failed=0
+  stage lab-image-debian12 make --no-print-directory lab-image PLATFORM=debian12 || return 1
+  stage molecule-default .venv/bin/molecule test || failed=1
+  stage molecule-fleet .venv/bin/molecule test -s fleet || failed=1
+  # built by the host lane meanwhile (build-image.sh holds a lock, so this waits for it
+  # or finds it cached; it builds here only if the host lane's build failed)
+  if stage lab-image-debian13-ready make --no-print-directory lab-image PLATFORM=debian13; then
+    stage molecule-debian13 .venv/bin/molecule test -s debian13 || failed=1
+  else
+    failed=1
+  fi
+  stage lab-lifecycle .venv/bin/pytest -q tests/lab || failed=1
+  return "$failed"
+}
+
+host_lane() {
+  local failed=0
+  stage lint make --no-print-directory lint || failed=1
+  stage sanity make --no-print-directory sanity || failed=1
+  stage unit make --no-print-directory unit || failed=1
+  stage integration make --no-print-directory integration || failed=1
+  # the Debian 13 image, for the lab lane's last scenario (debootstrap runs natively, beside
+  # the emulated guest of the lab lane)
+  stage lab-image-debian13 make --no-print-directory lab-image PLATFORM=debian13 || failed=1
+  return "$failed"
+}
+
+export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
+if [[ ${TEST_LANES:-parallel} == serial ]]; then
+  host_lane
+  host_rc=$?
+  lab_lane
+  lab_rc=$?
+else
+  lab_lane >"$logs/lab.log" 2>&1 &
+  lab_pid=$!
+  # a lab lane left running by an interrupted make test would hold the lab: stop it too
+  trap 'kill -TERM "$lab_pid" 2>/dev/null; wait "$lab_pid" 2>/dev/null' INT TERM HUP
+  echo "== lab lane: started in the background (pid $lab_pid, output in $logs/lab.log)"
+  host_lane
+  host_rc=$?
+  echo "== host lane done; waiting for the lab lane"
+  wait "$lab_pid"
+  lab_rc=$?
+  trap - INT TERM HUP
+  echo "== lab lane output ($logs/lab.log):"
+  cat "$logs/lab.log"
+fi
+
+echo "== stage times (s)"
+cat "$summary"
+printf '== make test: %d s\n' $((SECONDS - start))
+if [[ $host_rc == 0 && $lab_rc == 0 ]]; then
+  echo "== make test: every stage passed"
+  exit 0
+fi
+echo "== make test: FAILED (host lane exit $host_rc, lab lane exit $lab_rc)"
+exit 1
