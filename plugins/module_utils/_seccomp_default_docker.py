@@ -5,12 +5,13 @@
 from the name it extends (SERIES); ``docker-20.10`` is _seccomp_docker_default, moby v20.10.24.
 
 Facts copied from upstream (syscall names, gates, values), each name read at the tag in SERIES in
-github.com/moby/moby, file profiles/seccomp/default.json (from 28.5 the copy vendored from
+github.com/moby/moby, file profiles/seccomp/default.json (from 28.4 the copy vendored from
 github.com/moby/profiles, vendor/github.com/moby/profiles/seccomp/default.json).  A name stands
 for its first release up to the next name; a patch-level name is where a patch release changed
-the file (``git log vX.Y.0..vX.Y.N -- profiles/seccomp/``; every release of 20.10, 23.0, 25.0
-and 26 was read against the name it follows; default_linux.go, the daemon's compiled-in copy,
-changed with the file each time):
+the file (``git log vX.Y.0..vX.Y.N -- profiles/seccomp/``).  Every release tag from v20.10.0 to
+docker-v29.7.2 was read against the name it follows: its file is the same blob as at that name's
+tag, and the name's groups equal it.  default_linux.go, the daemon's compiled-in copy, changed
+with the file each time (28.1.0 changed only its package line; from 28.4 it is vendored too):
   docker-20.10.0   20.10.0-20.10.3, v20.10.3: no close_range, epoll_pwait2; the new mount API
                    (fsopen, fsconfig, fsmount, fspick, move_mount, open_tree) not even with
                    CAP_SYS_ADMIN; no process_madvise with CAP_SYS_PTRACE
@@ -31,28 +32,35 @@ changed with the file each time):
   docker-23.0.7    23.0.7-23.0.9, v23.0.9: name_to_handle_at without CAP_SYS_ADMIN
   docker-23.0.10   23.0.10-23.0.18, v23.0.18: cachestat, fchmodat2, futex_wake/wait/requeue,
                    map_shadow_stack; set_mempolicy_home_node with CAP_SYS_NICE
+  docker-24        24.0.0-24.0.2, v24.0.2: 23.0.6's file (an empty delta): name_to_handle_at
+                   still needs CAP_SYS_ADMIN
+  docker-24.0.3    24.0.3-24.0.9, v24.0.9: 23.0.9's file (an empty delta from docker-23.0.7):
+                   name_to_handle_at without CAP_SYS_ADMIN; no 24.0 has the 23.0.10 additions
   docker-25        25.0.0-25.0.2, v25.0.2: 23.0.9's file without io_uring_*
   docker-25.0.3    25.0.3-25.0.17, v25.0.17: the 23.0.10 additions (backported)
-  docker-26        26.0.0-26.1.5, v26.1.5: 25.0.17's file (an empty delta; 27.x too, with a note)
-  docker-28        28.0.0-28.5.2, v28.5.2: + listmount, statmount, mseal, uretprobe, *xattrat,
-                   riscv_hwprobe; lsm_* with CAP_SYS_ADMIN (added in 28.2; 28.0 and 28.1 lack
-                   them, not split here)
+  docker-26        26.0.0-26.1.5, v26.1.5: 25.0.17's file (an empty delta)
+  docker-27        27.0.0-27.5.1, v27.5.1: 26.1.5's file (an empty delta; 27.0.0 was not
+                   released, the first tag is v27.0.1)
+  docker-28        28.0.0-28.1.1, v28.1.1: 26.1.5's file still (an empty delta)
+  docker-28.2      28.2.0-28.5.2, v28.5.2: + listmount, statmount, mseal, uretprobe, *xattrat,
+                   riscv_hwprobe; lsm_* with CAP_SYS_ADMIN
   docker-29        29.0.0-29.4.1, docker-v29.4.1: 28.5.2's profile (an empty delta)
   docker-29.4.2    29.4.2, docker-v29.4.2: AF_ALG blocked too (socket allowed for domain < 38,
                    == 39, > 40); socketcall answered with ENOSYS
   docker-29.4.3    29.4.3-29.7.2, docker-v29.7.2: AF_ALG blocked; socketcall allowed again
-  (24.x is not listed and follows docker-23.0.10 with a note: 24.0.0-24.0.2 still have
-  name_to_handle_at with CAP_SYS_ADMIN, and no 24.0 has the 23.0.10 additions.)
 Each entry is ``(op, gate, names)``: ``op`` 'add' or 'drop', ``gate`` the group's keys that are
 not the defaults (``action`` SCMP_ACT_ALLOW, ``errno``, ``args`` as (index, value, value_two, op),
 ``caps`` / ``not_caps`` (includes / excludes caps), ``arches`` / ``not_arches`` (native SCMP
 arch), ``kernel`` (minKernel)); _seccomp_defaults applies them.
 The archMap is not versioned here: it gains riscv64 (23) and loong64 (29.4.2), both without
 sub-architectures.  Nor is the daemon's own arch table (profiles/seccomp/seccomp_linux.go): it
-maps riscv64 only from 23.0.16, 25.0.7 and 27.3.0, so on a riscv64 host 23.0.0-23.0.15, 24.x,
-25.0.0-25.0.6, 26.x and 27.0-27.2 load the profile without architectures and without the
-riscv64 rule (riscv_flush_icache denied); the names here allow riscv_flush_icache on riscv64
-from docker-23 on (not split here).
+maps riscv64 only from 23.0.16, 25.0.7 and 27.3.0 (moby issue 48454, a bug fix backported to
+23.0, 25.0, 26.1 and 27.x), so on a riscv64 host 23.0.0-23.0.15, 24.x, 25.0.0-25.0.6, 26.x and
+27.0-27.2 load the profile without architectures and without the riscv64 rule
+(riscv_flush_icache denied).  The names here follow the file: they allow riscv_flush_icache on
+riscv64 from docker-23 on.  That loader bug is documented, not encoded: it is no change of the
+default, builds that carry the fix would be misdescribed, and the one call it denies is
+riscv64's instruction-cache flush, which JITs need.
 """
 
 # socket for every domain but AF_ALG (38) and AF_VSOCK (40), in place of the AF_VSOCK rule
@@ -74,11 +82,15 @@ SERIES = {
     'docker-23': ((23, 0, 0), (23, 0, 6), 'docker-20.10', 'v23.0.6'),
     'docker-23.0.7': ((23, 0, 7), (23, 0, 9), 'docker-23', 'v23.0.9'),
     'docker-23.0.10': ((23, 0, 10), (23, 0, 18), 'docker-23.0.7', 'v23.0.18'),
+    'docker-24': ((24, 0, 0), (24, 0, 2), 'docker-23', 'v24.0.2'),
+    'docker-24.0.3': ((24, 0, 3), (24, 0, 9), 'docker-23.0.7', 'v24.0.9'),
     'docker-25': ((25, 0, 0), (25, 0, 2), 'docker-23.0.7', 'v25.0.2'),
     'docker-25.0.3': ((25, 0, 3), (25, 0, 17), 'docker-25', 'v25.0.17'),
     'docker-26': ((26, 0, 0), (26, 1, 5), 'docker-25.0.3', 'v26.1.5'),
-    'docker-28': ((28, 0, 0), (28, 5, 2), 'docker-26', 'v28.5.2'),
-    'docker-29': ((29, 0, 0), (29, 4, 1), 'docker-28', 'docker-v29.4.1'),
+    'docker-27': ((27, 0, 0), (27, 5, 1), 'docker-26', 'v27.5.1'),
+    'docker-28': ((28, 0, 0), (28, 1, 1), 'docker-27', 'v28.1.1'),
+    'docker-28.2': ((28, 2, 0), (28, 5, 2), 'docker-28', 'v28.5.2'),
+    'docker-29': ((29, 0, 0), (29, 4, 1), 'docker-28.2', 'docker-v29.4.1'),
     'docker-29.4.2': ((29, 4, 2), (29, 4, 2), 'docker-29', 'docker-v29.4.2'),
     'docker-29.4.3': ((29, 4, 3), (29, 7, 2), 'docker-29', 'docker-v29.7.2'),
 }
@@ -139,6 +151,12 @@ DELTAS = {
     'docker-23.0.7': NAME_TO_HANDLE_AT,
     # docker-23.0.10: moby/moby v23.0.18, profiles/seccomp/default.json
     'docker-23.0.10': KERNEL_6_7,
+    # docker-24: moby/moby v24.0.2, profiles/seccomp/default.json (the same file as v23.0.6)
+    'docker-24': (
+    ),
+    # docker-24.0.3: moby/moby v24.0.9, profiles/seccomp/default.json (the same file as v23.0.9)
+    'docker-24.0.3': (
+    ),
     # docker-25: moby/moby v25.0.2, profiles/seccomp/default.json (from 23.0.9's file)
     'docker-25': (
         ('drop', {}, ('io_uring_enter', 'io_uring_register', 'io_uring_setup')),
@@ -148,8 +166,14 @@ DELTAS = {
     # docker-26: moby/moby v26.1.5, profiles/seccomp/default.json
     'docker-26': (
     ),
-    # docker-28: moby/moby v28.5.2, vendor/github.com/moby/profiles/seccomp/default.json
+    # docker-27: moby/moby v27.5.1, profiles/seccomp/default.json (the same file as v26.1.5)
+    'docker-27': (
+    ),
+    # docker-28: moby/moby v28.1.1, profiles/seccomp/default.json (the same file as v26.1.5)
     'docker-28': (
+    ),
+    # docker-28.2: moby/moby v28.5.2, vendor/github.com/moby/profiles/seccomp/default.json
+    'docker-28.2': (
         ('add', {'caps': ('CAP_SYS_ADMIN',)}, ('lsm_get_self_attr', 'lsm_list_modules', 'lsm_set_self_attr')),
         ('add', {}, (
             'getxattrat', 'listmount', 'listxattrat', 'mseal', 'removexattrat', 'riscv_hwprobe',

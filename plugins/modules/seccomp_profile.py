@@ -178,9 +178,11 @@ options:
         (20.10.0-20.10.3, v20.10.3), V(docker-20.10.4) (20.10.4-20.10.9, v20.10.9), V(docker-20.10.10)
         (20.10.10-20.10.17, v20.10.17), V(docker-20.10.18) (20.10.18-20.10.21, v20.10.21), V(docker-20.10.22)
         (20.10.22), V(docker-20.10.26) (20.10.26-27, v20.10.27), V(docker-23) (23.0.0-23.0.6, v23.0.6),
-        V(docker-23.0.7) (23.0.7-23.0.9, v23.0.9), V(docker-23.0.10) (23.0.10-23.0.18, v23.0.18), V(docker-25)
-        (25.0.0-25.0.2, v25.0.2), V(docker-25.0.3) (25.0.3-25.0.17, v25.0.17), V(docker-26) (v26.1.5),
-        V(docker-28) (v28.5.2), V(docker-29) (29.0.0-29.4.1, docker-v29.4.1), V(docker-29.4.2) (docker-v29.4.2),
+        V(docker-23.0.7) (23.0.7-23.0.9, v23.0.9), V(docker-23.0.10) (23.0.10-23.0.18, v23.0.18), V(docker-24)
+        (24.0.0-24.0.2, v24.0.2), V(docker-24.0.3) (24.0.3-24.0.9, v24.0.9), V(docker-25) (25.0.0-25.0.2,
+        v25.0.2), V(docker-25.0.3) (25.0.3-25.0.17, v25.0.17), V(docker-26) (26.0.0-26.1.5, v26.1.5),
+        V(docker-27) (27.0.0-27.5.1, v27.5.1), V(docker-28) (28.0.0-28.1.1, v28.1.1), V(docker-28.2)
+        (28.2.0-28.5.2, v28.5.2), V(docker-29) (29.0.0-29.4.1, docker-v29.4.1), V(docker-29.4.2) (docker-v29.4.2),
         V(docker-29.4.3) (29.4.3-29.7.2, docker-v29.7.2); V(containerd-1.6) (1.6.0-1.6.6, v1.6.6),
         V(containerd-1.6.7) (1.6.7-1.6.8, v1.6.8), V(containerd-1.6.9) (1.6.9-1.6.15, v1.6.15),
         V(containerd-1.6.16) (1.6.16-1.6.21, v1.6.20), V(containerd-1.6.22) (1.6.22-1.6.27, v1.6.27),
@@ -193,11 +195,12 @@ options:
         upstream tag.
     type: str
     choices: [auto, docker-20.10, docker-20.10.0, docker-20.10.4, docker-20.10.10, docker-20.10.18, docker-20.10.22,
-              docker-20.10.26, docker-23, docker-23.0.7, docker-23.0.10, docker-25, docker-25.0.3, docker-26,
-              docker-28, docker-29, docker-29.4.2, docker-29.4.3, containerd-1.6, containerd-1.6.7, containerd-1.6.9,
-              containerd-1.6.16, containerd-1.6.22, containerd-1.6.28, containerd-1.7, containerd-1.7.3,
-              containerd-1.7.13, containerd-1.7.32, containerd-2.0, containerd-2.0.9, containerd-2.1, containerd-2.2,
-              containerd-2.2.4, containerd-2.3, containerd-2.3.1, podman-5]
+              docker-20.10.26, docker-23, docker-23.0.7, docker-23.0.10, docker-24, docker-24.0.3, docker-25,
+              docker-25.0.3, docker-26, docker-27, docker-28, docker-28.2, docker-29, docker-29.4.2, docker-29.4.3,
+              containerd-1.6, containerd-1.6.7, containerd-1.6.9, containerd-1.6.16, containerd-1.6.22,
+              containerd-1.6.28, containerd-1.7, containerd-1.7.3, containerd-1.7.13, containerd-1.7.32,
+              containerd-2.0, containerd-2.0.9, containerd-2.1, containerd-2.2, containerd-2.2.4, containerd-2.3,
+              containerd-2.3.1, podman-5]
     default: auto
   docker_dir:
     description: Directory for Docker profiles (C(--security-opt seccomp=DIR/NAME.json)).

@@ -73,6 +73,25 @@ def test_docker_23_0_7_name_to_handle_at_and_23_0_10_the_kernel_6_7_calls():
     assert 'set_mempolicy_home_node' in gated('docker-23.0.10', 'caps_include', ['CAP_SYS_NICE'])
 
 
+def test_docker_24_is_23_0_6_s_file_and_24_0_3_is_23_0_9_s():
+    d24 = profile('docker-24')
+    assert oci.canonical_json(d24) == oci.canonical_json(profile('docker-23'))
+    assert 'name_to_handle_at' in gated('docker-24', 'caps_include', ['CAP_SYS_ADMIN'])
+    assert 'name_to_handle_at' not in allowed(d24) and not DOCKER_26 & allowed(d24) and IO_URING <= allowed(d24)
+    d2403 = profile('docker-24.0.3')
+    assert oci.canonical_json(d2403) == oci.canonical_json(profile('docker-23.0.7'))
+    assert 'name_to_handle_at' in allowed(d2403) and not DOCKER_26 & allowed(d2403) and IO_URING <= allowed(d2403)
+    assert 'set_mempolicy_home_node' not in gated('docker-24.0.3', 'caps_include', ['CAP_SYS_NICE'])
+
+
+def test_docker_follows_the_file_on_riscv64_not_the_loader_before_its_riscv64_fix():
+    # the daemon maps riscv64 only from 23.0.16, 25.0.7 and 27.3.0; the names follow default.json
+    for name in ('docker-23', 'docker-24', 'docker-25', 'docker-26', 'docker-27', 'docker-28.2'):
+        assert 'riscv_flush_icache' in allowed(profile(name, machine='riscv64'))
+        assert 'riscv_flush_icache' not in allowed(profile(name))
+    assert 'riscv_flush_icache' not in allowed(profile('docker-20.10', machine='riscv64'))
+
+
 def test_docker_25_drops_io_uring():
     assert not IO_URING & allowed(profile('docker-25'))
     assert not IO_URING & set(oci.profile_names(profile('docker-25')))
@@ -129,11 +148,19 @@ def test_docker_26_adds_cachestat_map_shadow_stack_fchmodat2_futex2():
     assert DOCKER_26 <= allowed(prof) and not IO_URING & allowed(prof) and not DOCKER_28 & allowed(prof)
 
 
-def test_docker_28_adds_listmount_statmount_mseal_xattrat_and_lsm_with_cap_sys_admin():
-    prof = profile('docker-28')
+def test_docker_27_and_28_0_are_26_s_file():
+    d26 = oci.canonical_json(profile('docker-26'))
+    for name in ('docker-27', 'docker-28'):
+        assert oci.canonical_json(profile(name)) == d26 and not DOCKER_28 & allowed(profile(name))
+        assert not LSM & gated(name, 'caps_include', ['CAP_SYS_ADMIN'])
+
+
+def test_docker_28_2_adds_listmount_statmount_mseal_xattrat_and_lsm_with_cap_sys_admin():
+    prof = profile('docker-28.2')
     assert DOCKER_28 <= allowed(prof) and not LSM & allowed(prof)      # default caps: no CAP_SYS_ADMIN
-    assert any(LSM <= set(n) for n in in_data('docker-28', 'caps_include', ['CAP_SYS_ADMIN']))
+    assert any(LSM <= set(n) for n in in_data('docker-28.2', 'caps_include', ['CAP_SYS_ADMIN']))
     assert socket_rules(prof) == AF_VSOCK_ONLY
+    assert 'riscv_hwprobe' in allowed(prof) and 'riscv_hwprobe' not in allowed(profile('docker-28'))
 
 
 def test_docker_20_10_26_allows_name_to_handle_at_without_cap_sys_admin():
@@ -150,7 +177,7 @@ def errno_names(prof, errno):
 
 def test_docker_29_is_28_then_29_4_2_blocks_af_alg_and_socketcall_and_29_4_3_allows_socketcall():
     d29 = profile('docker-29')
-    assert oci.canonical_json(d29) == oci.canonical_json(profile('docker-28')) and socket_rules(d29) == AF_VSOCK_ONLY
+    assert oci.canonical_json(d29) == oci.canonical_json(profile('docker-28.2')) and socket_rules(d29) == AF_VSOCK_ONLY
     d2942 = profile('docker-29.4.2')
     assert socket_rules(d2942) == AF_ALG_BLOCK and 'socket' not in allowed(d2942)
     assert 'socketcall' not in allowed(d2942) and 'socketcall' in errno_names(d2942, 38)
@@ -273,7 +300,8 @@ def test_every_default_cites_its_upstream_tag_and_resolves_on_every_family(name)
 @pytest.mark.parametrize('runtimes,targets,name,note', [
     ({'docker': '26.1.5+dfsg1'}, ['docker'], 'docker-26', None),
     ({'docker': '20.10.24+dfsg1'}, ['docker', 'kubelet'], 'docker-20.10', None),
-    ({'docker': '27.5.1'}, ['docker'], 'docker-26', 'Docker 27.5.1 is not listed; following docker-26, the nearest '
+    ({'docker': '27.5.1'}, ['docker'], 'docker-27', None),
+    ({'docker': '26.1.6'}, ['docker'], 'docker-26', 'Docker 26.1.6 is not listed; following docker-26, the nearest '
                                                     'earlier listed default'),
     ({'docker': '19.03.15'}, ['docker'], 'docker-20.10.0', 'Docker 19.03.15 is older than every listed default; '
                                                            'following the oldest, docker-20.10.0'),
@@ -323,11 +351,17 @@ def test_auto_follows_the_first_runtime_target_at_its_version(runtimes, targets,
     ('docker', '23.0.0', 'docker-23', True), ('docker', '23.0.6', 'docker-23', True),
     ('docker', '23.0.7', 'docker-23.0.7', True), ('docker', '23.0.9', 'docker-23.0.7', True),
     ('docker', '23.0.10', 'docker-23.0.10', True), ('docker', '23.0.18', 'docker-23.0.10', True),
-    ('docker', '24.0.9', 'docker-23.0.10', False), ('docker', '25.0.0', 'docker-25', True),
+    ('docker', '24.0.0', 'docker-24', True), ('docker', '24.0.2', 'docker-24', True),
+    ('docker', '24.0.3', 'docker-24.0.3', True), ('docker', '24.0.9', 'docker-24.0.3', True),
+    ('docker', '24.0.10', 'docker-24.0.3', False), ('docker', '25.0.0', 'docker-25', True),
     ('docker', '25.0.2', 'docker-25', True), ('docker', '25.0.3', 'docker-25.0.3', True),
     ('docker', '25.0.17', 'docker-25.0.3', True), ('docker', '25.0.18', 'docker-25.0.3', False),
     ('docker', '20.10.26', 'docker-20.10.26', True), ('docker', '20.10.27', 'docker-20.10.26', True),
     ('docker', '26.1.5', 'docker-26', True), ('docker', '26.1.6', 'docker-26', False),
+    ('docker', '27.0.1', 'docker-27', True), ('docker', '27.5.1', 'docker-27', True),
+    ('docker', '28.0.0', 'docker-28', True), ('docker', '28.1.1', 'docker-28', True),
+    ('docker', '28.1.2', 'docker-28', False), ('docker', '28.2.0', 'docker-28.2', True),
+    ('docker', '28.5.2+dfsg1', 'docker-28.2', True), ('docker', '28.5.3', 'docker-28.2', False),
 ])
 def test_the_version_is_matched_at_patch_level(runtime, version, name, listed):
     chosen, note = defaults.for_version(runtime, version)

@@ -66,11 +66,11 @@ def test_auto_follows_the_docker_version_read_on_the_target(tmp_path, versions):
 
 
 def test_an_unlisted_version_says_which_it_follows_and_no_runtime_falls_back(tmp_path, versions):
-    versions.update(docker='27.5.1')
+    versions.update(docker='29.8.0')
     result = run_main(m, main_args(tmp_path))
-    assert result['runtime_default'] == 'docker-26'
-    assert result['runtime_default_source']['note'] == ('Docker 27.5.1 is not listed; following docker-26, the nearest '
-                                                        'earlier listed default')
+    assert result['runtime_default'] == 'docker-29.4.3'
+    assert result['runtime_default_source']['note'] == ('Docker 29.8.0 is not listed; following docker-29.4.3, the '
+                                                        'nearest earlier listed default')
     absent = run_main(m, main_args(tmp_path, name='pod', targets=['podman']))
     assert absent['runtime_default'] == 'docker-20.10' and absent['runtime_default_source']['how'] == 'fallback'
 
