@@ -15,8 +15,9 @@ Docker's.
 Facts copied from github.com/containerd/containerd, contrib/seccomp/seccomp_default.go, each
 name read at the tag in SERIES; ``git log vX.Y.0..vX.Y.N -- contrib/seccomp/seccomp_default.go``
 gives the commits that changed it, ``git tag --contains`` the first patch release with each, and
-each of those releases has its own name (v1.6.x: 1.6.7, 1.6.9, 1.6.16, 1.6.22, 1.6.28; every
-1.6 and 1.7 tag was read against the name it follows):
+each of those releases has its own name (v1.6.x: 1.6.7, 1.6.9, 1.6.16, 1.6.22, 1.6.28).  Every
+release tag from v1.6.0 to v2.3.4 was read against the name it follows: its file is the same
+blob as at that name's tag, and the name's groups equal it:
   containerd-1.6     1.6.0-1.6.6, v1.6.6 (BASE, the file as 1.6.0 shipped it): io_uring and every
                      socket allowed; ptrace only with CAP_SYS_PTRACE; name_to_handle_at needs
                      CAP_SYS_ADMIN; no pkey_*, no CAP_SYS_NICE, CAP_BPF or CAP_PERFMON blocks
