@@ -10,7 +10,8 @@
 # Set-up that both lanes need (Debian packages, the lab's among them, the venv, the
 # engines, the probe image) runs first, on its own, so no two apt-get runs meet. The lab lane's output goes to
 # build/logs/lab.log and is printed whole when it ends; each stage's time is printed as
-# "== STAGE: N s (ok|FAILED)" and summed up at the end. Exit status: 0 only if every
+# "== STAGE: N s (ok|FAILED)" and summed up at the end; each line of lab.log starts with the
+# seconds since make test started. Exit status: 0 only if every
 # stage of both lanes passed. TEST_LANES=serial runs the lab lane after the host lane
 # (for a machine with one core, or to time the stages alone).
 set -uo pipefail
@@ -65,6 +66,14 @@ host_lane() {
   return "$failed"
 }
 
+# shellcheck disable=SC2317 # called from the trap below
+stop_lab_lane() {
+  local pid
+  pid=$(cat "$logs/lab.pid" 2>/dev/null) || return 0
+  pkill -TERM -P "$pid" 2>/dev/null
+  kill -TERM "$pid" 2>/dev/null
+}
+
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
 if [[ ${TEST_LANES:-parallel} == serial ]]; then
   host_lane
@@ -72,16 +81,20 @@ if [[ ${TEST_LANES:-parallel} == serial ]]; then
   lab_lane
   lab_rc=$?
 else
-  lab_lane >"$logs/lab.log" 2>&1 &
+  # each line of the lab lane's log carries the seconds since make test started; the lane's
+  # exit status goes through a file, since the background job is the pipeline's last part
+  rm -f "$logs/lab.rc"
+  { echo "$BASHPID" >"$logs/lab.pid"; lab_lane; echo $? >"$logs/lab.rc"; } 2>&1 |
+    while IFS= read -r line; do printf '%5d %s\n' $((SECONDS - start)) "$line"; done >"$logs/lab.log" &
   lab_pid=$!
-  # a lab lane left running by an interrupted make test would hold the lab: stop it too
-  trap 'kill -TERM "$lab_pid" 2>/dev/null; wait "$lab_pid" 2>/dev/null' INT TERM HUP
-  echo "== lab lane: started in the background (pid $lab_pid, output in $logs/lab.log)"
+  # an interrupted make test stops the lab lane too (the lab's own watchdogs stop its guests)
+  trap 'stop_lab_lane; exit 130' INT TERM HUP
+  echo "== lab lane: started in the background (output in $logs/lab.log)"
   host_lane
   host_rc=$?
   echo "== host lane done; waiting for the lab lane"
   wait "$lab_pid"
-  lab_rc=$?
+  lab_rc=$(cat "$logs/lab.rc" 2>/dev/null || echo 1)
   trap - INT TERM HUP
   echo "== lab lane output ($logs/lab.log):"
   cat "$logs/lab.log"
