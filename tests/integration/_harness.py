@@ -359,6 +359,24 @@ def kernel_log_since(marker: str, settle: float = 0.2) -> list[str]:
 INSTALL_PLAYBOOK = HERE / "playbooks" / "seccomp_install.yml"
 
 
+def ansible_local(tool: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the venv's ``tool`` (ansible or ansible-playbook) against localhost over the local
+    connection, with the project's ansible.cfg and Debian's python3 (the one with the
+    libseccomp binding), no colour, from the project root."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3")
+    cmd = [str(REPO_ROOT / ".venv" / "bin" / tool), "-i", "localhost,", "-c", "local"] + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False,
+                          stdin=subprocess.DEVNULL, cwd=str(REPO_ROOT))
+
+
+def playbook_local(playbook: str | os.PathLike, variables: dict, varfile: Path, *args: str,
+                   timeout: float = 300) -> subprocess.CompletedProcess:
+    """ansible-playbook ``playbook`` on localhost with ``variables`` written to ``varfile``."""
+    varfile.write_text(json.dumps(variables), encoding="utf-8")
+    return ansible_local("ansible-playbook", "-e", "@" + str(varfile), str(playbook), *args, timeout=timeout)
+
+
 def install_profiles(root: Path, profiles: dict, check: bool = False) -> tuple[int, dict, str]:
     """Install ``{name: spec}`` under ``root`` (every target) with ansible-playbook and
     confine.hardening.seccomp_profile; return (rc, {name: registered result}, output)."""
@@ -367,15 +385,6 @@ def install_profiles(root: Path, profiles: dict, check: bool = False) -> tuple[i
         results.unlink()
     variables = {"confine_root": str(root), "confine_results": str(results),
                  "confine_profiles": [dict(spec, name=name) for name, spec in profiles.items()]}
-    varfile = root / "vars.json"
-    varfile.write_text(json.dumps(variables), encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3")
-    cmd = [str(REPO_ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-           "-e", "@" + str(varfile), str(INSTALL_PLAYBOOK)]
-    if check:
-        cmd += ["--check", "--diff"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False,
-                          stdin=subprocess.DEVNULL, cwd=str(REPO_ROOT))
+    proc = playbook_local(INSTALL_PLAYBOOK, variables, root / "vars.json", *(["--check", "--diff"] if check else []))
     data = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
     return proc.returncode, data, proc.stdout + proc.stderr

@@ -11,17 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from _harness import REPO_ROOT
+from _harness import ansible_local, playbook_local
 
 pytestmark = pytest.mark.skipif(os.path.exists('/sys/kernel/security/apparmor/profiles'),
                                 reason='this host has AppArmor')
-
-
-def run(args: list[str]) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3')
-    return subprocess.run([str(REPO_ROOT / '.venv' / 'bin' / args[0])] + args[1:], capture_output=True, text=True,
-                          env=env, timeout=300, check=False, stdin=subprocess.DEVNULL, cwd=str(REPO_ROOT))
 
 
 def harden(tmp_path: Path, missing: str) -> subprocess.CompletedProcess:
@@ -35,9 +28,7 @@ def harden(tmp_path: Path, missing: str) -> subprocess.CompletedProcess:
         'host_hardening_containerd_enabled': False,
         'host_hardening_apparmor_profiles': [{'name': 'web', 'preset': 'container-default'}],
     }
-    varfile = tmp_path / 'vars.json'
-    varfile.write_text(json.dumps(variables))
-    return run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', '-e', '@%s' % varfile, 'harden.yml'])
+    return playbook_local('harden.yml', variables, tmp_path / 'vars.json')
 
 
 def test_role_fails_the_host_with_one_message(tmp_path):
@@ -59,8 +50,7 @@ def test_role_skips_apparmor_when_told(tmp_path):
 
 def test_module_says_why_in_one_sentence(tmp_path):
     args = {'name': 'web', 'preset': 'container-default', 'apparmor_dir': str(tmp_path)}
-    got = run(['ansible', 'localhost', '-c', 'local', '-m', 'confine.hardening.apparmor_profile', '-a',
-               json.dumps(args)])
+    got = ansible_local('ansible', 'localhost', '-m', 'confine.hardening.apparmor_profile', '-a', json.dumps(args))
     assert got.returncode != 0
     assert ("AppArmor profile 'web': AppArmor is not available on this host: the kernel has no AppArmor "
             "(/sys/module/apparmor/parameters/enabled is missing)") in got.stdout

@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from _harness import BUILD_DIR, HERE, REPO_ROOT
+from _harness import BUILD_DIR, HERE, playbook_local
 
 PODMAN = shutil.which('podman')
 TARBALL = BUILD_DIR / 'probe-rootfs.tar'
@@ -65,13 +65,8 @@ def module(args, tmp_path, check=False):
     results, varfile = tmp_path / 'result.json', tmp_path / 'vars.json'
     if results.exists():
         results.unlink()
-    varfile.write_text(json.dumps({'confine_args': args, 'confine_results': str(results)}))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3')
-    cmd = [str(REPO_ROOT / '.venv' / 'bin' / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
-           '-e', '@' + str(varfile), str(PLAYBOOK)] + (['--check', '--diff'] if check else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False,
-                          stdin=subprocess.DEVNULL, cwd=str(REPO_ROOT))
+    proc = playbook_local(PLAYBOOK, {'confine_args': args, 'confine_results': str(results)}, varfile,
+                          *(['--check', '--diff'] if check else []))
     assert results.exists(), proc.stdout + proc.stderr
     return json.loads(results.read_text())
 

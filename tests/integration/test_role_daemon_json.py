@@ -12,14 +12,13 @@ daemon.json here proves the same."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from _harness import REPO_ROOT
+from _harness import playbook_local
 
 BROKEN = '{"seccomp-profile": "/etc/docker/seccomp/web.json",,}\n'
 
@@ -43,13 +42,7 @@ def harden(tmp_path: Path, **extra) -> subprocess.CompletedProcess:
         'host_hardening_docker_default_seccomp': 'web',
     }
     variables.update(extra)
-    varfile = tmp_path / 'vars.json'
-    varfile.write_text(json.dumps(variables))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3')
-    return subprocess.run([str(REPO_ROOT / '.venv' / 'bin' / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
-                           '-e', '@%s' % varfile, 'harden.yml'], capture_output=True, text=True, env=env,
-                          timeout=600, check=False, stdin=subprocess.DEVNULL, cwd=str(REPO_ROOT))
+    return playbook_local('harden.yml', variables, tmp_path / 'vars.json', timeout=600)
 
 
 def dockerd_pid():
