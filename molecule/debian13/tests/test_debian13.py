@@ -13,12 +13,16 @@ on the lab host after harden.yml with this scenario's inventory (molecule.yml).
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
-IMAGE = 'confine/probe:latest'
-CTR_IMAGE = 'docker.io/confine/probe:latest'
-PODMAN_IMAGE = 'localhost/confine/probe:latest'
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / 'molecule' / 'shared'))
+
+# pylint: disable=wrong-import-position
+from labtest import CTR_IMAGE, IMAGE, PODMAN_IMAGE  # noqa: E402
+
 RECORD = '/etc/ansible/facts.d/confine_hardening.fact'
 # the lab host's own Python, mounted read-only into the probe image (a busybox rootfs)
 MOUNTS = '-v /usr:/usr:ro -v /lib:/lib:ro -v /lib64:/lib64:ro'

@@ -12,10 +12,16 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 
 PROJECT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(PROJECT / 'molecule' / 'shared'))
+
+# pylint: disable=wrong-import-position
+from labtest import loaded  # noqa: E402
+
 RECORD = '/etc/ansible/facts.d/confine_hardening.fact'
 DAEMON_JSON = '/etc/docker/daemon.json'
 # Molecule forces colour on; these runs are read by the tests, so they go without.
@@ -38,11 +44,6 @@ def recap(output):
 
 def record(host):
     return json.loads(host.file(RECORD).content_string)
-
-
-def loaded(host):
-    return dict(line[:-1].rsplit(' (', 1) for line in
-                host.file('/sys/kernel/security/apparmor/profiles').content_string.splitlines())
 
 
 def test_governance_record_lists_every_profile_with_hashes_that_match(host):
