@@ -30,9 +30,14 @@ class ActionModule(ActionBase):
     _requires_connection = True
 
     def _host_facts(self, task_vars):
-        """Architecture and kernel of the target, from facts or a minimal gather."""
+        """Architecture and kernel of the target: from gathered facts, hardening_facts' or a minimal gather."""
         facts = dict(task_vars.get('ansible_facts') or {})
         new_facts = {}
+        ours = facts.get(FACTS_KEY) if isinstance(facts.get(FACTS_KEY), dict) else {}
+        uname = ours.get('host') if isinstance(ours.get('host'), dict) else {}
+        if not all(facts.get(k) for k in HOST_FACT_KEYS) and uname.get('machine') and uname.get('kernel'):
+            # hardening_facts ran (the role's preflight): its uname answers without a setup run
+            return {'machine': uname['machine'], 'kernel': uname['kernel']}, new_facts
         if not all(facts.get(k) for k in HOST_FACT_KEYS):
             gathered = self._execute_module(module_name='ansible.legacy.setup',
                                             module_args={'gather_subset': ['!all', '!min', 'platform']},

@@ -25,6 +25,15 @@ options:
     description: The kubelet's configuration file.
     type: path
     default: /var/lib/kubelet/config.yaml
+  record:
+    description:
+      - The governance record an earlier run wrote (M(confine.hardening.hardening_record)). When it is
+        given, what that run set on the host-wide runtime configuration is returned under C(record), so
+        the role needs no fact gathering to read it back.
+      - Only the two strings below are taken from it, each checked for its form; a record that is
+        missing, not JSON or not an object reads as no record. A FIFO, device or directory there
+        fails the task in one sentence and is never read.
+    type: path
 extends_documentation_fragment:
   - confine.hardening.attributes
 attributes:
@@ -62,15 +71,18 @@ ansible_facts:
           podman: {present: true, active: false, path: /usr/bin/podman, version: 5.4.2}
           runc: {present: true, active: false, path: /usr/sbin/runc, version: 1.1.15+ds1}
           kubelet: {present: false, active: false, path: null, config: null}
+        host: {machine: x86_64, kernel: 6.12.57+deb13-amd64}
+        record: {present: true, docker_default_seccomp: web, podman_containers_conf_sha256: ''}
 """
 
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _runtime_versions as runtime_versions
-from ansible_collections.confine.hardening.plugins.module_utils._common import run_module
+from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, ModuleError, run_module
 
 ACTIONS = '/proc/sys/kernel/seccomp/actions_avail'
 
@@ -100,7 +112,30 @@ def runtime(module, binary, unit):
 
 
 def argument_spec():
-    return dict(kubelet_config=dict(type='path', default='/var/lib/kubelet/config.yaml'))
+    return dict(kubelet_config=dict(type='path', default='/var/lib/kubelet/config.yaml'),
+                record=dict(type='path'))
+
+
+RECORD_SHA256 = re.compile(r'^[0-9a-f]{64}\Z')
+
+
+def recorded_runtime(path):
+    """What an earlier run set host-wide, from its record: Docker's daemon-wide default (a profile
+    name) and the sha256 of podman's drop-in. Anything else in the record is not read; a value of
+    another form reads as unset, so a changed record can never name a path or widen what is removed."""
+    try:
+        record = fileio.read_json_object(path)
+    except fileio.NotRegularFile as exc:
+        raise ModuleError('record: %s; nothing was changed' % exc.strerror)
+    runtime = (record or {}).get('runtime')
+    runtime = runtime if isinstance(runtime, dict) else {}
+
+    def checked(key, pattern):
+        value = runtime.get(key)
+        return value if isinstance(value, str) and pattern.match(value) else ''
+    return {'present': record is not None,
+            'docker_default_seccomp': checked('docker_default_seccomp', NAME_RE),
+            'podman_containers_conf_sha256': checked('podman_containers_conf_sha256', RECORD_SHA256)}
 
 
 def run(module):
@@ -117,7 +152,10 @@ def run(module):
                      'podman': versioned(module, 'podman', 'podman.socket'),
                      'runc': versioned(module, 'runc', 'runc'),
                      'kubelet': kubelet},
+        'host': {'machine': os.uname()[4], 'kernel': os.uname()[2]},
     }
+    if module.params.get('record'):
+        facts['record'] = recorded_runtime(module.params['record'])
     return dict(changed=False, ansible_facts={'confine_hardening_host': facts})
 
 

@@ -56,6 +56,21 @@ def test_a_user_template_from_the_plays_templates_dir_and_facts_gathered_once(pl
     assert 'content' not in items[2]
 
 
+def test_the_hardening_facts_uname_stands_in_for_fact_gathering(play):
+    """harden.yml gathers no facts: the role's hardening_facts run gives the architecture and kernel,
+    so rendering runs no setup module; what fact gathering found wins over it."""
+    ours = {action_mod.FACTS_KEY: {'host': {'machine': 'aarch64', 'kernel': '6.12.0'}}}
+    action, calls = make_action(play, {'name': 'web', 'preset': 'hardened'})
+    result = action.run(task_vars={'ansible_facts': dict(ours)})
+    assert [c[0] for c in calls] == [action_mod.MODULE] and 'ansible_facts' not in result
+    content = json.loads(calls[0][1]['content'])
+    assert oci.canonical_json(content) == oci.canonical_json(
+        spec_mod.build_profile({'preset': 'hardened'}, {'machine': 'aarch64', 'kernel': '6.12.0'})[0])
+    action, calls = make_action(play, {'name': 'web', 'preset': 'hardened'})
+    action.run(task_vars={'ansible_facts': dict(FACTS, **ours)})
+    assert oci.canonical_json(json.loads(calls[0][1]['content'])) == expected({'preset': 'hardened'})
+
+
 @pytest.mark.parametrize('args,msg', [
     ({'name': 'web', 'mode': 'loud'}, 'value of mode must be one of: enforce, log, got: loud'),
     ({'name': 'web', 'bogus': 1}, 'Unsupported parameters for (confine.hardening.seccomp_profile) module: bogus.'),

@@ -2,6 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """hardening_facts: what the host offers for seccomp, AppArmor and the container runtimes."""
 
+import json
+import os
+
 import pytest
 
 from ansible_collections.confine.hardening.plugins.modules import hardening_facts as m
@@ -62,7 +65,7 @@ def test_run_reports_apparmor_and_the_kubelet_config(host):
 def test_main_gathers_the_facts_through_the_argument_spec(host):
     result = run_main(m, {'kubelet_config': str(host / 'missing.yaml')}, check_mode=True)
     facts = result['ansible_facts']['confine_hardening_host']
-    assert result['changed'] is False and sorted(facts) == ['apparmor', 'runtimes', 'seccomp']
+    assert result['changed'] is False and sorted(facts) == ['apparmor', 'host', 'runtimes', 'seccomp']
     assert facts['runtimes']['kubelet']['config'] is None and facts['apparmor']['available'] is False
     assert sorted(facts['runtimes']) == ['containerd', 'docker', 'kubelet', 'podman', 'runc']
     assert run_main(m, {'kubelet': '/x'})['msg'].startswith('Unsupported parameters for (')
@@ -128,3 +131,34 @@ def test_run_reports_the_apparmor_parser_version_and_abi(host, monkeypatch):
                         'abi': {'files': ['abi/3.0', 'abi/4.0'],
                                 'kernel': {'userns': True, 'mqueue': False, 'io_uring': True, 'network_v8': True,
                                            'af_unix': False, 'policy': ['v8']}}}
+
+
+def test_the_record_gives_back_only_the_two_settings_in_their_form(tmp_path):
+    """The role reads what an earlier run set host-wide from the record (no fact gathering). The
+    record is on the host, so it is untrusted: only a profile name and a sha256 are taken."""
+    record = tmp_path / 'record.fact'
+    sha = 'a' * 64
+    record.write_text(json.dumps({'runtime': {'docker_default_seccomp': 'web', 'podman_containers_conf_sha256': sha,
+                                              'docker_daemon_json': '/etc/passwd'}}))
+    assert m.recorded_runtime(str(record)) == {'present': True, 'docker_default_seccomp': 'web',
+                                               'podman_containers_conf_sha256': sha}
+    assert m.recorded_runtime(str(tmp_path / 'missing')) == {
+        'present': False, 'docker_default_seccomp': '', 'podman_containers_conf_sha256': ''}
+    for hostile in ('../../etc/shadow', 'a/b', '', ' web', 'web\n', 7, None, ['web'], {'x': 1}, 'x' * 129):
+        record.write_text(json.dumps({'runtime': {'docker_default_seccomp': hostile,
+                                                  'podman_containers_conf_sha256': hostile}}))
+        got = m.recorded_runtime(str(record))
+        assert got['docker_default_seccomp'] == '' and got['podman_containers_conf_sha256'] == '', hostile
+    for text in ('not json', '[1, 2]', '{"runtime": [1]}', '{"runtime": "web"}'):
+        record.write_text(text)
+        assert m.recorded_runtime(str(record))['docker_default_seccomp'] == ''
+
+
+def test_a_fifo_where_the_record_should_be_fails_in_one_sentence_without_blocking(host, tmp_path):
+    fifo = tmp_path / 'record.fifo'
+    os.mkfifo(str(fifo))
+    result = run_main(m, {'record': str(fifo), 'kubelet_config': str(tmp_path / 'none.yaml')})
+    assert result['failed'] and result['msg'] == (
+        'record: %s is a FIFO, not a regular file; nothing was changed' % fifo)
+    result = run_main(m, {'record': str(tmp_path), 'kubelet_config': str(tmp_path / 'none.yaml')})
+    assert result['failed'] and 'is a directory, not a regular file' in result['msg']
