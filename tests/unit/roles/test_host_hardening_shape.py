@@ -64,8 +64,8 @@ def test_the_record_path_default_is_written_once():
     assert sorted(set(holders)) == ['defaults/main.yml']
     spec = load('roles', 'host_hardening', 'meta', 'argument_specs.yml')['argument_specs']['main']['options']
     assert spec['host_hardening_record_path']['default'] == RECORD_DEFAULT
-    assert load('roles', 'host_hardening', 'tasks', 'verify_record.yml')[0]['ansible.builtin.slurp']['src'] == \
-        '{{ host_hardening_record_path }}'
+    assert load('roles', 'host_hardening', 'tasks', 'verify_record.yml')[0]['confine.hardening.hardening_verify'][
+        'record'] == '{{ host_hardening_record_path }}'
 
 
 def test_every_module_is_in_the_action_groups():
