@@ -9,7 +9,8 @@
 #      image, the QEMU binary and the console), LAB_BOOT_TIMEOUT (s, default 300),
 #      LAB_ACCEL (tcg | kvm, default tcg),
 #      LAB_CPU (-cpu model, default max with tcg, host with kvm), LAB_MEM (MiB,
-#      default 2048), LAB_SMP (default 2), LAB_APPEND (extra kernel command line),
+#      default 2048), LAB_SMP (default 1), LAB_MITIGATIONS (the guest kernel's
+#      mitigations=, default off; auto is the kernel's own default), LAB_APPEND (extra kernel command line),
 #      LAB_CACHE (see build-image.sh).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -18,7 +19,13 @@ source "$(dirname "$0")/lib.sh"
 lab_platform "$LAB_PLATFORM"
 BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-300}
 ACCEL=${LAB_ACCEL:-tcg}
-APPEND="root=/dev/vda rw console=$P_CONSOLE apparmor=1 security=apparmor net.ifnames=0${LAB_APPEND:+ $LAB_APPEND}"
+# One vCPU and no speculative-execution mitigations in the guest kernel: under software
+# emulation that runs the lab's work (module runs, fork and exec) about 30% faster than two
+# vCPUs with them (docs/testing.md, bench/lab_guest_options.sh). Neither changes what seccomp
+# or AppArmor enforce.
+MITIGATIONS=${LAB_MITIGATIONS:-off}
+[[ $MITIGATIONS =~ ^(off|auto|auto,nosmt)$ ]] || die "LAB_MITIGATIONS must be off, auto or auto,nosmt"
+APPEND="root=/dev/vda rw console=$P_CONSOLE apparmor=1 security=apparmor net.ifnames=0 mitigations=$MITIGATIONS${LAB_APPEND:+ $LAB_APPEND}"
 run=$LAB_RUN
 
 need "$P_QEMU:$P_QEMU_PKG" qemu-img:qemu-utils ssh:openssh-client \
@@ -88,7 +95,7 @@ for try in 1 2 3 4 5; do
   rm -f "$run/pid"
   : >"$run/console.log"
   if "$P_QEMU" -name "confine-lab-$(basename "$run")" "${P_MACHINE[@]}" "${accel[@]}" \
-    -m "${LAB_MEM:-2048}" -smp "${LAB_SMP:-2}" \
+    -m "${LAB_MEM:-2048}" -smp "${LAB_SMP:-1}" \
     -nodefaults -display none -monitor none -serial "file:$run/console.log" \
     -kernel "$img/vmlinuz" -initrd "$img/initrd.img" -append "$APPEND" \
     -drive "file=$run/disk.qcow2,format=qcow2,if=virtio" \
