@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# make test: every test, in two lanes that run side by side.
+# make test: every test, in two lanes that run side by side on the machine's two cores.
 #
-#   lab lane (background): the Debian 12 lab image, then the Molecule scenarios one after
-#     another (default, fleet, debian13, then tests/lab) - each boots emulated guests, which
-#     keep about one core busy; one guest at a time, since two slow each other badly;
-#   host lane (foreground): lint, sanity, unit, integration, then the Debian 13 lab image -
-#     on the machine itself, on the other core.
+#   lab lane (background): the Debian 12 lab image, the Molecule default scenario, then
+#     tests/lab - each boots one emulated one-vCPU guest, which keeps about one core busy;
+#   host lane (foreground): lint, sanity, unit, integration and the Debian 13 lab image on
+#     the machine itself, then the Molecule debian13 and fleet scenarios (their guests run
+#     beside the lab lane's: by then the host lane's own work is done).
 #
 # Set-up that both lanes need (Debian packages, the lab's among them, the venv, the
 # engines, the probe image) runs first, on its own, so no two apt-get runs meet. The lab lane's output goes to
 # build/logs/lab.log and is printed whole when it ends; each stage's time is printed as
 # "== STAGE: N s (ok|FAILED)" and summed up at the end; each line of lab.log starts with the
 # seconds since make test started. Exit status: 0 only if every
-# stage of both lanes passed. TEST_LANES=serial runs the lab lane after the host lane
+# stage of both lanes passed. TEST_LANES=serial runs everything one stage after another
 # (for a machine with one core, or to time the stages alone).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -42,14 +42,6 @@ lab_lane() {
   local failed=0
   stage lab-image-debian12 make --no-print-directory lab-image PLATFORM=debian12 || return 1
   stage molecule-default .venv/bin/molecule test || failed=1
-  stage molecule-fleet .venv/bin/molecule test -s fleet || failed=1
-  # built by the host lane meanwhile (build-image.sh holds a lock, so this waits for it
-  # or finds it cached; it builds here only if the host lane's build failed)
-  if stage lab-image-debian13-ready make --no-print-directory lab-image PLATFORM=debian13; then
-    stage molecule-debian13 .venv/bin/molecule test -s debian13 || failed=1
-  else
-    failed=1
-  fi
   stage lab-lifecycle .venv/bin/pytest -q tests/lab || failed=1
   return "$failed"
 }
@@ -60,9 +52,14 @@ host_lane() {
   stage sanity make --no-print-directory sanity || failed=1
   stage unit make --no-print-directory unit || failed=1
   stage integration make --no-print-directory integration || failed=1
-  # the Debian 13 image, for the lab lane's last scenario (debootstrap runs natively, beside
-  # the emulated guest of the lab lane)
-  stage lab-image-debian13 make --no-print-directory lab-image PLATFORM=debian13 || failed=1
+  # the Debian 13 image (debootstrap runs natively, beside the lab lane's guest), then the
+  # scenarios whose guests run beside the lab lane's
+  if stage lab-image-debian13 make --no-print-directory lab-image PLATFORM=debian13; then
+    stage molecule-debian13 .venv/bin/molecule test -s debian13 || failed=1
+  else
+    failed=1
+  fi
+  stage molecule-fleet .venv/bin/molecule test -s fleet || failed=1
   return "$failed"
 }
 
