@@ -21,27 +21,15 @@ t sh -c 'for i in $(seq 200); do /bin/true; done'
 t python3 -c 'sum(i*i for i in range(2000000))'
 t python3 -c 'import time;[time.time() for _ in range(100000)]'
 G
-cat >"$work/stats.yml" <<'P'
-- hosts: lab
-  gather_facts: false
-  tasks:
-    - ansible.builtin.stat: path=/etc/passwd
-      loop: [1, 2, 3, 4, 5, 6, 7, 8]
-P
+# shellcheck source=bench/lab_bench.sh
+source "$root/bench/lab_bench.sh"
+bench_stats_play "$work"
 cat >"$work/in-lab.sh" <<'I'
 #!/usr/bin/env bash
 set -euo pipefail
-cat >"$LAB_RUN/bench-inv.yml" <<INV
-all:
-  hosts:
-    lab:
-      ansible_host: 127.0.0.1
-      ansible_user: root
-      ansible_python_interpreter: /usr/bin/python3
-      ansible_port: $LAB_PORT
-      ansible_ssh_private_key_file: ${LAB_CACHE:-/var/cache/confine-lab}/ssh/id_ed25519
-      ansible_ssh_common_args: -o UserKnownHostsFile=$LAB_RUN/known_hosts -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes
-INV
+# shellcheck source=bench/lab_bench.sh
+source "$BENCH_ROOT/bench/lab_bench.sh"
+bench_inventory
 echo "  boot to ssh and systemd up: $(cat "$LAB_RUN/boot-seconds" 2>/dev/null || echo ?) s"
 ssh -F "$LAB_SSH_CONFIG" lab bash -s <"$BENCH_WORK/guest.sh"
 s=$(date +%s%N)
@@ -52,5 +40,5 @@ chmod +x "$work/in-lab.sh"
 for cfg in "$@"; do
   echo "== $cfg"
   # shellcheck disable=SC2086 # CONFIG is a list of assignments
-  env $cfg BENCH_WORK="$work" LAB_NAME=bench-guest lab/with-lab.sh "$work/in-lab.sh" 2>&1 | grep -v '^\[lab'
+  env $cfg BENCH_ROOT="$root" BENCH_WORK="$work" LAB_NAME=bench-guest lab/with-lab.sh "$work/in-lab.sh" 2>&1 | grep -v '^\[lab'
 done

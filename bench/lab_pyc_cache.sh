@@ -13,27 +13,15 @@ reps=${1:-3}
 [[ $reps =~ ^[1-9][0-9]?$ ]] || { echo "REPS must be a number from 1 to 99" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cat >"$work/stats.yml" <<'P'
-- hosts: lab
-  gather_facts: false
-  tasks:
-    - ansible.builtin.stat: path=/etc/passwd
-      loop: [1, 2, 3, 4, 5, 6, 7, 8]
-P
+# shellcheck source=bench/lab_bench.sh
+source "$root/bench/lab_bench.sh"
+bench_stats_play "$work"
 cat >"$work/in-lab.sh" <<'I'
 #!/usr/bin/env bash
 set -euo pipefail
-cat >"$LAB_RUN/bench-inv.yml" <<INV
-all:
-  hosts:
-    lab:
-      ansible_host: 127.0.0.1
-      ansible_user: root
-      ansible_python_interpreter: /usr/bin/python3
-      ansible_port: $LAB_PORT
-      ansible_ssh_private_key_file: ${LAB_CACHE:-/var/cache/confine-lab}/ssh/id_ed25519
-      ansible_ssh_common_args: -o UserKnownHostsFile=$LAB_RUN/known_hosts -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes
-INV
+# shellcheck source=bench/lab_bench.sh
+source "$BENCH_ROOT/bench/lab_bench.sh"
+bench_inventory
 pth=/usr/lib/python3/dist-packages/confine_lab_pyc.pth
 g() { ssh -F "$LAB_SSH_CONFIG" lab "$@"; }
 run() {
@@ -58,4 +46,4 @@ echo "  median: without ${m_off} ms, with ${m_on} ms, ratio $(awk -v a="$m_on" -
 echo "  cache entries: $(g 'ls /var/cache/confine-lab-pyc | wc -l') compiled sources"
 I
 chmod +x "$work/in-lab.sh"
-BENCH_WORK="$work" REPS=$reps LAB_NAME=bench-pyc lab/with-lab.sh "$work/in-lab.sh" 2>&1 | grep -v '^\[lab'
+BENCH_ROOT="$root" BENCH_WORK="$work" REPS=$reps LAB_NAME=bench-pyc lab/with-lab.sh "$work/in-lab.sh" 2>&1 | grep -v '^\[lab'
