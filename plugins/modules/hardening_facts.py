@@ -17,7 +17,12 @@ description:
     unit) and configuration files; Docker,
     containerd, podman and runc also for their version (the binary's C(--version)), which
     M(confine.hardening.seccomp_profile) reads to choose the runtime default it follows.
-  - Reads only; never changes the host.
+  - Reads only; never changes the host, apart from the lease of O(lock).
+  - With O(lock), the host's lease for one run of the collection at a time is taken first, before anything
+    is read, exactly as M(confine.hardening.hardening_lock) takes it (waiting for another run, taking over a
+    stale lease with a warning; looked at but not taken in check mode). The C(host_hardening) role takes it
+    here and gives it back with M(confine.hardening.hardening_report), so a run makes two module calls fewer.
+    Taking it never counts as a change.
 author:
   - confine.hardening contributors (@confine)
 options:
@@ -34,6 +39,37 @@ options:
         missing, not JSON or not an object reads as no record. A FIFO, device or directory there
         fails the task in one sentence and is never read.
     type: path
+  lock:
+    description:
+      - Take the host's lease first (the options of M(confine.hardening.hardening_lock), without its O(confine.hardening.hardening_lock#module:state)).
+        A lease held by another run for longer than O(lock.timeout) fails the task in one sentence naming the
+        holder; nothing is read then.
+    type: dict
+    suboptions:
+      path:
+        description: The lease file. Its directory is made if it is missing (not in check mode).
+        type: path
+        default: /var/lib/confine/lock.json
+      run_id:
+        description: Who holds the lock. The role makes one per play and host.
+        type: str
+        required: true
+      controller:
+        description: The controller host the run comes from, for the message another run shows while it waits.
+        type: str
+        default: ''
+      host:
+        description: The inventory name of the host, for the same message.
+        type: str
+        default: ''
+      timeout:
+        description: How many seconds to wait for a lease held by another run before failing.
+        type: int
+        default: 300
+      max_age:
+        description: A lease older than this many seconds is taken over, with a warning.
+        type: int
+        default: 3600
 extends_documentation_fragment:
   - confine.hardening.attributes
 attributes:
@@ -48,6 +84,14 @@ EXAMPLES = r"""
 - name: Show them
   ansible.builtin.debug:
     var: ansible_facts.confine_hardening_host
+
+- name: Take the host's lease and look at the host in one module run
+  confine.hardening.hardening_facts:
+    lock:
+      path: /var/lib/confine/lock.json
+      run_id: "{{ run_id }}"
+      host: "{{ inventory_hostname }}"
+  register: lock     # lock.acquired; give it back with hardening_report's lock option, or hardening_lock
 """
 
 RETURN = r"""
@@ -73,6 +117,29 @@ ansible_facts:
           kubelet: {present: false, active: false, path: null, config: null}
         host: {machine: x86_64, kernel: 6.12.57+deb13-amd64}
         record: {present: true, docker_default_seccomp: web, podman_containers_conf_sha256: ''}
+acquired:
+  description: Whether this run holds the lease after the task (false in check mode). As
+    M(confine.hardening.hardening_lock) returns it.
+  returned: when O(lock) is given
+  type: bool
+  sample: true
+lock_file:
+  description: The lease file.
+  returned: when O(lock) is given
+  type: str
+  sample: /var/lib/confine/lock.json
+holder:
+  description: The lease as it is after the task.
+  returned: when O(lock) is given
+  type: dict
+took_over:
+  description: The stale lease this run took over (older than O(lock.max_age)), or null.
+  returned: when O(lock) is given
+  type: dict
+waited:
+  description: Seconds spent waiting for another run.
+  returned: when O(lock) is given
+  type: float
 """
 
 import os
@@ -81,6 +148,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
+from ansible_collections.confine.hardening.plugins.module_utils import _lease as lease
 from ansible_collections.confine.hardening.plugins.module_utils import _runtime_versions as runtime_versions
 from ansible_collections.confine.hardening.plugins.module_utils._common import NAME_RE, ModuleError, run_module
 
@@ -113,7 +181,8 @@ def runtime(module, binary, unit):
 
 def argument_spec():
     return dict(kubelet_config=dict(type='path', default='/var/lib/kubelet/config.yaml'),
-                record=dict(type='path'))
+                record=dict(type='path'),
+                lock=dict(type='dict', options=lease.options()))
 
 
 RECORD_SHA256 = re.compile(r'^[0-9a-f]{64}\Z')
@@ -138,7 +207,7 @@ def recorded_runtime(path):
             'podman_containers_conf_sha256': checked('podman_containers_conf_sha256', RECORD_SHA256)}
 
 
-def run(module):
+def host_facts(module):
     reason = aa_host.unavailable_reason(module.get_bin_path)
     kubelet = runtime(module, 'kubelet', 'kubelet')
     config = module.params['kubelet_config']
@@ -156,7 +225,24 @@ def run(module):
     }
     if module.params.get('record'):
         facts['record'] = recorded_runtime(module.params['record'])
-    return dict(changed=False, ansible_facts={'confine_hardening_host': facts})
+    return facts
+
+
+def run(module):
+    spec = module.params.get('lock')
+    if not spec:
+        return dict(changed=False, ansible_facts={'confine_hardening_host': host_facts(module)})
+    # taken before anything is read: the facts describe the host this run then holds
+    taken = lease.run(dict(spec, state='acquired'), module.check_mode, module.warn, 'lock')
+    taken.pop('msg', None)
+    try:
+        facts = host_facts(module)
+    except BaseException:
+        # the task fails, so the role never learns it holds the lease: give it back now
+        if taken.get('acquired'):
+            lease.run(dict(spec, state='released'), module.check_mode, module.warn, 'lock')
+        raise
+    return dict(taken, changed=False, ansible_facts={'confine_hardening_host': facts})
 
 
 def main():

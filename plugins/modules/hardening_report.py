@@ -17,6 +17,12 @@ description:
   - The result says C(changed) when the bytes differ; the report changes with every run (its events and times),
     so the role marks the task as not changing the host.
   - In check mode nothing is written; C(changed) and the diff say what would be.
+  - With O(lock), the host's lease this run took (M(confine.hardening.hardening_facts) or
+    M(confine.hardening.hardening_lock)) is given back once the report is written, as
+    M(confine.hardening.hardening_lock) with O(confine.hardening.hardening_lock#module:state=released) gives it
+    back, and only when it is this run's (another run's lease is left alone, with a warning). The report is the last
+    thing a role run writes, so the run needs no module call of its own for that. Giving it back never counts as
+    a change. When the report cannot be written the lease is kept, and the caller gives it back.
 author:
   - confine.hardening contributors (@confine)
 options:
@@ -28,6 +34,37 @@ options:
     description: The report, a mapping that JSON can hold.
     type: dict
     required: true
+  lock:
+    description:
+      - The lease to give back after the report is written (the options of M(confine.hardening.hardening_lock),
+        without O(confine.hardening.hardening_lock#module:state)). Only O(lock.path), O(lock.run_id) and
+        O(lock.timeout) are used.
+    type: dict
+    suboptions:
+      path:
+        description: The lease file.
+        type: path
+        default: /var/lib/confine/lock.json
+      run_id:
+        description: The run whose lease it is.
+        type: str
+        required: true
+      controller:
+        description: Not used here (accepted so the same dict serves both modules).
+        type: str
+        default: ''
+      host:
+        description: Not used here (accepted so the same dict serves both modules).
+        type: str
+        default: ''
+      timeout:
+        description: How many seconds to wait for the short look-and-remove step.
+        type: int
+        default: 300
+      max_age:
+        description: Not used here (accepted so the same dict serves both modules).
+        type: int
+        default: 3600
 extends_documentation_fragment:
   - confine.hardening.attributes
 attributes:
@@ -45,6 +82,14 @@ EXAMPLES = r"""
     report:
       host: "{{ inventory_hostname }}"
       stage: enforce
+
+- name: Write it and give back the lease hardening_facts took
+  confine.hardening.hardening_report:
+    path: /var/lib/confine/report.json
+    report: "{{ report }}"
+    lock:
+      path: /var/lib/confine/lock.json
+      run_id: "{{ run_id }}"
 """
 
 RETURN = r"""
@@ -58,6 +103,12 @@ sha256:
   returned: always
   type: str
   sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+lock_released:
+  description: Whether the lease of O(lock) was given back (false in check mode, without O(lock), and when the
+    lease is not this run's).
+  returned: always
+  type: bool
+  sample: true
 """
 
 import os
@@ -66,6 +117,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _jsonio as jsonio
+from ansible_collections.confine.hardening.plugins.module_utils import _lease as lease
 from ansible_collections.confine.hardening.plugins.module_utils._common import ModuleError, diff_entry, run_module
 
 
@@ -73,6 +125,7 @@ def argument_spec():
     return dict(
         path=dict(type='path', required=True),
         report=dict(type='dict', required=True),
+        lock=dict(type='dict', options=lease.options()),
     )
 
 
@@ -100,6 +153,10 @@ def run(module):
             os.makedirs(directory, 0o755, exist_ok=True)
             os.chmod(directory, 0o755)
         fileio.write_atomic(path, data, 0o644)
+    result['lock_released'] = False
+    if module.params.get('lock'):
+        given = lease.run(dict(module.params['lock'], state='released'), module.check_mode, module.warn, 'lock')
+        result['lock_released'] = given['released']
     return result
 
 

@@ -38,11 +38,23 @@ def test_the_role_run_and_the_rollback_hold_the_lock_and_give_it_back_in_always(
         assert outer['block'][0]['ansible.builtin.import_tasks'] == 'lock.yml', tasks
         assert [t['ansible.builtin.import_tasks'] for t in outer['always']] == ['unlock.yml'], tasks
     (name_run, take) = load('tasks', 'lock.yml')
-    assert take['confine.hardening.hardening_lock']['timeout'] == '{{ host_hardening_lock_timeout }}'
+    # taken by the module run that looks at the host, before it reads anything
+    assert take['confine.hardening.hardening_facts']['lock'] == '{{ __host_hardening_lock }}'
+    assert take['register'] == '_host_hardening_lock'
+    options = load('vars', 'main.yml')['__host_hardening_lock']
+    assert options['timeout'] == '{{ host_hardening_lock_timeout }}'
+    assert options['max_age'] == '{{ host_hardening_lock_max_age }}'
+    assert options['run_id'] == '{{ _host_hardening_run_id }}'
     assert name_run['when'] == '_host_hardening_run_id is not defined'
+    # given back by the report's module run, and else in always: (a failure before the report, the rollback)
+    write = [t for t in load('tasks', 'report.yml') if 'confine.hardening.hardening_report' in t][0]
+    assert write['confine.hardening.hardening_report']['lock'] == (
+        '{{ __host_hardening_lock if _host_hardening_lock.acquired | default(false) else omit }}')
+    assert write['register'] == '_host_hardening_report_written'
     (give,) = load('tasks', 'unlock.yml')
     assert give['confine.hardening.hardening_lock']['state'] == 'released'
-    assert give['when'] == '_host_hardening_lock.acquired | default(false)'
+    assert give['when'] == ['_host_hardening_lock.acquired | default(false)',
+                            'not (_host_hardening_report_written.lock_released | default(false))']
 
 
 # issue 11 item 8: the restore and the rollback are told every directory the role writes

@@ -162,3 +162,35 @@ def test_a_fifo_where_the_record_should_be_fails_in_one_sentence_without_blockin
         'record: %s is a FIFO, not a regular file; nothing was changed' % fifo)
     result = run_main(m, {'record': str(tmp_path), 'kubelet_config': str(tmp_path / 'none.yaml')})
     assert result['failed'] and 'is a directory, not a regular file' in result['msg']
+
+
+# The role takes the host's lease in the module run that looks at the host (one module run, not two).
+def test_the_lock_option_takes_the_lease_before_reading_and_gives_it_back_when_the_facts_fail(host, tmp_path):
+    lease = tmp_path / 'state' / 'lock.json'
+    spec = {'path': str(lease), 'run_id': 'run-a', 'host': 'web1', 'timeout': 1}
+    result = run_main(m, {'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec})
+    assert result['acquired'] is True and result['lock_file'] == str(lease) and not result['changed']
+    assert json.loads(lease.read_text())['run_id'] == 'run-a'
+    assert 'confine_hardening_host' in result['ansible_facts']
+    # the same run again holds it already; another run waits (timeout 1 s), then fails naming the holder
+    assert run_main(m, {'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec})['acquired'] is True
+    other = run_main(m, {'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': dict(spec, run_id='run-b')})
+    assert other['failed'] and other['msg'].startswith('lock: %s is held by run run-a' % lease), other['msg']
+    assert 'ansible_facts' not in other and json.loads(lease.read_text())['run_id'] == 'run-a'
+    lease.unlink()
+    # facts that cannot be read fail the task, and the lease this run took is given back
+    fifo = tmp_path / 'record.fifo'
+    os.mkfifo(str(fifo))
+    failed = run_main(m, {'record': str(fifo), 'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec})
+    assert failed['failed'] and failed['msg'].startswith('record: ') and not lease.exists()
+    # check mode looks at the lease but does not take it; a bad suboption is named
+    looked = run_main(m, {'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec}, check_mode=True)
+    assert looked['acquired'] is False and not lease.exists()
+    bad = run_main(m, {'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': dict(spec, timeout=-1)})
+    assert bad['failed'] and bad['msg'] == 'lock.timeout must be 0 or more seconds, not -1'
+    # a symlink where the lease should be is refused, and nothing is read or written through it
+    lease.parent.mkdir(exist_ok=True)
+    os.symlink(str(tmp_path / 'elsewhere'), str(lease))
+    linked = run_main(m, {'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec})
+    assert linked['failed'] and linked['msg'].startswith('lock.path: %s is a symlink' % lease), linked['msg']
+    assert not (tmp_path / 'elsewhere').exists()

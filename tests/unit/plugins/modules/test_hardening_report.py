@@ -53,3 +53,27 @@ def test_a_relative_path_or_a_value_json_cannot_hold_fails_in_one_sentence(tmp_p
     got = run_main(m, {'path': str(tmp_path / 'r.json'), 'report': {'x': float('nan')}})
     assert got['failed'] and got['msg'].startswith('hardening report: report') and '\n' not in got['msg']
     assert not (tmp_path / 'r.json').exists()
+
+
+# The role gives the lease back in the module run that writes the report, its last write on the host.
+def test_the_lock_option_gives_back_this_runs_lease_after_writing_and_leaves_another_runs(tmp_path):
+    lease = tmp_path / 'state' / 'lock.json'
+    lease.parent.mkdir()
+    lease.write_text(json.dumps({'run_id': 'run-a', 'since_epoch': 1.0}))
+    path = tmp_path / 'state' / 'report.json'
+    # check mode: nothing written, the lease kept
+    got = run_main(m, {'path': str(path), 'report': REPORT, 'lock': {'path': str(lease), 'run_id': 'run-a'}},
+                   check_mode=True)
+    assert got['lock_released'] is False and lease.exists() and not path.exists()
+    # another run's lease is left as it is (with a warning); the report is written
+    got = run_main(m, {'path': str(path), 'report': REPORT, 'lock': {'path': str(lease), 'run_id': 'run-b'}})
+    assert got['lock_released'] is False and lease.exists() and path.exists()
+    assert any('not by this run (run-b)' in w for w in got.get('warnings', [])), got
+    got = run_main(m, {'path': str(path), 'report': REPORT, 'lock': {'path': str(lease), 'run_id': 'run-a'}})
+    assert got['lock_released'] is True and not lease.exists() and not got['changed']
+    # a report that cannot be written keeps the lease (the role's always: gives it back)
+    lease.write_text(json.dumps({'run_id': 'run-a', 'since_epoch': 1.0}))
+    got = run_main(m, {'path': str(tmp_path / 'state'), 'report': REPORT,
+                       'lock': {'path': str(lease), 'run_id': 'run-a'}})
+    assert got['failed'] and lease.exists()
+    assert run_main(m, {'path': str(path), 'report': REPORT})['lock_released'] is False
