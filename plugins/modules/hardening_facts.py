@@ -14,7 +14,8 @@ description:
     enabled and mounted, with C(apparmor_parser) installed, its version, the ABIs it can compile against (the
     numbered files of C(/etc/apparmor.d/abi)) and what the kernel mediates (C(apparmor/features)).
     Docker, containerd, podman, runc and the kubelet are checked for presence (binary), activity (systemd
-    unit) and configuration files; Docker,
+    unit) and configuration files (for the kubelet's, also whether its last C(seccompDefault:) line is already
+    C(seccompDefault: true), so the role's edit of it can be left out); Docker,
     containerd, podman and runc also for their version (the binary's C(--version)), which
     M(confine.hardening.seccomp_profile) reads to choose the runtime default it follows.
   - Reads only; never changes the host, apart from the lease of O(lock).
@@ -114,7 +115,7 @@ ansible_facts:
           containerd: {present: true, active: true, path: /usr/bin/containerd, version: 1.7.24~ds1}
           podman: {present: true, active: false, path: /usr/bin/podman, version: 5.4.2}
           runc: {present: true, active: false, path: /usr/sbin/runc, version: 1.1.15+ds1}
-          kubelet: {present: false, active: false, path: null, config: null}
+          kubelet: {present: false, active: false, path: null, config: null, seccomp_default: false}
         host: {machine: x86_64, kernel: 6.12.57+deb13-amd64}
         record: {present: true, docker_default_seccomp: web, podman_containers_conf_sha256: ''}
 acquired:
@@ -207,11 +208,29 @@ def recorded_runtime(path):
             'podman_containers_conf_sha256': checked('podman_containers_conf_sha256', RECORD_SHA256)}
 
 
+def kubelet_seccomp_default(path):
+    """Whether the kubelet config already says ``seccompDefault: true`` exactly where the
+    role's lineinfile would write it, so that edit would change nothing: lineinfile replaces
+    the last line matching ``^seccompDefault:`` unless it is ``seccompDefault: true`` and a
+    newline, byte for byte. A file that cannot be read (not a regular file, longer than
+    1 MiB) reads as not set, and the edit decides."""
+    try:
+        data = fileio.read_bytes(path, limit=1024 * 1024)
+    except fileio.NotRegularFile:
+        return False
+    pieces = (data or b'').split(b'\n')
+    # the lines as readlines() gives them: each with its newline, the last without one
+    lines = [piece + b'\n' for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    matching = [line for line in lines if line.startswith(b'seccompDefault:')]
+    return bool(matching) and matching[-1] == b'seccompDefault: true\n'
+
+
 def host_facts(module):
     reason = aa_host.unavailable_reason(module.get_bin_path)
     kubelet = runtime(module, 'kubelet', 'kubelet')
     config = module.params['kubelet_config']
     kubelet['config'] = config if os.path.isfile(config) else None
+    kubelet['seccomp_default'] = kubelet_seccomp_default(config) if kubelet['config'] else False
     facts = {
         'seccomp': dict(seccomp_facts(),
                         libseccomp=runtime_versions.libseccomp_version(module.get_bin_path, module.run_command)),

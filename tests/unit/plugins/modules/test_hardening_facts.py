@@ -4,6 +4,9 @@
 
 import json
 import os
+import random
+import subprocess
+import sys
 
 import pytest
 
@@ -59,7 +62,7 @@ def test_run_reports_apparmor_and_the_kubelet_config(host):
     assert dict((k, facts['apparmor'][k]) for k in ('available', 'reason')) == {
         'available': False, 'reason': 'securityfs is not mounted at %s' % (host / 'security')}
     assert facts['runtimes']['kubelet'] == {'present': True, 'active': False, 'path': '/usr/bin/kubelet',
-                                            'config': str(config)}
+                                            'config': str(config), 'seccomp_default': False}
 
 
 def test_main_gathers_the_facts_through_the_argument_spec(host):
@@ -194,3 +197,74 @@ def test_the_lock_option_takes_the_lease_before_reading_and_gives_it_back_when_t
     linked = run_main(m, {'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec})
     assert linked['failed'] and linked['msg'].startswith('lock.path: %s is a symlink' % lease), linked['msg']
     assert not (tmp_path / 'elsewhere').exists()
+
+
+# The role leaves its kubelet edit out where lineinfile would change nothing: the last
+# ^seccompDefault: line is "seccompDefault: true" and a newline, byte for byte (as lineinfile compares).
+def test_the_kubelet_seccomp_default_is_seen_exactly_where_lineinfile_would_change_nothing(tmp_path):
+    config = tmp_path / 'config.yaml'
+    cases = {
+        b'kind: KubeletConfiguration\nseccompDefault: true\n': True,
+        b'seccompDefault: true\r\n': False,                   # lineinfile rewrites it with \n
+        b'seccompDefault: true': False,                       # and adds the newline
+        b'seccompDefault: false\nseccompDefault: true\n': True,     # lineinfile edits the last match
+        b'seccompDefault: true\nseccompDefault: false\n': False,
+        b'seccompDefault: true \n': False,
+        b'seccompDefault:  true\n': False,
+        b' seccompDefault: true\n': False,
+        b'# seccompDefault: true\n': False,
+        b'seccompdefault: true\n': False,
+        b'kind: KubeletConfiguration\n': False,
+        b'': False,
+    }
+    for text, want in cases.items():
+        config.write_bytes(text)
+        assert m.kubelet_seccomp_default(str(config)) is want, text
+    # what cannot be read as a small regular file reads as not set (the edit then decides)
+    config.write_bytes(b'seccompDefault: true\n' + b'#' * (1024 * 1024))
+    assert m.kubelet_seccomp_default(str(config)) is False
+    fifo = tmp_path / 'fifo.yaml'
+    os.mkfifo(str(fifo))
+    assert m.kubelet_seccomp_default(str(fifo)) is False
+    assert m.kubelet_seccomp_default(str(tmp_path / 'missing.yaml')) is False
+
+
+# The same prediction against the real lineinfile: every generated config, in one playbook run
+# (check mode), changes exactly where the facts say the line is not there yet.
+def test_the_prediction_matches_lineinfile_on_generated_configs(tmp_path):
+    ansible = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+    if not os.path.exists(ansible):
+        pytest.skip('ansible-playbook is not installed beside this python')
+    rng = random.Random(20261207)
+    parts = [b'seccompDefault: true', b'seccompDefault: false', b'seccompDefault:true', b'seccompDefault: true ',
+             b' seccompDefault: true', b'#seccompDefault: true', b'kind: KubeletConfiguration', b'',
+             b'seccompDefault: true\r', b'xseccompDefault: true', b'seccompDefault: "true"']
+    configs = []
+    for i in range(30):
+        lines = [rng.choice(parts) for _n in range(rng.randint(0, 4))]
+        text = b'\n'.join(lines) + rng.choice([b'', b'\n', b'\r\n'])
+        path = tmp_path / ('c%02d.yaml' % i)
+        path.write_bytes(text)
+        configs.append(str(path))
+    play = tmp_path / 'play.yml'
+    play.write_text("""
+- hosts: localhost
+  gather_facts: false
+  connection: local
+  tasks:
+    - ansible.builtin.lineinfile: {path: "{{ item }}", regexp: '^seccompDefault:', line: 'seccompDefault: true'}
+      loop: "{{ configs }}"
+      check_mode: true
+      register: edits
+    - ansible.builtin.copy: {content: "{{ edits.results | map(attribute='changed') | list | to_json }}", dest: "{{ out }}"}
+""")
+    out = tmp_path / 'changed.json'
+    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false',
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR='1')
+    proc = subprocess.run([ansible, '-i', 'localhost,', str(play), '-e', json.dumps({'configs': configs, 'out': str(out)})],
+                          capture_output=True, text=True, env=env, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    changed = json.loads(out.read_text())
+    predicted = [not m.kubelet_seccomp_default(path) for path in configs]
+    assert changed == predicted, [(open(p, 'rb').read(), c) for p, c, w in zip(configs, changed, predicted) if c != w]
+    assert True in changed and False in changed     # both outcomes were generated
