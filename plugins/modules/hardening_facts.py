@@ -14,8 +14,8 @@ description:
     enabled and mounted, with C(apparmor_parser) installed, its version, the ABIs it can compile against (the
     numbered files of C(/etc/apparmor.d/abi)) and what the kernel mediates (C(apparmor/features)).
     Docker, containerd, podman, runc and the kubelet are checked for presence (binary), activity (systemd
-    unit) and configuration files (for the kubelet's, also whether its last C(seccompDefault:) line is already
-    C(seccompDefault: true), so the role's edit of it can be left out); Docker,
+    unit) and configuration files (for the kubelet's, also whether its last C(seccompDefault) line already
+    sets it to C(true), so the role's edit of it can be left out); Docker,
     containerd, podman and runc also for their version (the binary's C(--version)), which
     M(confine.hardening.seccomp_profile) reads to choose the runtime default it follows.
   - Reads only; never changes the host, apart from the lease of O(lock).
