@@ -39,6 +39,16 @@ options:
     description: Where the previous file is kept before a change.
     type: path
     default: /var/lib/confine/docker
+  security_options:
+    description:
+      - Also ask dockerd for its security options (C(docker info), the list that names the daemon-wide default
+        seccomp profile), when the task changed nothing, so dockerd runs with the file as it is, and return them
+        as RV(security_options). The C(host_hardening) role checks that list at the end of the run, and needs no
+        module run of its own for it when nothing changed.
+      - Never fails the task. When the file changed (dockerd must be restarted first), when C(docker) is not
+        installed or does not answer, or when its answer is not a list of strings, RV(security_options) is null.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - confine.hardening.attributes
 notes:
@@ -74,8 +84,15 @@ config:
   returned: always
   type: dict
   sample: {seccomp-profile: /etc/docker/seccomp/web.json, log-driver: journald}
+security_options:
+  description: dockerd's security options (C(docker info)), or null (see O(security_options)).
+  returned: when O(security_options) is true
+  type: list
+  elements: str
+  sample: [name=apparmor, name=seccomp,profile=/etc/docker/seccomp/web.json, name=cgroupns]
 """
 
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -85,6 +102,25 @@ from ansible_collections.confine.hardening.plugins.module_utils._common import M
 
 
 DaemonError = ModuleError
+INFO_FORMAT = '{{json .SecurityOptions}}'
+
+
+def security_options(module):
+    """dockerd's security options as ``docker info`` lists them, or None when it does not answer
+    with a list of strings (the answer is read as data, never trusted to have a shape)."""
+    docker = module.get_bin_path('docker')
+    if not docker:
+        return None
+    rc, out, _err = module.run_command([docker, 'info', '--format', INFO_FORMAT])
+    if rc != 0:
+        return None
+    try:
+        value = json.loads(out)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return None
+    return value
 
 
 def merged(current, settings):
@@ -154,6 +190,8 @@ def run(module):
         except (IOError, OSError) as exc:
             raise DaemonError('writing %s failed: %s; the file was not changed' % (real, exc),
                               **dict((k, v) for k, v in result.items() if k in ('backup_file', 'existed')))
+    if params.get('security_options'):
+        result['security_options'] = None if changed else security_options(module)
     return result
 
 
@@ -162,6 +200,7 @@ def argument_spec():
         path=dict(type='path', default='/etc/docker/daemon.json'),
         settings=dict(type='dict', required=True),
         backup_dir=dict(type='path', default='/var/lib/confine/docker'),
+        security_options=dict(type='bool', default=False),
     )
 
 

@@ -158,3 +158,37 @@ def test_a_failed_write_returns_only_what_undo_needs(tmp_path, monkeypatch):
                           'backup_dir': str(tmp_path / 'backups')})
     assert sorted(failed) == ['backup_file', 'existed', 'failed', 'msg'] and failed['existed'] is True
     assert failed['msg'].endswith('No space left on device; the file was not changed')
+
+
+# The role checks dockerd's security options at the end of a run; when daemon.json did not
+# change, the merge's own module run asks dockerd for them, and a restart's wait does otherwise.
+def test_security_options_are_asked_only_when_nothing_changed_and_a_strange_answer_reads_as_none(tmp_path):
+    path = tmp_path / 'daemon.json'
+    path.write_text('{"seccomp-profile": "/etc/docker/seccomp/web.json"}\n')
+    os.chmod(str(path), 0o644)
+    options = '["name=apparmor","name=seccomp,profile=/etc/docker/seccomp/web.json"]\n'
+    answers = {'ok': (0, options, ''), 'down': (1, '', 'Cannot connect to the Docker daemon'),
+               'text': (0, 'not json', ''), 'object': (0, '{"a": 1}', ''), 'mixed': (0, '["a", 1]', ''),
+               'deep': (0, '[' * 100000 + ']' * 100000, '')}
+    settings = {'seccomp-profile': '/etc/docker/seccomp/web.json'}
+    for name, answer in answers.items():
+        module = FakeModule(dict(path=str(path), settings=settings, backup_dir=str(tmp_path / 'b'),
+                                 security_options=True), bins={'docker': '/usr/bin/docker'},
+                            responder=lambda args, answer=answer: answer)
+        result = m.run(module)
+        assert not result['changed'], name
+        assert module.commands == [['/usr/bin/docker', 'info', '--format', '{{json .SecurityOptions}}']], name
+        want = json.loads(options) if name == 'ok' else None
+        assert result['security_options'] == want, name
+    # a change means a restart first: nothing is asked; without the option, nothing is returned
+    module = FakeModule(dict(path=str(path), settings={'log-driver': 'journald'}, backup_dir=str(tmp_path / 'b'),
+                             security_options=True), bins={'docker': '/usr/bin/docker'},
+                        responder=lambda args: (0, options, ''))
+    result = m.run(module)
+    assert result['changed'] and result['security_options'] is None and module.commands == []
+    module = FakeModule(dict(path=str(path), settings={}, backup_dir=str(tmp_path / 'b'), security_options=False))
+    assert 'security_options' not in m.run(module) and module.commands == []
+    # no docker binary
+    module = FakeModule(dict(path=str(path), settings={}, backup_dir=str(tmp_path / 'b'), security_options=True),
+                        bins={'docker': None})
+    assert m.run(module)['security_options'] is None
