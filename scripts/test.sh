@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# make test: every test, in two lanes that run side by side on the machine's two cores.
+# make test: every test, one stage after another (the default, TEST_LANES=serial):
 #
-#   lab lane (background): the Debian 12 lab image, then the Molecule default scenario (one
-#     emulated one-vCPU guest, which keeps about one core busy);
-#   host lane (foreground): lint, sanity, unit, integration and the Debian 13 lab image on
-#     the machine itself, then the Molecule debian13 scenario, tests/lab and the fleet
-#     scenario (their guests run beside the lab lane's: by then the host lane's own work is
-#     done; the fleet's two guests come last, when the default scenario is nearly through).
+#   set-up (Debian packages, the lab's among them, the venv, the engines, the probe image);
+#   lint, sanity, unit and integration on the machine itself;
+#   the Debian 13 lab image and the Molecule debian13 scenario; tests/lab (the
+#   converge-failure scenario, which builds the Debian 12 image when it is not cached); the
+#   fleet scenario (two guests); the Molecule default scenario (one guest).
 #
-# Set-up that both lanes need (Debian packages, the lab's among them, the venv, the
-# engines, the probe image) runs first, on its own, so no two apt-get runs meet. The lab lane's output goes to
-# build/logs/lab.log and is printed whole when it ends; each stage's time is printed as
-# "== STAGE: N s (ok|FAILED)" and summed up at the end; each line of lab.log starts with the
-# seconds since make test started. Exit status: 0 only if every
-# stage of both lanes passed. TEST_LANES=serial runs everything one stage after another
-# (for a machine with one core, or to time the stages alone).
+# One after another is the faster order on this machine kind (two cores, guests under
+# software emulation): measured on clean clones, 2748 s with the stages in two lanes side by
+# side and about 2100 s one after another, since the emulated guests beside each other, and
+# beside the host's own stages, each ran two to three times slower (docs/testing.md, "Measured
+# times"). TEST_LANES=parallel still runs them in two lanes: the lab lane (background: the
+# Debian 12 image, then the default scenario) beside the host lane (the rest, in the order
+# above); the lab lane's output then goes to build/logs/lab.log, each line starting with the
+# seconds since make test started, and is printed whole when it ends.
+#
+# Each stage's time is printed as "== STAGE: N s (ok|FAILED)" and summed up at the end; the
+# Molecule stages print their ten slowest tests (pytest --durations=10). A
+# failed stage does not stop the ones after it. Exit status: 0 only if every stage passed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 logs=build/logs
@@ -36,13 +40,21 @@ stage() { # stage NAME CMD...: run CMD, record its time and result
   return "$rc"
 }
 
+case ${TEST_LANES:-serial} in
+  serial | parallel) ;;
+  *)
+    echo "make test: TEST_LANES must be serial (the default) or parallel, not '${TEST_LANES}'" >&2
+    exit 2
+    ;;
+esac
+
 # Set-up, alone: nothing else runs while apt-get, pip and the engines start.
 stage setup make --no-print-directory deps venv images || exit 1
 
 lab_lane() {
   local failed=0
   stage lab-image-debian12 make --no-print-directory lab-image PLATFORM=debian12 || return 1
-  stage molecule-default .venv/bin/molecule test || failed=1
+  stage molecule-default env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test || failed=1
   return "$failed"
 }
 
@@ -55,12 +67,12 @@ host_lane() {
   # the Debian 13 image (debootstrap runs natively, beside the lab lane's guest), then the
   # scenarios whose guests run beside the lab lane's
   if stage lab-image-debian13 make --no-print-directory lab-image PLATFORM=debian13; then
-    stage molecule-debian13 .venv/bin/molecule test -s debian13 || failed=1
+    stage molecule-debian13 env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s debian13 || failed=1
   else
     failed=1
   fi
   stage lab-lifecycle .venv/bin/pytest -q tests/lab || failed=1
-  stage molecule-fleet .venv/bin/molecule test -s fleet || failed=1
+  stage molecule-fleet env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s fleet || failed=1
   return "$failed"
 }
 
@@ -73,17 +85,23 @@ stop_lab_lane() {
 }
 
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
-if [[ ${TEST_LANES:-parallel} == serial ]]; then
-  host_lane
-  host_rc=$?
-  lab_lane
-  lab_rc=$?
+# each line of output carries the seconds since make test started (the stages' own steps,
+# Molecule's among them, print no times of their own)
+stamp() {
+  while IFS= read -r line; do printf '%5d %s\n' $((SECONDS - start)) "$line"; done
+}
+
+if [[ ${TEST_LANES:-serial} == serial ]]; then
+  # the lanes' exit statuses go through files, since the pipeline's parts are subshells
+  rm -f "$logs/host.rc" "$logs/lab.rc"
+  { host_lane; echo $? >"$logs/host.rc"; lab_lane; echo $? >"$logs/lab.rc"; } 2>&1 | stamp
+  host_rc=$(cat "$logs/host.rc" 2>/dev/null || echo 1)
+  lab_rc=$(cat "$logs/lab.rc" 2>/dev/null || echo 1)
 else
   # each line of the lab lane's log carries the seconds since make test started; the lane's
   # exit status goes through a file, since the background job is the pipeline's last part
   rm -f "$logs/lab.rc"
-  { echo "$BASHPID" >"$logs/lab.pid"; lab_lane; echo $? >"$logs/lab.rc"; } 2>&1 |
-    while IFS= read -r line; do printf '%5d %s\n' $((SECONDS - start)) "$line"; done >"$logs/lab.log" &
+  { echo "$BASHPID" >"$logs/lab.pid"; lab_lane; echo $? >"$logs/lab.rc"; } 2>&1 | stamp >"$logs/lab.log" &
   lab_pid=$!
   # an interrupted make test stops the lab lane too (the lab's own watchdogs stop its guests)
   trap 'stop_lab_lane; exit 130' INT TERM HUP
