@@ -9,7 +9,7 @@
 #
 # One after another is the faster order on this machine kind (two cores, guests under
 # software emulation): measured on clean clones, 2748 s with the stages in two lanes side by
-# side and about 2100 s one after another, since the emulated guests beside each other, and
+# side and 1725 s one after another, since the emulated guests beside each other, and
 # beside the host's own stages, each ran two to three times slower (docs/testing.md, "Measured
 # times"). TEST_LANES=parallel still runs them in two lanes: the lab lane (background: the
 # Debian 12 image, then the default scenario) beside the host lane (the rest, in the order
