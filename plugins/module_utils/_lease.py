@@ -120,8 +120,8 @@ def acquire(params, check_mode, warn, clock=time.time, sleep=time.sleep):
                                 msg='took the lock %s for run %s' % (path, params['run_id']))
                 continue
             if lease and lease.get('run_id') == params['run_id']:
-                return dict(acquired=not check_mode, holder=lease, took_over=None, waited=round(now - start, 3),
-                            msg='run %s already holds the lock %s' % (params['run_id'], path))
+                return dict(acquired=not check_mode, already=True, holder=lease, took_over=None,
+                            waited=round(now - start, 3), msg='run %s already holds the lock %s' % (params['run_id'], path))
             age = lease_age(path, lease, now)
             if age > params['max_age']:
                 text = ('the lock %s was held by %s, longer than max_age (%d s): that run is taken to have crashed'

@@ -254,12 +254,18 @@ def run(module):
     # taken before anything is read: the facts describe the host this run then holds
     taken = lease.run(dict(spec, state='acquired'), module.check_mode, module.warn, 'lock')
     taken.pop('msg', None)
+    taken_now = taken.get('acquired') and not taken.pop('already', False)
     try:
         facts = host_facts(module)
     except BaseException:
-        # the task fails, so the role never learns it holds the lease: give it back now
-        if taken.get('acquired'):
-            lease.run(dict(spec, state='released'), module.check_mode, module.warn, 'lock')
+        # the task fails, so the role never learns it holds the lease: give back a lease this
+        # module run took (one an earlier task took stays with that task's run); the error
+        # reported is the one that failed the task
+        if taken_now:
+            try:
+                lease.run(dict(spec, state='released'), module.check_mode, module.warn, 'lock')
+            except Exception:  # pylint: disable=broad-except
+                pass
         raise
     return dict(taken, changed=False, ansible_facts={'confine_hardening_host': facts})
 

@@ -186,6 +186,12 @@ def test_the_lock_option_takes_the_lease_before_reading_and_gives_it_back_when_t
     os.mkfifo(str(fifo))
     failed = run_main(m, {'record': str(fifo), 'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec})
     assert failed['failed'] and failed['msg'].startswith('record: ') and not lease.exists()
+    # a lease an earlier task of the same run took stays with that run when the facts fail
+    assert run_main(m, {'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec})['acquired'] is True
+    failed = run_main(m, {'record': str(fifo), 'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec})
+    assert failed['failed'] and failed['msg'].startswith('record: ') and lease.exists()
+    assert 'already' not in run_main(m, {'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec})
+    lease.unlink()
     # check mode looks at the lease but does not take it; a bad suboption is named
     looked = run_main(m, {'kubelet_config': str(tmp_path / 'none.yaml'), 'lock': spec}, check_mode=True)
     assert looked['acquired'] is False and not lease.exists()
