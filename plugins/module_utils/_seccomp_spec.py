@@ -75,6 +75,30 @@ EPERM = presets.EPERM
 SYSCALL_RE = re.compile(r'^[a-z_][a-z0-9_]{0,63}\Z')
 
 
+# Calls that some architectures do not have (arm64 and the other newer tables dropped them),
+# with the calls that do the same work there. A deny of one of the first is skipped where it
+# does not exist; what it was meant to stop then still goes through the others on that
+# architecture unless they are denied too, so the module says so (seccomp_profile,
+# check_with_libseccomp). For fork and vfork, clone is only the same when its flags lack
+# CLONE_THREAD (an argument rule on flags can deny just that); clone3 takes its flags in
+# memory, which seccomp cannot read, so it can only be refused whole (ENOSYS makes glibc
+# fall back to clone).
+SAME_WORK = {
+    'fork': ('clone', 'clone3'), 'vfork': ('clone', 'clone3'),
+    'open': ('openat', 'openat2'), 'creat': ('openat', 'openat2'),
+    'stat': ('newfstatat', 'fstatat64', 'statx'), 'lstat': ('newfstatat', 'fstatat64', 'statx'),
+    'access': ('faccessat', 'faccessat2'), 'chmod': ('fchmodat', 'fchmodat2'),
+    'chown': ('fchownat',), 'lchown': ('fchownat',), 'mkdir': ('mkdirat',), 'mknod': ('mknodat',),
+    'rmdir': ('unlinkat',), 'unlink': ('unlinkat',), 'rename': ('renameat', 'renameat2'),
+    'link': ('linkat',), 'symlink': ('symlinkat',), 'readlink': ('readlinkat',),
+    'utime': ('utimensat',), 'utimes': ('utimensat',), 'futimesat': ('utimensat',),
+    'poll': ('ppoll',), 'select': ('pselect6',), 'epoll_wait': ('epoll_pwait', 'epoll_pwait2'),
+    'epoll_create': ('epoll_create1',), 'pipe': ('pipe2',), 'dup2': ('dup3',),
+    'inotify_init': ('inotify_init1',), 'eventfd': ('eventfd2',), 'signalfd': ('signalfd4',),
+    'getdents': ('getdents64',), 'umount': ('umount2',),
+}
+
+
 def is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -51,6 +51,8 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #ifndef AF_ALG
@@ -561,6 +563,38 @@ static void t_mkdir(void)
         rmdir(path);
 }
 
+/* A TCP round trip on loopback inside this process: socket, bind (port 0), listen,
+ * connect, accept4, then one byte each way. */
+static void t_tcp(void)
+{
+    struct sockaddr_in addr;
+    socklen_t len = sizeof(addr);
+    int srv = -1, cli = -1, acc = -1, e = 0;
+    char c = 'x', back = 0;
+
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if ((srv = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+        bind(srv, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+        listen(srv, 1) < 0 ||
+        getsockname(srv, (struct sockaddr *)&addr, &len) < 0 ||
+        (cli = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+        connect(cli, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+        (acc = accept4(srv, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+        e = errno;
+    } else if (write(cli, &c, 1) != 1 || read(acc, &back, 1) != 1 ||
+               write(acc, &back, 1) != 1 || read(cli, &c, 1) != 1) {
+        e = errno ? errno : EIO;
+    } else if (c != 'x' || back != 'x') {
+        e = EIO;
+    }
+    if (acc >= 0) close(acc);
+    if (cli >= 0) close(cli);
+    if (srv >= 0) close(srv);
+    set_errno_result(e);
+}
+
 /* ------------------------------------------------------------------ */
 
 struct test { const char *name; void (*fn)(void); };
@@ -600,6 +634,7 @@ static const struct test tests[] = {
     { "file_io", t_file_io },
     { "chmod", t_chmod },
     { "mkdir", t_mkdir },
+    { "tcp", t_tcp },
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
 

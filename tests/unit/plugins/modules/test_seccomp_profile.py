@@ -427,3 +427,76 @@ def test_main_failures_are_one_sentence(root, kw, msg):
     result = run_main(m, main_args(root, **kw))
     assert result['failed'] is True and result['msg'].startswith(msg) and '\n' not in result['msg']
     assert not (root / 'docker').exists()
+
+
+ARM64 = ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']
+
+
+def test_a_deny_arm64_lacks_installs_with_a_warning_naming_the_arch_and_what_stays_open(root):
+    """fork is not a call on arm64: the deny is skipped there, the profile still installs, and
+    the warning says that clone, which forks there, stays allowed."""
+    mod = FakeModule(params(root, architectures=ARM64, targets=['docker', 'bwrap'],
+                            syscalls=[{'names': ['fork'], 'action': 'SCMP_ACT_ERRNO'}]))
+    result = m.run(mod)
+    assert result['changed'] and result['missing_on_arch'] == {'SCMP_ARCH_AARCH64': ['fork']}
+    assert sorted(os.listdir(str(root / 'bwrap'))) == ['web.aarch64.bpf']
+    (skipped,) = [w for w in mod.warnings if 'skipped there' in w]
+    assert skipped == "syscalls[0].names[0]: 'fork' not on SCMP_ARCH_AARCH64; the rule is skipped there"
+    (lost,) = [w for w in mod.warnings if 'does not hold' in w]
+    assert lost.startswith("syscalls[0].names[0]: the deny of 'fork' does not hold on SCMP_ARCH_AARCH64: "
+                           "there the same work is done by 'clone'")
+    assert 'CLONE_THREAD' in lost and "'clone3'" not in lost    # hardened refuses clone3 (ENOSYS)
+
+
+def test_no_lost_deny_warning_when_the_same_work_is_denied_too(root):
+    mod = FakeModule(params(root, architectures=ARM64, targets=['docker'],
+                            syscalls=[{'names': ['open', 'openat', 'openat2'], 'action': 'SCMP_ACT_ERRNO'}]))
+    m.run(mod)
+    assert [w for w in mod.warnings if 'does not hold' in w] == []
+    assert any("'open' not on SCMP_ARCH_AARCH64" in w for w in mod.warnings)
+
+
+def test_an_allowlist_never_warns_of_a_lost_deny(root):
+    """In an allowlist nothing unnamed is allowed: a name that is missing on arm64 costs nothing."""
+    mod = FakeModule(params(root, architectures=ARM64, preset='allowlist', targets=['docker'],
+                            syscalls=[{'names': ['read', 'write', 'exit_group', 'open'], 'action': 'SCMP_ACT_ALLOW'}]))
+    m.run(mod)
+    assert [w for w in mod.warnings if 'does not hold' in w] == []
+
+
+@pytest.mark.parametrize('arch', ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_ARM'])
+def test_every_same_work_deny_is_called_out_exactly_where_its_twins_stay_allowed(root, arch):
+    """Generated: each name of SAME_WORK denied alone, on each arch, in the hardened preset
+    (which refuses a few twins itself: clone3, umount2). The lost-deny warning comes exactly when the name is
+    missing on the arch and a twin exists there (libseccomp's own tables say which), and it
+    names every such twin."""
+    from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp
+    from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
+    backend = libseccomp.load('ctypes')
+    seen = 0
+    for i, (name, twins) in enumerate(sorted(spec_mod.SAME_WORK.items())):
+        if backend.resolve(arch, name) < 0:
+            continue    # denied on an arch that lacks it alone: refused (tested above)
+        # the arch has it: no lost-deny warning; now the same deny on [arch, a twin-only arch]
+        mod = FakeModule(params(root / str(i), name='p%d' % i, architectures=[arch], targets=['docker'],
+                                syscalls=[{'names': [name], 'action': 'SCMP_ACT_ERRNO'}]))
+        m.run(mod)
+        assert [w for w in mod.warnings if 'does not hold' in w] == [], (arch, name)
+    for i, (name, twins) in enumerate(sorted(spec_mod.SAME_WORK.items())):
+        if backend.resolve(arch, name) >= 0 or backend.resolve('SCMP_ARCH_X86', name) < 0:
+            continue
+        mod = FakeModule(params(root / ('x%d' % i), name='x%d' % i, architectures=[arch, 'SCMP_ARCH_X86'],
+                                targets=['docker'], syscalls=[{'names': [name], 'action': 'SCMP_ACT_ERRNO'}]))
+        profile = m.run(mod)['profile']
+        # a twin is open when it exists on the arch and no rule of the profile refuses it whole
+        # (hardened's clone rule refuses only namespace flags: clone itself stays open)
+        refused = {n for e in profile['syscalls'] if e['action'] not in ('SCMP_ACT_ALLOW', 'SCMP_ACT_LOG')
+                   and not e.get('args') for n in e['names']}
+        open_twins = [t for t in twins if backend.resolve(arch, t) >= 0 and t not in refused]
+        lost = [w for w in mod.warnings if 'does not hold on %s' % arch in w]
+        assert bool(lost) == bool(open_twins), (arch, name, mod.warnings)
+        for twin in open_twins:
+            assert repr(twin) in lost[0], (arch, name, lost)
+        seen += bool(lost)
+    if arch in ('SCMP_ARCH_AARCH64', 'SCMP_ARCH_RISCV64'):
+        assert seen >= 20, seen     # the newer tables lack most of the list
