@@ -34,8 +34,19 @@ need debootstrap:debootstrap mkfs.ext4:e2fsprogs ssh-keygen:openssh-client \
   /usr/share/keyrings/debian-archive-keyring.gpg:debian-archive-keyring
 [[ $(id -u) == 0 ]] || die "build-image.sh needs root (debootstrap, chroot)"
 host_arch=$(dpkg --print-architecture)
-[[ $P_ARCH == "$host_arch" ]] ||
-  die "platform $P_NAME is $P_ARCH; this machine is $host_arch and foreign builds are not written yet"
+case $P_BUILD in
+  debootstrap)
+    [[ $P_ARCH == "$host_arch" ]] ||
+      die "platform $P_NAME is $P_ARCH and built by debootstrap, which needs this machine's own architecture ($host_arch)"
+    ;;
+  unpack)
+    # cpio and gzip for the initramfs, depmod and modprobe for the module list, python3 to
+    # byte-compile the image's Python (the same 3.11 as bookworm's; see unpack_configure)
+    need cpio:cpio gzip:gzip depmod:kmod modprobe:kmod dpkg-deb:dpkg apt-get:apt \
+      /usr/bin/python3:python3 mountpoint:util-linux
+    ;;
+  *) die "platform $P_NAME: unknown P_BUILD '$P_BUILD' (debootstrap or unpack)" ;;
+esac
 
 # The first mirror of the machine's apt sources that names the platform's suite,
 # else the first that names the machine's own suite (not -security): Debian serves
@@ -75,7 +86,12 @@ manifest() {
   printf 'suite %s\nvariant minbase\ndisk-size %s\n' "$SUITE" "$DISK_SIZE"
   printf 'packages %s\n' "$(printf '%s\n' "${PACKAGES[@]}" | sort | tr '\n' ' ')"
   printf 'enable %s\n' "${ENABLE[*]}"
+  printf 'build %s\n' "$P_BUILD"
   printf 'script %s\n' "$(sha256sum <"$LAB_DIR/build-image.sh" | cut -d' ' -f1)"
+  if [[ $P_BUILD == unpack ]]; then
+    (cd "$LAB_DIR/unpack" && find . -type f -print0 | LC_ALL=C sort -z |
+      xargs -0 -r sha256sum | sed 's/^/unpack /')
+  fi
   for o in "${OVERLAYS[@]}"; do
     (cd "$LAB_DIR/$o" && find . -type f -print0 | LC_ALL=C sort -z |
       xargs -0 -r sha256sum | sed "s/^/${o#rootfs-} /")
@@ -205,28 +221,28 @@ log "building image $key ($P_NAME: Debian $SUITE $P_ARCH from $MIRROR; log: $bui
 manifest >"$tmp/manifest"
 echo "$P_NAME" >"$tmp/platform"
 
-include=$(IFS=,; echo "${PACKAGES[*]}")
-run_phase debootstrap last_log_line \
-  debootstrap --variant=minbase --arch="$P_ARCH" --components=main --include="$include" \
-  "$SUITE" "$root" "$MIRROR"
-
-configure() {
-  set -euo pipefail
+# overlay_and_keys: the files of rootfs-overlay/ (then the platform's own), root-owned and
+# 0644; root's authorized key (the lab's); one ssh host key made for this image, whose
+# public half goes beside the image.
+overlay_and_keys() {
   local f rel o
-  # Files from rootfs-overlay/ (then the platform's own), root-owned, 0644.
   for o in "${OVERLAYS[@]}"; do
     (cd "$LAB_DIR/$o" && find . -type f) | while read -r f; do
       rel=${f#./}
       install -D -o root -g root -m 0644 "$LAB_DIR/$o/$rel" "$root/$rel"
     done
   done
-  # Root logs in with the lab key only (its password stays locked).
   install -d -m 0700 "$root/root/.ssh"
   install -m 0600 "$LAB_KEY.pub" "$root/root/.ssh/authorized_keys"
-  # One host key, made for this image; its public half goes beside the image.
   rm -f "$root"/etc/ssh/ssh_host_*
   ssh-keygen -q -t ed25519 -N '' -C root@lab -f "$root/etc/ssh/ssh_host_ed25519_key"
   cp "$root/etc/ssh/ssh_host_ed25519_key.pub" "$tmp/ssh_host_ed25519_key.pub"
+}
+
+configure() {
+  set -euo pipefail
+  # Root logs in with the lab key only (its password stays locked).
+  overlay_and_keys
   # A fresh machine-id on every boot. An empty file makes each boot a first boot:
   # the first-boot wizard would ask for a locale on the console, so it is masked.
   : >"$root/etc/machine-id"
@@ -247,7 +263,124 @@ configure() {
   cp "${i[0]}" "$tmp/initrd.img"
   basename "${k[0]}" >"$tmp/kernel-version"
 }
-run_phase configure last_log_line configure
+# --- P_BUILD=unpack: any architecture, nothing emulated ------------------------------------
+# apt, in a directory of its own and with an empty dpkg database, resolves the named
+# packages and the suite's Essential ones for P_ARCH and downloads them; each package's
+# files are unpacked into the root (merged /usr, as debootstrap makes it) and its control
+# record goes into the image's dpkg database, marked installed. No maintainer script runs,
+# so what they would do for this image is done by unpack_configure: the users and groups,
+# the awk alternative, the module index, the Python bytecode.
+unpack_packages() {
+  set -euo pipefail
+  local a=$tmp/apt deb
+  mkdir -p "$a"/lists/partial "$a"/archives/partial "$root"/usr/{bin,sbin,lib} "$root/var/lib/dpkg"
+  ln -s usr/bin "$root/bin"
+  ln -s usr/sbin "$root/sbin"
+  ln -s usr/lib "$root/lib"
+  : >"$a/status"
+  cat >"$a/apt.conf" <<APT
+APT::Architecture "$P_ARCH";
+APT::Architectures { "$P_ARCH"; };
+APT::Install-Recommends "false";
+Acquire::Languages "none";
+Dir::State "$a";
+Dir::State::status "$a/status";
+Dir::State::Lists "$a/lists";
+Dir::Cache "$a";
+Dir::Cache::archives "$a/archives";
+Dir::Etc::SourceList "$a/sources.list";
+Dir::Etc::SourceParts "$a/none";
+Dir::Etc::Preferences "$a/none";
+Dir::Etc::PreferencesParts "$a/none";
+APT
+  mkdir -p "$a/none"
+  echo "deb [arch=$P_ARCH signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $SUITE main" \
+    >"$a/sources.list"
+  export APT_CONFIG=$a/apt.conf
+  apt-get -q update
+  local essential
+  mapfile -t essential < <(/usr/lib/apt/apt-helper cat-file "$a"/lists/*_binary-"${P_ARCH}"_Packages* |
+    awk '/^Package:/ { p = $2 } /^Essential: yes/ { print p }' | sort -u)
+  ((${#essential[@]} > 10)) || { echo "the $SUITE $P_ARCH index names only ${#essential[@]} Essential packages"; return 1; }
+  echo "Essential in $SUITE/$P_ARCH: ${essential[*]}"
+  apt-get -q -y --download-only install "${essential[@]}" "${PACKAGES[@]}"
+  for deb in "$a"/archives/*.deb; do
+    dpkg-deb --fsys-tarfile "$deb" | tar -x --keep-directory-symlink -C "$root"
+    { dpkg-deb -f "$deb" | sed '/^Package:/a Status: install ok installed'; echo; } >>"$root/var/lib/dpkg/status"
+    # shellcheck disable=SC2016 # dpkg-deb's own ${...} fields
+    dpkg-deb -W --showformat '${Package} ${Version}\n' "$deb" >>"$tmp/packages.txt"
+  done
+  echo "unpacked $(wc -l <"$tmp/packages.txt") packages"
+  rm -rf "$a"
+}
+
+unpack_configure() {
+  set -euo pipefail
+  overlay_and_keys
+  # users and groups as base-passwd's postinst makes them, plus what the daemons here need:
+  # sshd's privilege separation user and docker's group; root has no password (key only;
+  # '*', not '!': with no PAM, sshd refuses a locked account even its key)
+  install -m 0644 "$root/usr/share/base-passwd/passwd.master" "$root/etc/passwd"
+  install -m 0644 "$root/usr/share/base-passwd/group.master" "$root/etc/group"
+  echo 'sshd:x:100:65534::/run/sshd:/usr/sbin/nologin' >>"$root/etc/passwd"
+  echo 'docker:x:999:' >>"$root/etc/group"
+  awk -F: '{ print $1 ":*:19000:0:99999:7:::" }' "$root/etc/passwd" >"$root/etc/shadow"
+  awk -F: '{ print $1 ":*::" }' "$root/etc/group" >"$root/etc/gshadow"
+  chmod 0640 "$root/etc/shadow" "$root/etc/gshadow"
+  chgrp 42 "$root/etc/shadow" "$root/etc/gshadow" # shadow's group in base-passwd
+  [[ -e $root/usr/bin/awk ]] || ln -s mawk "$root/usr/bin/awk"
+  # configuration files that postinst scripts copy from the package's own defaults
+  install -m 0644 "$root/usr/share/openssh/sshd_config" "$root/etc/ssh/sshd_config"
+  : >"$root/etc/machine-id"
+  : >"$root/etc/resolv.conf" # the init writes QEMU's resolver
+  install -D -m 0755 "$LAB_DIR/unpack/init" "$root/usr/lib/confine-lab/init"
+  install -D -m 0644 "$LAB_DIR/unpack/daemon.json" "$root/etc/docker/daemon.json"
+  local k ver
+  k=("$root"/boot/vmlinuz-*)
+  [[ ${#k[@]} == 1 && -f ${k[0]} ]] || { echo "expected one kernel in $root/boot: ${k[*]}"; return 1; }
+  ver=${k[0]##*/vmlinuz-}
+  depmod -b "$root" "$ver"
+  # bookworm's python3 is 3.11, as this machine's /usr/bin/python3 (same bytecode format):
+  # compiled here, the guest's first imports do not compile under emulation
+  local py
+  py=$(basename "$(readlink -f "$root/usr/bin/python3")")
+  [[ $py == "$(basename "$(readlink -f /usr/bin/python3)")" ]] ||
+    { echo "the image's python3 is $py, this machine's is not: no bytecode compiled"; py=; }
+  if [[ -n $py ]]; then
+    /usr/bin/python3 -m compileall -q -j0 -s "$root" -p / "$root/usr/lib/$py" "$root/usr/lib/python3/dist-packages" ||
+      echo "compileall reported errors (files that do not compile stay uncompiled)"
+  fi
+  # the initramfs: busybox, the disk, ext4, network and entropy drivers, lab/unpack/initramfs-init
+  local ird=$tmp/initramfs m
+  mkdir -p "$ird"/{bin,dev,proc,sys,newroot,lib/modules}
+  install -m 0755 "$root/usr/bin/busybox" "$ird/bin/busybox"
+  for m in sh mount umount insmod sleep mkdir switch_root cat echo poweroff; do ln -s busybox "$ird/bin/$m"; done
+  install -m 0755 "$LAB_DIR/unpack/initramfs-init" "$ird/init"
+  modprobe -d "$root" -S "$ver" -a --show-depends virtio_pci virtio_blk ext4 virtio_net virtio-rng |
+    awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r m; do
+      install -m 0644 "$m" "$ird/lib/modules/${m##*/}"
+      echo "${m##*/}" >>"$ird/modules"
+    done
+  (cd "$ird" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) | gzip -1 >"$tmp/initrd.img"
+  rm -rf "$ird"
+  cp "${k[0]}" "$tmp/vmlinuz"
+  echo "vmlinuz-$ver" >"$tmp/kernel-version"
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root/boot/System.map-$ver"
+}
+
+case $P_BUILD in
+  debootstrap)
+    include=$(IFS=,; echo "${PACKAGES[*]}")
+    run_phase debootstrap last_log_line \
+      debootstrap --variant=minbase --arch="$P_ARCH" --components=main --include="$include" \
+      "$SUITE" "$root" "$MIRROR"
+    run_phase configure last_log_line configure
+    ;;
+  unpack)
+    run_phase unpack root_size unpack_packages
+    run_phase configure last_log_line unpack_configure
+    ;;
+esac
 
 run_phase mkfs disk_size \
   mkfs.ext4 -q -F -L lab-root -d "$root" "$tmp/disk.raw" "$DISK_SIZE"

@@ -5,10 +5,10 @@
 #
 # Run dir (LAB_RUN, default /run/confine-lab/$LAB_NAME, LAB_NAME default lab):
 #   pid port ssh_config known_hosts console.log disk.qcow2 image platform
-# Env: LAB_PLATFORM (platforms.sh: debian12, the default, or debian13; it picks the
-#      image, the QEMU binary and the console), LAB_BOOT_TIMEOUT (s, default 300),
+# Env: LAB_PLATFORM (platforms.sh: debian12, the default, debian13 or debian12-arm64; it
+#      picks the image, the QEMU binary, machine and console), LAB_BOOT_TIMEOUT (s, default 300),
 #      LAB_ACCEL (tcg | kvm, default tcg),
-#      LAB_CPU (-cpu model, default max with tcg, host with kvm), LAB_MEM (MiB,
+#      LAB_CPU (-cpu model, default the platform's P_CPU with tcg, host with kvm), LAB_MEM (MiB,
 #      default 2048), LAB_SMP (default 1), LAB_MITIGATIONS (the guest kernel's
 #      mitigations=, default off; auto is the kernel's own default), LAB_APPEND (extra kernel command line),
 #      LAB_CACHE (see build-image.sh).
@@ -34,7 +34,7 @@ need "$P_QEMU:$P_QEMU_PKG" qemu-img:qemu-utils ssh:openssh-client \
   die "LAB_RUN must be an absolute path without a trailing / or a comma: $run"
 [[ $BOOT_TIMEOUT =~ ^[0-9]+$ ]] || die "LAB_BOOT_TIMEOUT must be a number of seconds"
 case $ACCEL in
-  tcg) accel=(-accel tcg -cpu "${LAB_CPU:-max}") ;;
+  tcg) accel=(-accel tcg -cpu "${LAB_CPU:-$P_CPU}") ;;
   kvm)
     [[ -w /dev/kvm ]] || die "LAB_ACCEL=kvm but /dev/kvm is not usable"
     accel=(-accel kvm -cpu "${LAB_CPU:-host}")
@@ -151,19 +151,29 @@ done
 rm -f "$run/ssh.err"
 t_ssh=$((SECONDS - t0))
 log "ssh answers after ${t_ssh}s; waiting for the boot to finish (docker, containerd, auditd)"
-# Startup is over when systemd says running (or degraded: some unit failed).
 left=$((BOOT_TIMEOUT - (SECONDS - t0)))
 ((left > 10)) || left=10
-state=$(timeout "$((left + 5))" ssh -F "$run/ssh_config" lab \
-  "timeout $left systemctl is-system-running --wait" </dev/null 2>&1) || true
-case $state in
-  running) ;;
-  degraded)
-    log "WARNING: the lab booted degraded; failed units:"
-    ssh -F "$run/ssh_config" lab systemctl --failed --no-legend </dev/null >&2 || true
-    ;;
-  *) fail "the boot did not finish within ${BOOT_TIMEOUT}s (systemd state: ${state:-unknown})" ;;
-esac
+if [[ $P_BUILD == unpack ]]; then
+  # lab/unpack/init touches one of these once docker answers, or once it gave up
+  state=$(timeout "$((left + 5))" ssh -F "$run/ssh_config" lab \
+    "for i in \$(seq $((left * 2))); do [ -e /run/confine-lab-ready ] && { echo running; exit; };
+       [ -e /run/confine-lab-failed ] && { echo failed; exit; }; sleep 0.5; done; echo starting" \
+    </dev/null 2>&1) || true
+  [[ $state == running ]] ||
+    fail "the boot did not finish within ${BOOT_TIMEOUT}s (lab/unpack/init: ${state:-unknown}; the daemons' logs are /var/log/*.log in the guest)"
+else
+  # Startup is over when systemd says running (or degraded: some unit failed).
+  state=$(timeout "$((left + 5))" ssh -F "$run/ssh_config" lab \
+    "timeout $left systemctl is-system-running --wait" </dev/null 2>&1) || true
+  case $state in
+    running) ;;
+    degraded)
+      log "WARNING: the lab booted degraded; failed units:"
+      ssh -F "$run/ssh_config" lab systemctl --failed --no-legend </dev/null >&2 || true
+      ;;
+    *) fail "the boot did not finish within ${BOOT_TIMEOUT}s (systemd state: ${state:-unknown})" ;;
+  esac
+fi
 ok=1
 log "lab up: ssh after ${t_ssh}s, boot finished after $((SECONDS - t0))s"
 echo "$((SECONDS - t0))" >"$run/boot-seconds"

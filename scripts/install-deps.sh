@@ -12,6 +12,8 @@ packages=(
   apparmor                         # apparmor_parser -QK checks rendered profiles (no kernel support needed)
   qemu-system-x86 qemu-utils       # the lab hosts (lab/up.sh)
   debootstrap e2fsprogs openssh-client debian-archive-keyring   # their images (lab/build-image.sh)
+  qemu-system-arm cpio kmod        # the arm64 lab host: qemu-system-aarch64, its initramfs and module list
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross  # its probes
 )
 missing=()
 for p in "${packages[@]}"; do
