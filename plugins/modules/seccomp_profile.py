@@ -656,6 +656,7 @@ def check_with_libseccomp(backend, profile, user_fields, preset_names, targets=(
             raise ProfileError('architectures[%d]: %s is not supported by this host\'s libseccomp' % (i, arch))
     missing = {}
     foreign = set()
+    elsewhere = {}
     for name in oci.profile_names(profile):
         absent = [a for a in arches if backend.resolve(a, name) < 0]
         if len(absent) == len(arches):
@@ -663,20 +664,35 @@ def check_with_libseccomp(backend, profile, user_fields, preset_names, targets=(
                 foreign.add(name)
                 continue
             field = user_fields.get(name, 'template')
-            raise ProfileError('%s: %r is not a syscall on any declared architecture (%s) according to this '
-                               'host\'s libseccomp' % (field, name, ', '.join(arches)))
+            # a call of other architectures only (arch_prctl, iopl on arm64): one spec serves
+            # a fleet of several, so it is skipped here with a warning; a name that is a call
+            # nowhere is a mistake
+            on = [a for a in spec_mod.ARCHES if backend.arch_known(a) and backend.resolve(a, name) >= 0]
+            if not on:
+                raise ProfileError('%s: %r is not a syscall on any declared architecture (%s), nor on any other '
+                                   'architecture this host\'s libseccomp knows' % (field, name, ', '.join(arches)))
+            foreign.add(name)
+            elsewhere[name] = (field, on)
+            for arch in absent:
+                missing.setdefault(arch, []).append(name)
+            continue
         for arch in absent:
             missing.setdefault(arch, []).append(name)
+    written = profile     # as written: a deny the next line leaves out is still a deny
     if foreign:
         profile = oci.drop_profile_names(profile, foreign)
     warnings = []
+    for name in sorted(elsewhere):
+        field, on = elsewhere[name]
+        warnings.append('%s: %r is not a call on any declared architecture (%s), only on %s; the rule is left out '
+                        'of this profile' % (field, name, ', '.join(arches), ', '.join(on)))
     for arch in sorted(missing):
-        mine = sorted(n for n in missing[arch] if n in user_fields)
+        mine = sorted(n for n in missing[arch] if n in user_fields and n not in elsewhere)
         if mine:
             warnings.append('%s: %s not on %s; the rule is skipped there' % (
                 ', '.join(user_fields[n] for n in mine), ', '.join(repr(n) for n in mine), arch))
-        for name in mine:
-            lost = lost_deny(backend, profile, arch, name, user_fields[name])
+        for name in sorted(n for n in missing[arch] if n in user_fields):
+            lost = lost_deny(backend, written, arch, name, user_fields[name])
             if lost:
                 warnings.append(lost)
     return profile, missing, warnings, compile_programs(backend, profile, targets)

@@ -500,3 +500,31 @@ def test_every_same_work_deny_is_called_out_exactly_where_its_twins_stay_allowed
         seen += bool(lost)
     if arch in ('SCMP_ARCH_AARCH64', 'SCMP_ARCH_RISCV64'):
         assert seen >= 20, seen     # the newer tables lack most of the list
+
+
+@pytest.mark.parametrize('preset,action,name', [
+    ('allowlist', 'SCMP_ACT_ALLOW', 'arch_prctl'),     # in every x86_64 allowlist; no arm table has it
+    ('hardened', 'SCMP_ACT_ERRNO', 'iopl'),            # a deny-list name of x86 only
+])
+def test_a_call_only_other_architectures_have_is_left_out_with_a_warning(root, preset, action, name):
+    """One spec for a mixed fleet: on an arm64 host a call of x86 only cannot be made at all, so
+    the rule is left out (never widened), the warning says where the call exists, and the
+    profile installs."""
+    mod = FakeModule(params(root, architectures=ARM64, preset=preset, targets=['docker', 'bwrap'],
+                            syscalls=[{'names': ['read', 'write', 'exit_group', name], 'action': action}]))
+    result = m.run(mod)
+    assert result['changed']
+    assert name not in json.dumps(result['profile'])
+    (warning,) = [w for w in mod.warnings if repr(name) in w]
+    assert warning.startswith("syscalls[0].names[3]: %r is not a call on any declared architecture "
+                              "(SCMP_ARCH_AARCH64, SCMP_ARCH_ARM), only on " % name)
+    assert 'SCMP_ARCH_X86_64' in warning and warning.endswith('the rule is left out of this profile')
+
+
+def test_a_deny_left_out_on_arm64_alone_still_says_what_stays_open(root):
+    mod = FakeModule(params(root, architectures=['SCMP_ARCH_AARCH64'], targets=['docker'],
+                            syscalls=[{'names': ['fork'], 'action': 'SCMP_ACT_ERRNO'}]))
+    result = m.run(mod)
+    assert 'fork' not in json.dumps(result['profile'])
+    assert any('left out of this profile' in w for w in mod.warnings)
+    assert any("the deny of 'fork' does not hold on SCMP_ARCH_AARCH64" in w and "'clone'" in w for w in mod.warnings)
