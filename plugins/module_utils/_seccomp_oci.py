@@ -167,3 +167,42 @@ def bpf_groups(arches):
             remaining.remove(a)
         groups.append(family)
     return groups
+
+
+def verdict(profile, name):
+    """What the profile does with a call to ``name``: 'allow' (allowed or only logged),
+    'deny', or 'some' (argument rules decide)."""
+    allowed = ('SCMP_ACT_ALLOW', 'SCMP_ACT_LOG')
+    conditional = False
+    for entry in profile.get('syscalls', []):
+        if name in entry['names']:
+            if not entry.get('args'):
+                return 'allow' if entry['action'] in allowed else 'deny'
+            conditional = True
+    if conditional:
+        return 'some'
+    return 'allow' if profile['defaultAction'] in allowed else 'deny'
+
+
+def lost_deny(backend, profile, arch, name, field):
+    """A warning naming ``field`` when ``name``, which ``arch`` lacks, is denied while
+    the calls that do its work on ``arch`` (SAME_WORK) are let through there; else None."""
+    if verdict(profile, name) == 'allow':
+        return None
+    open_ = []
+    for other in spec_mod.SAME_WORK.get(name, ()):
+        if backend.resolve(arch, other) < 0:
+            continue
+        how = verdict(profile, other)
+        if how == 'allow':
+            open_.append(repr(other))
+        elif how == 'some':
+            open_.append('%r (for the arguments no rule denies)' % other)
+    if not open_:
+        return None
+    thread = ' (clone only without CLONE_THREAD: an argument rule on its flags can deny that alone)' \
+        if name in ('fork', 'vfork') else ''
+    said = open_[0] if len(open_) == 1 else '%s and %s' % (', '.join(open_[:-1]), open_[-1])
+    return ('%s: the deny of %r does not hold on %s: there the same work is done by %s, which this profile '
+            'allows%s; deny %s too, or accept that %r is only denied where it exists'
+            % (field, name, arch, said, thread, 'it' if len(open_) == 1 else 'them', name))

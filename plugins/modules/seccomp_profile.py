@@ -15,7 +15,9 @@ description:
     silently.
   - Before anything is written, every syscall name is resolved with the target's own libseccomp on the
     declared architectures, and the whole filter is compiled with libseccomp. A name that exists on no
-    declared architecture fails the task; a name you wrote that is missing on only some of them is a warning.
+    architecture at all fails the task; a name you wrote that is missing on only some of the declared ones, or
+    that is a call only on architectures the profile does not declare (C(arch_prctl) on arm64), is a warning,
+    and so is a deny whose work another allowed call does there (C(fork) while C(clone) is allowed on arm64).
   - For O(targets=bwrap) a classic-BPF program is written per native architecture, compiled by libseccomp
     with the binary-tree optimisation, ready for C(bwrap --seccomp FD).
   - Files are written only when their content or mode differs, atomically, root-owned C(0644). A failure
@@ -692,49 +694,10 @@ def check_with_libseccomp(backend, profile, user_fields, preset_names, targets=(
             warnings.append('%s: %s not on %s; the rule is skipped there' % (
                 ', '.join(user_fields[n] for n in mine), ', '.join(repr(n) for n in mine), arch))
         for name in sorted(n for n in missing[arch] if n in user_fields):
-            lost = lost_deny(backend, written, arch, name, user_fields[name])
+            lost = oci.lost_deny(backend, written, arch, name, user_fields[name])
             if lost:
                 warnings.append(lost)
     return profile, missing, warnings, compile_programs(backend, profile, targets)
-
-
-def verdict(profile, name):
-    """What the profile does with a call to ``name``: 'allow' (allowed or only logged),
-    'deny', or 'some' (argument rules decide)."""
-    allowed = ('SCMP_ACT_ALLOW', 'SCMP_ACT_LOG')
-    conditional = False
-    for entry in profile.get('syscalls', []):
-        if name in entry['names']:
-            if not entry.get('args'):
-                return 'allow' if entry['action'] in allowed else 'deny'
-            conditional = True
-    if conditional:
-        return 'some'
-    return 'allow' if profile['defaultAction'] in allowed else 'deny'
-
-
-def lost_deny(backend, profile, arch, name, field):
-    """A warning naming ``field`` when ``name``, which ``arch`` lacks, is denied while
-    the calls that do its work on ``arch`` (SAME_WORK) are let through there; else None."""
-    if verdict(profile, name) == 'allow':
-        return None
-    open_ = []
-    for other in spec_mod.SAME_WORK.get(name, ()):
-        if backend.resolve(arch, other) < 0:
-            continue
-        how = verdict(profile, other)
-        if how == 'allow':
-            open_.append(repr(other))
-        elif how == 'some':
-            open_.append('%r (for the arguments no rule denies)' % other)
-    if not open_:
-        return None
-    thread = ' (clone only without CLONE_THREAD: an argument rule on its flags can deny that alone)' \
-        if name in ('fork', 'vfork') else ''
-    said = open_[0] if len(open_) == 1 else '%s and %s' % (', '.join(open_[:-1]), open_[-1])
-    return ('%s: the deny of %r does not hold on %s: there the same work is done by %s, which this profile '
-            'allows%s; deny %s too, or accept that %r is only denied where it exists'
-            % (field, name, arch, said, thread, 'it' if len(open_) == 1 else 'them', name))
 
 
 def compile_programs(backend, profile, targets):
