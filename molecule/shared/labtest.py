@@ -5,6 +5,8 @@ ansible CLI against the scenario's own inventory."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import secrets
 import subprocess
 import tempfile
@@ -14,6 +16,9 @@ AUDIT_LOG = '/var/log/audit/audit.log'
 IMAGE = 'confine/probe:latest'
 CTR_IMAGE = 'docker.io/confine/probe:latest'
 PODMAN_IMAGE = 'localhost/confine/probe:latest'
+# Molecule sets ANSIBLE_FORCE_COLOR for its own output; the CLI runs here print plain text
+PLAIN = dict(os.environ, ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1')
+ANSI = re.compile(r'\x1b\[[0-9;]*m')
 
 
 def loaded(host):
@@ -40,16 +45,33 @@ class AuditLog:
 
 def run_module(host, module, **args):
     """Run ``module`` through the ansible CLI: its result, with failed set from the exit code
-    (ansible exits 2 when the task failed; the --tree file holds the module's result)."""
+    (ansible exits 2 when the task failed; the --tree file holds the module's result) and
+    warnings from the CLI's own "[WARNING]: " lines (ansible-core 2.19 keeps them out of the
+    --tree file)."""
     runner = host.backend.ansible_runner
     with tempfile.TemporaryDirectory() as tree:
         proc = subprocess.run(['ansible', '-i', runner.inventory_file, host.backend.host, '-m', module,
                                '-a', json.dumps(args), '--tree', tree], capture_output=True, text=True,
-                              check=False, timeout=600)
+                              check=False, timeout=600, env=PLAIN)
         assert proc.returncode in (0, 2), (proc.returncode, proc.stdout, proc.stderr)
         result = json.loads((Path(tree) / host.backend.host).read_text())
     result['failed'] = proc.returncode == 2
+    result.setdefault('warnings', warnings(proc.stderr))
     return result
+
+
+def warnings(stderr):
+    """The "[WARNING]: " messages in ``stderr``, a message's indented continuation lines joined to it."""
+    out, open_ = [], False
+    for line in ANSI.sub('', stderr).splitlines():
+        if line.startswith('[WARNING]: '):
+            out.append(line[len('[WARNING]: '):])
+            open_ = True
+        elif open_ and line.startswith(' ') and line.strip():
+            out[-1] += ' ' + line.strip()
+        else:
+            open_ = False
+    return out
 
 
 def probe_result(result, test):
