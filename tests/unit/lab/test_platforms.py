@@ -61,7 +61,7 @@ def test_an_unknown_platform_fails_in_one_sentence(name):
     rc, err = row(name)
     assert rc != 0
     assert err.strip().splitlines() == [
-        "[lab] ERROR: unknown lab platform '%s' (LAB_PLATFORM); known: debian12 debian13" % name]
+        "[lab] ERROR: unknown lab platform '%s' (LAB_PLATFORM); known: debian12 debian13 debian12-arm64" % name]
 
 
 @pytest.mark.parametrize("env", [{}, {"LAB_PLATFORM": ""}, {"LAB_PLATFORM": "debian13"}])
