@@ -65,7 +65,7 @@ clean:
 	rm -rf build .pytest_cache
 
 # --- the lab host (a Debian VM with AppArmor under QEMU) ---
-# PLATFORM=debian12 (the default) or debian13 (lab/platforms.sh), for lab-image and lab-up
+# PLATFORM=debian12 (the default), debian13 or debian12-arm64 (lab/platforms.sh), for lab-image and lab-up
 .PHONY: lab-image lab-up lab-ssh lab-down molecule bench-rerun
 LAB_ENV = $(if $(PLATFORM),LAB_PLATFORM='$(PLATFORM)' )
 lab-image: deps
@@ -85,4 +85,6 @@ molecule: deps venv images lab-image
 	@molecule test -s fleet
 	@LAB_PLATFORM=debian13 lab/build-image.sh >/dev/null
 	@molecule test -s debian13
+	@LAB_PLATFORM=debian12-arm64 lab/build-image.sh >/dev/null
+	@molecule test -s arm64
 	@$(PYTEST) -q tests/lab

@@ -3,7 +3,8 @@
 #
 #   set-up (Debian packages, the lab's among them, the venv, the engines, the probe image);
 #   lint, sanity, unit and integration on the machine itself;
-#   the Debian 13 lab image and the Molecule debian13 scenario; tests/lab (the
+#   the Debian 13 lab image and the Molecule debian13 scenario; the arm64 lab image and the
+#   Molecule arm64 scenario (the seccomp proof on an aarch64 kernel); tests/lab (the
 #   converge-failure scenario, which builds the Debian 12 image when it is not cached); the
 #   fleet scenario (two guests); the Molecule default scenario (one guest).
 #
@@ -68,6 +69,12 @@ host_lane() {
   # scenarios whose guests run beside the lab lane's
   if stage lab-image-debian13 make --no-print-directory lab-image PLATFORM=debian13; then
     stage molecule-debian13 env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s debian13 || failed=1
+  else
+    failed=1
+  fi
+  # the arm64 image (unpacked here, no emulation), then its guest under qemu-system-aarch64
+  if stage lab-image-debian12-arm64 make --no-print-directory lab-image PLATFORM=debian12-arm64; then
+    stage molecule-arm64 env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s arm64 || failed=1
   else
     failed=1
   fi
