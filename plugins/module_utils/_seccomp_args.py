@@ -42,6 +42,7 @@ def argument_spec():
         profiles=dict(type='list', elements='dict'),
         preset=dict(type='str', choices=list(PRESETS)),
         preset_options=dict(type='dict', options=dict(
+            deny_processes=dict(type='bool', default=False),
             deny_fork=dict(type='bool', default=False),
             deny_personality=dict(type='bool', default=False),
         )),

@@ -50,6 +50,11 @@ HARDENED_DENY = (
 )
 NO_EXEC_DENY = ('execve', 'execveat')
 NO_EXEC_FORK = ('fork', 'vfork', 'clone', 'clone3')
+# deny_processes: no new process, threads kept. fork and vfork whole; clone unless its
+# flags carry CLONE_THREAD (a thread of this process); clone3 keeps its ENOSYS, so libc
+# falls back to clone, where the rule applies.
+NEW_PROCESS_DENY = ('fork', 'vfork')
+CLONE_THREAD = 0x00010000
 NO_EXEC_PERSONALITY = ('uselib', 'personality')
 
 
@@ -80,6 +85,16 @@ def _hardened_rules(arches):
         rules.append(_rule(['socket'], 'SCMP_ACT_ERRNO', EPERM,
                            [{'index': 0, 'value': family, 'value_two': 0, 'op': 'SCMP_CMP_EQ'}]))
     return rules
+
+
+def _process_rules(arches, options):
+    """deny_processes: fork and vfork denied, clone denied when (flags & CLONE_THREAD) == 0."""
+    if not options.get('deny_processes'):
+        return []
+    return [_rule(NEW_PROCESS_DENY, 'SCMP_ACT_ERRNO', EPERM),
+            _rule(['clone'], 'SCMP_ACT_ERRNO', EPERM,
+                  [{'index': _clone_flag_index(arches), 'value': CLONE_THREAD, 'value_two': 0,
+                    'op': 'SCMP_CMP_MASKED_EQ'}])]
 
 
 def _kernel_tuple(text):
@@ -120,9 +135,9 @@ def preset_profile(preset, options, arches, native, kernel, runtime_default=None
         name = runtime_default or defaults.FALLBACK
         return 'SCMP_ACT_ERRNO', defaults.default_errno(name), _runtime_default_rules(native, kernel, name)
     if preset == 'hardened':
-        return 'SCMP_ACT_ALLOW', None, _hardened_rules(arches)
+        return 'SCMP_ACT_ALLOW', None, _hardened_rules(arches) + _process_rules(arches, options)
     if preset == 'no-exec':
-        rules = _hardened_rules(arches) + [_rule(NO_EXEC_DENY, 'SCMP_ACT_ERRNO', EPERM)]
+        rules = _hardened_rules(arches) + [_rule(NO_EXEC_DENY, 'SCMP_ACT_ERRNO', EPERM)] + _process_rules(arches, options)
         if options.get('deny_fork'):
             rules = [r for r in rules if not (set(r['names']) & set(NO_EXEC_FORK))]
             rules.append(_rule(NO_EXEC_FORK, 'SCMP_ACT_ERRNO', EPERM))

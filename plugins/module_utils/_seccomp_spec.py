@@ -188,6 +188,19 @@ def arch_family(native):
     return [native] + [a for a in docker_default.ARCH_MAP.get(native, []) if a != native]
 
 
+def _check_preset_options(prefix, preset, options):
+    on = [key for key in PRESET_OPTION_KEYS if options.get(key)]
+    if 'deny_processes' in on and preset not in ('hardened', 'no-exec'):
+        raise SpecError(prefix + 'preset_options.deny_processes', 'applies to the hardened and no-exec presets only, '
+                        'not to %s' % (repr(preset) if preset else 'a spec without a preset'))
+    wrong = [key for key in on if key != 'deny_processes' and preset != 'no-exec']
+    if wrong:
+        raise SpecError(prefix + 'preset_options.' + wrong[0], 'applies to the no-exec preset only')
+    if 'deny_processes' in on and 'deny_fork' in on:
+        raise SpecError(prefix + 'preset_options', 'deny_fork (no clone at all: threads break too) already denies '
+                        'what deny_processes (new processes, threads kept) does; give one of them')
+
+
 def default_architectures(machine):
     native = MACHINE_TO_ARCH.get((machine or '').lower())
     if native is None:
@@ -301,8 +314,7 @@ def validate_spec(spec, field=''):
         for key, value in spec['preset_options'].items():
             if not isinstance(value, bool):
                 raise SpecError('%spreset_options.%s' % (prefix, key), 'must be true or false, got %r' % (value,))
-        if spec.get('preset') != 'no-exec' and any(spec['preset_options'].values()):
-            raise SpecError(prefix + 'preset_options', 'deny_fork and deny_personality apply to the no-exec preset only')
+        _check_preset_options(prefix, spec.get('preset'), spec['preset_options'])
     if spec.get('mode') is not None and (not isinstance(spec['mode'], str) or spec['mode'] not in MODES):
         raise SpecError(prefix + 'mode', 'unknown mode %r (expected enforce or log)' % (spec['mode'],))
     if spec.get('default_action') is not None:

@@ -57,11 +57,22 @@ options:
     type: str
     choices: [runtime-default, hardened, no-exec, allowlist]
   preset_options:
-    description: Options of the V(no-exec) preset.
+    description: Options of the V(hardened) and V(no-exec) presets.
     type: dict
     suboptions:
+      deny_processes:
+        description:
+          - V(hardened) and V(no-exec). No new processes, threads kept - C(fork) and C(vfork) are denied (EPERM),
+            and C(clone) unless its flags carry C(CLONE_THREAD); C(clone3) answers ENOSYS, so libc falls back to
+            C(clone). Programs that start workers or children (C(multiprocessing), nginx, a shell) break; thread
+            pools keep working.
+        type: bool
+        default: false
       deny_fork:
-        description: Also deny C(fork), C(vfork), C(clone) and C(clone3). Threads and worker processes break.
+        description:
+          - V(no-exec) only. Deny C(fork), C(vfork), C(clone) and C(clone3) whole - B(threads break too), and with
+            them most runtimes (Go, the JVM, Node.js). For single-threaded, single-process programs; prefer
+            O(preset_options.deny_processes).
         type: bool
         default: false
       deny_personality:

@@ -32,6 +32,7 @@ PROFILES = {
     'no-exec': {'preset': 'no-exec'},
     'runtime-default': {'preset': 'runtime-default'},
     'hardened-log': {'preset': 'hardened', 'mode': 'log'},
+    'hardened-procs': {'preset': 'hardened', 'preset_options': {'deny_processes': True}},
 }
 
 
@@ -148,6 +149,28 @@ def test_bwrap_program(installed):
         assert got['results'][test] == 'EPERM', test
     for test in MUST_WORK:
         assert got['results'][test] == 'OK', test
+
+
+@pytest.mark.parametrize('consumer', ['docker', 'ctr', 'bwrap'])
+def test_deny_processes_refuses_fork_and_vfork_while_threads_start(installed, consumer):
+    """Issue 13 item 2, on this kernel: the entrypoint starts (runc and bwrap exec it, no new
+    process), a thread starts (glibc's clone3 gets ENOSYS and falls back to clone with
+    CLONE_THREAD), fork and vfork are refused with EPERM, and what hardened blocks stays blocked."""
+    root = installed[0]
+    run = {'docker': lambda f: h.run_docker([], seccomp=f, caps_all=True),
+           'ctr': lambda f: h.run_ctr([], f, privileged=True),
+           'bwrap': lambda f: h.run_bwrap([], f, cap_all=True)}[consumer]
+    path = bpf_file(root, 'hardened-procs') if consumer == 'bwrap' else docker_file(root, 'hardened-procs')
+    got = run(path)
+    assert got['seccomp'] == 2
+    assert got['results']['fork'] == got['results']['vfork'] == 'EPERM'
+    assert got['results']['thread'] == 'OK' and got['results']['clone3'] == 'ENOSYS'
+    # the unshare probes fork a child first: that fork is what is refused now
+    assert {t: r for t, r in got['results'].items() if t in HARDENED_BLOCKS and r != 'EPERM'} == {
+        'unshare_user': 'SETUP:EPERM', 'unshare_net': 'SETUP:EPERM'}
+    assert [t for t in MUST_WORK if t not in ('fork', 'vfork') and got['results'][t] != 'OK'] == []
+    plain = run(bpf_file(root, 'hardened') if consumer == 'bwrap' else docker_file(root, 'hardened'))
+    assert plain['results']['fork'] == plain['results']['vfork'] == 'OK'
 
 
 # --- no-exec -----------------------------------------------------------------------------------

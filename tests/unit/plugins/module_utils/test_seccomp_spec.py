@@ -86,6 +86,32 @@ def test_no_exec_and_its_options():
     assert not [r for r in rules_for(p, 'clone') if r.get('args')], 'conditional clone rules are subsumed'
 
 
+def clone_thread_rule(profile):
+    return [r for r in rules_for(profile, 'clone')
+            if r.get('args') == [{'index': 0, 'value': presets.CLONE_THREAD, 'valueTwo': 0, 'op': 'SCMP_CMP_MASKED_EQ'}]]
+
+
+@pytest.mark.parametrize('preset', ['hardened', 'no-exec'])
+def test_deny_processes_denies_fork_and_vfork_and_clone_without_clone_thread(preset):
+    """Issue 13 item 2: new processes denied, threads kept - fork/vfork EPERM, clone denied
+    only when (flags & CLONE_THREAD) == 0, clone3 ENOSYS so libc falls back to clone."""
+    p = build({'preset': preset, 'preset_options': {'deny_processes': True}})
+    assert action_of(p, 'fork') == action_of(p, 'vfork') == ('SCMP_ACT_ERRNO', 1)
+    assert action_of(p, 'clone') == ('SCMP_ACT_ALLOW', None)       # no unconditional clone rule
+    (rule,) = clone_thread_rule(p)
+    assert rule['action'] == 'SCMP_ACT_ERRNO' and rule['errnoRet'] == 1
+    assert action_of(p, 'clone3') == ('SCMP_ACT_ERRNO', 38)
+    plain = build({'preset': preset})
+    assert not clone_thread_rule(plain) and action_of(plain, 'fork') == ('SCMP_ACT_ALLOW', None)
+
+
+def test_deny_processes_reads_clones_flags_from_argument_1_on_s390x():
+    p = build({'preset': 'hardened', 'preset_options': {'deny_processes': True}},
+              host={'machine': 's390x', 'kernel': '6.1.0'})
+    (rule,) = [r for r in rules_for(p, 'clone') if r['args'][0]['value'] == presets.CLONE_THREAD]
+    assert rule['args'] == [{'index': 1, 'value': presets.CLONE_THREAD, 'valueTwo': 0, 'op': 'SCMP_CMP_MASKED_EQ'}]
+
+
 def test_allowlist_denies_by_default_and_allows_exactly_the_list():
     p = build({'preset': 'allowlist', 'syscalls': [{'names': ['read', 'write', 'exit_group'],
                                                     'action': 'SCMP_ACT_ALLOW'}]})
@@ -245,7 +271,11 @@ def test_bpf_groups_one_program_per_native_family():
     ({'architectures': ['SCMP_ARCH_Z80']}, 'architectures[0]', 'unknown architecture'),
     ({'architectures': []}, 'architectures', 'non-empty'),
     ({'preset': 'hardened', 'remove': ['chmod']}, 'remove[0]', 'not named by any rule'),
-    ({'preset': 'hardened', 'preset_options': {'deny_fork': True}}, 'preset_options', 'no-exec preset only'),
+    ({'preset': 'hardened', 'preset_options': {'deny_fork': True}}, 'preset_options.deny_fork', 'no-exec preset only'),
+    ({'preset': 'allowlist', 'preset_options': {'deny_processes': True}}, 'preset_options.deny_processes',
+     'hardened and no-exec presets only'),
+    ({'preset': 'no-exec', 'preset_options': {'deny_processes': True, 'deny_fork': True}}, 'preset_options',
+     'give one of them'),
     ({'default_action': 'SCMP_ACT_NOTIFY'}, 'default_action', 'cannot be the default'),
     ({'mode': 'audit'}, 'mode', 'unknown mode'),
     ({'base': {'preset': 'hardened', 'remove': ['nope']}}, 'base.remove[0]', 'not named'),
