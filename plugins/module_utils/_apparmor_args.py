@@ -51,6 +51,7 @@ def argument_spec():
         userns=_rules(),
         flags=dict(type='list', elements='str', choices=list(FLAGS)),
         extra_rules=dict(type='list', elements='str'),
+        confine_exec=dict(type='bool', default=False),
         local=dict(type='bool', default=True),
         mode=dict(type='str', default='enforce', choices=list(MODES)),
         state=dict(type='str', default='present', choices=['present', 'absent']),

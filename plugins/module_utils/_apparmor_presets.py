@@ -106,7 +106,14 @@ def merge(base, extra):
 
 
 def build_spec(spec):
-    """The preset (if any) with the user's spec merged over it."""
+    """The preset (if any) with the user's spec merged over it.
+
+    With ``confine_exec`` the preset's own exec grants (the container presets' ``/** ix``)
+    are left out: the program the runtime starts under the profile runs, and it can start
+    only what the user's ``exec`` and ``files[].exec`` rules name (nothing, without them)."""
     user = dict((k, v) for k, v in spec.items() if k != 'preset')
     base = preset_spec(spec['preset']) if spec.get('preset') else {'includes': ['tunables/global']}
+    if spec.get('confine_exec') is True:
+        base['files'] = [rule for rule in base.get('files') or [] if not rule.get('exec') or rule.get('deny')]
+        base['exec'] = []
     return merge(base, user)

@@ -423,8 +423,9 @@ def layout(spec, owner=None, source=None):
     if spec.get('preset') == 'service' and full.get('attach') is None:
         raise SpecError('attach', 'the service preset needs the path (or glob) of the executable it confines')
     attach = _path('attach', full['attach']) if full.get('attach') is not None else ''
-    if full.get('local', True) not in (True, False):
-        raise SpecError('local', 'must be true or false')
+    for key, default in (('local', True), ('confine_exec', False)):
+        if full.get(key, default) is not True and full.get(key, default) is not False:
+            raise SpecError(key, 'must be true or false')
     header = [MARKER + ' Do not edit: changes are overwritten on the next run.']
     for field, value in (('owner', owner), ('source', source)):
         text = comment_text(field, value) if value else ''

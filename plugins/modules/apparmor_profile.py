@@ -317,6 +317,19 @@ options:
         does not block.
     type: list
     elements: str
+  confine_exec:
+    description:
+      - Exec confinement. The preset's own exec grants (the container presets' C(/** ix)) are left out, so the
+        program the runtime starts under the profile (the entrypoint of C(docker run --security-opt
+        apparmor=NAME), C(ctr run --apparmor-profile NAME), a pod's C(appArmorProfile)) runs, and every program it
+        tries to start later is refused (EACCES, logged C(apparmor="DENIED") C(operation="exec")), except the
+        paths you grant in O(exec) or O(files[].exec).
+      - The runtime enters the profile on the entrypoint's own exec, and that exec is checked against the
+        runtime's label, not this profile, so the container starts. Libraries still map (the presets grant C(m)).
+      - Works with every preset; with V(service), which grants no exec of its own, it changes nothing but says
+        what you mean. In O(mode=complain) the refused execs go through and are logged C(ALLOWED).
+    type: bool
+    default: false
   local:
     description: Add C(include if exists <local/NAME>) for site-local additions.
     type: bool

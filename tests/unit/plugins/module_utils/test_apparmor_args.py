@@ -19,7 +19,7 @@ def test_module_and_spec_model_share_one_argument_spec():
     assert action_mod.aa_args is aa_args
     assert spec_mod.SPEC_KEYS == ('name', 'preset', 'attach', 'abi', 'includes', 'files', 'exec', 'capabilities',
                                   'network', 'signal', 'ptrace', 'mount', 'umount', 'pivot_root', 'userns', 'flags',
-                                  'extra_rules', 'local', 'mode')
+                                  'extra_rules', 'confine_exec', 'local', 'mode')
     assert aa_args.RULE_KEYS['files'] == ('path', 'perms', 'owner', 'exec')
     assert aa_args.RULE_KEYS['userns'] == ()
     assert set(aa_args.argument_spec()) == set(aa_args.SPEC_KEYS) | set(aa_args.TASK_KEYS)

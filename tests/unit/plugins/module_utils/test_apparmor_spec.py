@@ -121,6 +121,42 @@ def test_container_default_keeps_dockers_protections():
     assert 'profile c flags=(attach_disconnected,mediate_deleted) {' in text
 
 
+@pytest.mark.parametrize('preset', ['container-default', 'container-strict', 'service'])
+def test_confine_exec_leaves_out_the_presets_exec_grants_and_keeps_the_users(preset, tmp_path):
+    """Issue 13 item 1: with confine_exec the parser reads no exec permission but the ones the
+    user listed; everything else of the preset is unchanged."""
+    spec = preset_spec(preset, 'enforce')
+    plain = parser_reading(a.render(spec), tmp_path)
+    confined = parser_reading(a.render(dict(spec, confine_exec=True)), tmp_path)
+    listed = parser_reading(a.render(dict(spec, confine_exec=True, exec=[{'path': '/usr/bin/tool', 'mode': 'ix'}])),
+                            tmp_path)
+    assert plain['rc'] == confined['rc'] == listed['rc'] == 0, (confined['err'], listed['err'])
+
+    def execs(reading):
+        return sorted((perms, glob) for perms, glob in reading['entries'] if 'x' in perms.lower().replace('m', ''))
+    # (abstractions/base's deny rules for ecryptfs name x too, in every reading)
+    if preset == 'service':
+        assert execs(confined) == execs(plain)
+        assert '/usr/bin/curl' in [g for _p, g in execs(confined)]       # the user's own Px rule stays
+    else:
+        broad = [e for e in execs(plain) if e[1] == '/**']
+        assert len(broad) == 1 and 'x' in broad[0][0]       # rwalkmx (default) or rlkmx (strict)
+        assert [e for e in execs(confined) if e not in execs(plain)] == []
+        assert [e for e in execs(plain) if e not in execs(confined)] == broad
+        assert [e for e in execs(listed) if e not in execs(confined)] == [('x:x', '/usr/bin/tool')]
+    # the rest is the same: each glob keeps its permissions, less the exec ones
+    def no_exec(reading):
+        return sorted((glob, perms.split(':')[0].replace('x', '').replace('i', '')) for perms, glob in reading['entries'])
+    assert no_exec(confined) == no_exec(plain)
+
+
+@pytest.mark.parametrize('value', ['yes', 1, 0, 'false'])
+def test_confine_exec_must_be_a_boolean(value):
+    with pytest.raises(a.SpecError) as err:
+        a.render({'name': 'c', 'preset': 'container-default', 'confine_exec': value})
+    assert err.value.field == 'confine_exec' and 'true or false' in str(err.value)
+
+
 def test_container_strict_adds_denials_and_drops_broad_writes():
     text = a.render({'name': 'c', 'preset': 'container-strict'})
     for line in ('audit deny network raw,', 'audit deny network packet,', 'audit deny ptrace (trace,read),',
