@@ -2,6 +2,8 @@
  * probe.c - try syscalls and report what happened to each, as one JSON line.
  *
  *   probe [--load-bpf FILE] [--list] [TEST ...]
+ *   probe --exec-sh
+ *   probe --serve PORT
  *
  * Output (stdout, exactly one line):
  *   {"seccomp": N, "results": {"<test>": "<ERRNAME|OK>", ...}}
@@ -25,6 +27,17 @@
  * struct sock_filter, as seccomp_export_bpf() writes it) into this process
  * with PR_SET_NO_NEW_PRIVS + PR_SET_SECCOMP before any test runs; exit 3 if
  * that fails.
+ *
+ * --exec-sh tries to start /bin/sh in this process, with execve and then with
+ * execveat, and prints one JSON line either way: the shell prints
+ * {"execve_sh": "OK"} when the execve went through (this process is gone then),
+ * or {"execve_sh": "<ERR>", "execveat_sh": "OK"} when only the execveat did;
+ * the probe prints {"label": L, "execve_sh": "<ERR>", "execveat_sh": "<ERR>"}
+ * when both were refused (L: /proc/self/attr/current, the AppArmor label).
+ *
+ * --serve PORT is a small HTTP server on 0.0.0.0:PORT for a "spawns nothing"
+ * workload: one new thread per connection (so every answered request shows a
+ * thread started), no child process, "ok" to every request; SIGTERM ends it.
  *
  * Build: gcc -O2 -static -pthread -o probe probe.c
  */
@@ -704,10 +717,100 @@ static int load_bpf(const char *file)
     return 0;
 }
 
+/* --exec-sh: see the header. */
+static int exec_sh(void)
+{
+    char label[256] = "";
+    char first[64], line[160];
+    int fd = open("/proc/self/attr/current", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, label, sizeof(label) - 1);
+        close(fd);
+        label[n > 0 ? n : 0] = '\0';
+        label[strcspn(label, "\n\"\\")] = '\0';
+    }
+    char *const envp[] = { "PATH=/bin:/usr/bin", NULL };
+    char *const argv1[] = { "sh", "-c", "echo '{\"execve_sh\": \"OK\"}'", NULL };
+    long r = syscall(SYS_execve, "/bin/sh", argv1, envp);
+    snprintf(first, sizeof(first), "%s", errname(r < 0 ? errno : 0));
+    snprintf(line, sizeof(line), "echo '{\"execve_sh\": \"%s\", \"execveat_sh\": \"OK\"}'", first);
+    char *const argv2[] = { "sh", "-c", line, NULL };
+    r = syscall(SYS_execveat, AT_FDCWD, "/bin/sh", argv2, envp, 0);
+    printf("{\"label\": \"%s\", \"execve_sh\": \"%s\", \"execveat_sh\": \"%s\"}\n", label, first,
+           errname(r < 0 ? errno : 0));
+    fflush(stdout);
+    return 0;
+}
+
+static void on_term(int sig)
+{
+    (void)sig;
+    _exit(0);
+}
+
+static void *serve_one(void *arg)
+{
+    static const char reply[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
+                                "Connection: close\r\n\r\nok\n";
+    int c = (int)(intptr_t)arg;
+    char buf[2048];
+    ssize_t n = read(c, buf, sizeof(buf));
+    if (n > 0 && write(c, reply, sizeof(reply) - 1) < 0)
+        n = -1;
+    close(c);
+    return NULL;
+}
+
+/* --serve PORT: see the header. */
+static int serve(const char *port_text)
+{
+    struct sockaddr_in addr;
+    struct sigaction sa;
+    int one = 1, s;
+    long port = strtol(port_text, NULL, 10);
+    if (port <= 0 || port > 65535) {
+        fprintf(stderr, "probe: --serve: bad port '%s'\n", port_text);
+        return 2;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
+        fprintf(stderr, "probe: --serve: socket: %s\n", strerror(errno));
+        return 4;
+    }
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)port);
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (bind(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(s, 64) < 0) {
+        fprintf(stderr, "probe: --serve: bind/listen on %ld: %s\n", port, strerror(errno));
+        return 4;
+    }
+    for (;;) {
+        pthread_t th;
+        int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "probe: --serve: accept: %s\n", strerror(errno));
+            return 4;
+        }
+        if (pthread_create(&th, NULL, serve_one, (void *)(intptr_t)c) != 0) {
+            fprintf(stderr, "probe: --serve: no thread: %s\n", strerror(errno));
+            close(c);       /* a refused thread is a refused request: the client sees it */
+            continue;
+        }
+        pthread_detach(th);
+    }
+}
+
 static void usage(FILE *out)
 {
     size_t i;
-    fprintf(out, "usage: probe [--load-bpf FILE] [--list] [TEST ...]\ntests:");
+    fprintf(out, "usage: probe [--load-bpf FILE] [--list] [TEST ...] | --exec-sh | --serve PORT\ntests:");
     for (i = 0; i < NTESTS; i++)
         fprintf(out, " %s", tests[i].name);
     fputc('\n', out);
@@ -717,8 +820,8 @@ int main(int argc, char **argv)
 {
     const struct test *selected[NTESTS * 4];
     size_t nsel = 0, i;
-    const char *bpf_file = NULL;
-    int argi, mode;
+    const char *bpf_file = NULL, *serve_port = NULL;
+    int argi, mode, helper_exec_sh = 0;
     struct sigaction sa;
 
     for (argi = 1; argi < argc; argi++) {
@@ -731,6 +834,14 @@ int main(int argc, char **argv)
             bpf_file = argv[++argi];
         } else if (strncmp(a, "--load-bpf=", 11) == 0) {
             bpf_file = a + 11;
+        } else if (strcmp(a, "--exec-sh") == 0) {
+            helper_exec_sh = 1;
+        } else if (strcmp(a, "--serve") == 0) {
+            if (argi + 1 >= argc) {
+                usage(stderr);
+                return 2;
+            }
+            serve_port = argv[++argi];
         } else if (strcmp(a, "--list") == 0) {
             for (i = 0; i < NTESTS; i++)
                 printf("%s\n", tests[i].name);
@@ -760,6 +871,10 @@ int main(int argc, char **argv)
 
     if (bpf_file && load_bpf(bpf_file) < 0)
         return 3;
+    if (helper_exec_sh)
+        return exec_sh();
+    if (serve_port)
+        return serve(serve_port);
 
     mode = read_seccomp_mode();
 
