@@ -18,7 +18,7 @@ def _deny(path, perms):
 # the process's own entries and /proc/sys/kernel/shm*, none to /sys outside
 # /sys/fs/cgroup, nothing at all on /proc/kcore, /proc/sysrq-trigger,
 # /sys/firmware, powercap and /sys/kernel/security; no mount; ptrace and signals
-# only within the profile.
+# only within the profile, signals received from the host (unconfined) and the runtimes.
 CONTAINER_DEFAULT = {
     'includes': ['tunables/global', 'abstractions/base'],
     'flags': ['attach_disconnected', 'mediate_deleted'],
@@ -44,7 +44,10 @@ CONTAINER_DEFAULT = {
     ],
     'mount': [{'deny': True}],
     'umount': [{}],
-    'signal': [{'access': ['receive'], 'peer': 'unconfined'}, {'access': ['send', 'receive'], 'peer': '@{profile_name}'}],
+    # runc and crun have profiles of their own on AppArmor 4 hosts (Debian 13 ships both in
+    # unconfined mode): without these two, `docker stop` and `ctr task kill` are refused
+    'signal': [{'access': ['receive'], 'peer': 'unconfined'}, {'access': ['receive'], 'peer': 'runc'},
+               {'access': ['receive'], 'peer': 'crun'}, {'access': ['send', 'receive'], 'peer': '@{profile_name}'}],
     'ptrace': [{'access': ['trace', 'read', 'tracedby', 'readby'], 'peer': '@{profile_name}'}],
 }
 

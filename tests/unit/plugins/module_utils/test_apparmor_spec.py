@@ -144,6 +144,7 @@ def test_confine_exec_leaves_out_the_presets_exec_grants_and_keeps_the_users(pre
         assert [e for e in execs(confined) if e not in execs(plain)] == []
         assert [e for e in execs(plain) if e not in execs(confined)] == broad
         assert [e for e in execs(listed) if e not in execs(confined)] == [('x:x', '/usr/bin/tool')]
+
     # the rest is the same: each glob keeps its permissions, less the exec ones
     def no_exec(reading):
         return sorted((glob, perms.split(':')[0].replace('x', '').replace('i', '')) for perms, glob in reading['entries'])
