@@ -26,7 +26,8 @@ from labtest import (  # noqa: E402
 WORKDIR = '/tmp/confine-aa'
 MODES = {'confine-container': 'enforce', 'confine-container-observe': 'complain',
          'confine-container-strict': 'enforce', 'confine-demo': 'enforce', 'confine-demo-observe': 'complain',
-         'confine-userns-allow': 'enforce', 'confine-userns-deny': 'enforce'}
+         'confine-userns-allow': 'enforce', 'confine-userns-deny': 'enforce',
+         'single-binary': 'enforce', 'single-binary-observe': 'complain'}
 
 
 def container(host, engine, profile, cmd, privileged=False):
