@@ -328,6 +328,9 @@ options:
         runtime's label, not this profile, so the container starts. Libraries still map (the presets grant C(m)).
       - Works with every preset; with V(service), which grants no exec of its own, it changes nothing but says
         what you mean. In O(mode=complain) the refused execs go through and are logged C(ALLOWED).
+      - It removes the preset's grants only. O(extra_rules), your own O(includes) and the site-local
+        C(local/NAME) include (O(local)) can grant exec again; C(/** m) still lets a program map a file it wrote
+        executable.
     type: bool
     default: false
   local:

@@ -659,7 +659,9 @@ def check_with_libseccomp(backend, profile, user_fields, preset_names, targets=(
     """Resolve every name on every declared arch; compile each BPF program.
 
     Preset names that exist on none of the declared arches (Docker's list spans
-    every architecture) are dropped from the profile; any other such name fails.
+    every architecture) are dropped from the profile; so are the user's names that are
+    calls only on other architectures (with a warning); a name that is a call on no
+    architecture libseccomp knows fails.
     Returns (profile, missing_on_arch, warnings, programs) where programs is a list
     of (family arches, bytes).  Raises ProfileError naming the field.
     """

@@ -6,9 +6,10 @@
  *   probe --serve PORT
  *
  * Output (stdout, exactly one line):
- *   {"seccomp": N, "results": {"<test>": "<ERRNAME|OK>", ...}}
+ *   {"seccomp": N, "label": L, "results": {"<test>": "<ERRNAME|OK>", ...}}
  *
- * N is the "Seccomp:" value of /proc/self/status (-1 if unreadable).
+ * N is the "Seccomp:" value of /proc/self/status (-1 if unreadable), L the
+ * AppArmor label (/proc/self/attr/current; "" without AppArmor).
  * A result is "OK" when the call under test succeeded, otherwise the symbolic
  * errno name it failed with ("EPERM", "ENOSYS", ... or "E<number>").
  * Special results:
@@ -60,6 +61,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -717,18 +719,27 @@ static int load_bpf(const char *file)
     return 0;
 }
 
+/* The AppArmor label of this process (/proc/self/attr/current), cut at the first
+ * newline, quote or backslash so that it is safe inside a JSON string; "" if unreadable. */
+static void read_label(char *label, size_t size)
+{
+    int fd = open("/proc/self/attr/current", O_RDONLY | O_CLOEXEC);
+    ssize_t n = -1;
+    label[0] = '\0';
+    if (fd >= 0) {
+        n = read(fd, label, size - 1);
+        close(fd);
+    }
+    label[n > 0 ? n : 0] = '\0';
+    label[strcspn(label, "\n\"\\")] = '\0';
+}
+
 /* --exec-sh: see the header. */
 static int exec_sh(void)
 {
-    char label[256] = "";
+    char label[256];
     char first[64], line[160];
-    int fd = open("/proc/self/attr/current", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, label, sizeof(label) - 1);
-        close(fd);
-        label[n > 0 ? n : 0] = '\0';
-        label[strcspn(label, "\n\"\\")] = '\0';
-    }
+    read_label(label, sizeof(label));
     char *const envp[] = { "PATH=/bin:/usr/bin", NULL };
     char *const argv1[] = { "sh", "-c", "echo '{\"execve_sh\": \"OK\"}'", NULL };
     long r = syscall(SYS_execve, "/bin/sh", argv1, envp);
@@ -754,9 +765,10 @@ static void *serve_one(void *arg)
                                 "Connection: close\r\n\r\nok\n";
     int c = (int)(intptr_t)arg;
     char buf[2048];
-    ssize_t n = read(c, buf, sizeof(buf));
-    if (n > 0 && write(c, reply, sizeof(reply) - 1) < 0)
-        n = -1;
+    struct timeval tv = { 10, 0 };      /* an idle client does not keep its thread */
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (read(c, buf, sizeof(buf)) > 0)
+        (void)send(c, reply, sizeof(reply) - 1, MSG_NOSIGNAL);   /* a client gone early is no signal */
     close(c);
     return NULL;
 }
@@ -766,9 +778,10 @@ static int serve(const char *port_text)
 {
     struct sockaddr_in addr;
     struct sigaction sa;
-    int one = 1, s;
-    long port = strtol(port_text, NULL, 10);
-    if (port <= 0 || port > 65535) {
+    int one = 1, s, e;
+    char *end = NULL;
+    long port = strtol(port_text, &end, 10);
+    if (end == port_text || *end != '\0' || port <= 0 || port > 65535) {
         fprintf(stderr, "probe: --serve: bad port '%s'\n", port_text);
         return 2;
     }
@@ -798,8 +811,9 @@ static int serve(const char *port_text)
             fprintf(stderr, "probe: --serve: accept: %s\n", strerror(errno));
             return 4;
         }
-        if (pthread_create(&th, NULL, serve_one, (void *)(intptr_t)c) != 0) {
-            fprintf(stderr, "probe: --serve: no thread: %s\n", strerror(errno));
+        e = pthread_create(&th, NULL, serve_one, (void *)(intptr_t)c);
+        if (e != 0) {
+            fprintf(stderr, "probe: --serve: no thread: %s\n", strerror(e));
             close(c);       /* a refused thread is a refused request: the client sees it */
             continue;
         }
@@ -819,7 +833,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     const struct test *selected[NTESTS * 4];
-    size_t nsel = 0, i;
+    size_t nsel = 0, ngiven, i;
     const char *bpf_file = NULL, *serve_port = NULL;
     int argi, mode, helper_exec_sh = 0;
     struct sigaction sa;
@@ -860,6 +874,7 @@ int main(int argc, char **argv)
                 selected[nsel++] = t;
         }
     }
+    ngiven = nsel;
     if (nsel == 0)
         for (i = 0; i < NTESTS; i++)
             selected[nsel++] = &tests[i];
@@ -871,6 +886,14 @@ int main(int argc, char **argv)
 
     if (bpf_file && load_bpf(bpf_file) < 0)
         return 3;
+    if (helper_exec_sh && (serve_port || ngiven)) {
+        fprintf(stderr, "probe: --exec-sh takes no --serve and no tests\n");
+        return 2;
+    }
+    if (serve_port && ngiven) {
+        fprintf(stderr, "probe: --serve takes no tests\n");
+        return 2;
+    }
     if (helper_exec_sh)
         return exec_sh();
     if (serve_port)
@@ -886,7 +909,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "probe: open_memstream: %s\n", strerror(errno));
         return 4;
     }
-    fprintf(js, "{\"seccomp\": %d, \"results\": {", mode);
+    char label[256];
+    read_label(label, sizeof(label));
+    fprintf(js, "{\"seccomp\": %d, \"label\": \"%s\", \"results\": {", mode, label);
     for (i = 0; i < nsel; i++) {
         got_sigsys = 0;
         snprintf(result, RESLEN, "SETUP:NORESULT");

@@ -28,6 +28,9 @@ def rendered(spec):
     ({'preset': 'hardened', 'preset_options': {'deny_processes': True}, 'mode': 'log'}, False),   # logs only
     ({'preset': 'runtime-default'}, False),
     ({'preset': 'allowlist', 'syscalls': [{'names': ['fork'], 'action': 'SCMP_ACT_ALLOW'}]}, False),
+    # a deny of fork alone does not stop glibc, which forks with clone
+    ({'preset': 'hardened', 'syscalls': [{'names': ['fork', 'vfork'], 'action': 'SCMP_ACT_ERRNO'}]}, False),
+    ({'preset': 'no-exec', 'preset_options': {'deny_fork': True}}, True),
 ])
 def test_a_profile_that_refuses_new_processes_is_told_apart(spec, refuses):
     profile = rendered(spec)
@@ -35,8 +38,18 @@ def test_a_profile_that_refuses_new_processes_is_told_apart(spec, refuses):
     assert suite.work(profile) == {'thread': 'OK', 'file_io': 'OK', 'fork': 'EPERM' if refuses else 'OK'}
 
 
+@pytest.mark.parametrize('host', [{'machine': 'aarch64', 'kernel': '6.1.0'}, {'machine': 'riscv64', 'kernel': '6.1.0'},
+                                  {'machine': 's390x', 'kernel': '6.1.0'}])
+def test_deny_processes_is_seen_where_the_architecture_has_no_fork_call(host):
+    spec = {'preset': 'hardened', 'preset_options': {'deny_processes': True}}
+    assert suite.refuses_fork(s.build_profile(spec, host)[0])
+    assert not suite.refuses_fork(s.build_profile({'preset': 'hardened'}, host)[0])
+
+
 def test_the_probes_own_refused_fork_counts_as_refused_only_where_forks_are_refused():
     procs = rendered({'preset': 'hardened', 'preset_options': {'deny_processes': True}})
     plain = rendered({'preset': 'hardened'})
-    assert suite.refused('SETUP:EPERM', 'EPERM', procs) and suite.refused('EPERM', 'EPERM', procs)
-    assert not suite.refused('SETUP:EPERM', 'EPERM', plain) and not suite.refused('OK', 'EPERM', procs)
+    assert suite.refused('SETUP:EPERM', 'EPERM', procs, 'unshare_user') and suite.refused('EPERM', 'EPERM', procs, 'mount')
+    assert not suite.refused('SETUP:EPERM', 'EPERM', plain, 'unshare_user')
+    assert not suite.refused('SETUP:EPERM', 'EPERM', procs, 'mount')     # mount forks nothing first
+    assert not suite.refused('OK', 'EPERM', procs, 'unshare_user')
