@@ -132,9 +132,10 @@ def test_the_same_image_without_the_pair_execs_a_shell_and_forks(host, container
     assert [probe_result(work, t) for t in ('thread', 'fork', 'vfork')] == ['OK', 'OK', 'OK']
 
 
-def test_the_observe_twins_hinder_nothing_and_report_what_enforce_would_refuse(host, container):
+@pytest.mark.parametrize('engine,port', [('docker', 18094), ('ctr', 18095)])
+def test_the_observe_twins_hinder_nothing_and_report_what_enforce_would_refuse(host, container, engine, port):
     start = host.check_output('date +%s.%N')
-    server = container('docker', 'single-binary-observe', 18094)
+    server = container(engine, 'single-binary-observe', port)
     assert server.serves() == ['ok\n'] * 3
     assert exec_sh(server.exec('--exec-sh')) == {'execve_sh': 'OK'}
     work = server.exec('thread fork vfork')
