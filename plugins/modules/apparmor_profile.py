@@ -413,6 +413,12 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: The entrypoint runs, nothing it starts does (the AppArmor half of the single-binary posture)
+  confine.hardening.apparmor_profile:
+    name: single-binary
+    preset: container-default
+    confine_exec: true
+
 - name: Observe first - a container profile in complain mode (blocks nothing, logs ALLOWED)
   confine.hardening.apparmor_profile:
     name: web-container

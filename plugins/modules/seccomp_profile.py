@@ -293,6 +293,13 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: No new processes, threads kept (the seccomp half of the single-binary posture)
+  confine.hardening.seccomp_profile:
+    name: single-binary
+    preset: hardened
+    preset_options: {deny_processes: true}
+    targets: [docker, containerd, kubelet]
+
 - name: Hardened profile for Docker and the kubelet
   confine.hardening.seccomp_profile:
     name: web

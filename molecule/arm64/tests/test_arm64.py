@@ -35,7 +35,7 @@ sys.path.insert(0, str(PROJECT / 'tests' / 'integration'))
 
 # pylint: disable=wrong-import-position
 import _harness as h  # noqa: E402
-from labtest import CTR_IMAGE, IMAGE, probe_result, run_module  # noqa: E402
+from labtest import CTR_IMAGE, IMAGE, PLAIN, probe_result, run_module  # noqa: E402
 
 CONVERGE = yaml.safe_load((Path(__file__).resolve().parents[1] / 'converge.yml').read_text())[0]['vars']
 PROBES = {'aarch64': '/probe', 'arm': '/probe32'}
@@ -47,7 +47,6 @@ ESCAPES = ['unshare_user', 'clone_newuser', 'clone_newns', 'mount', 'umount2', '
 NORMAL = ['thread', 'fork', 'vfork', 'file_io', 'chmod', 'mkdir', 'tcp']
 BLOCKED = ('EPERM', 'ENOSYS', 'SIGSYS')
 DOCKER_DIR = '/etc/docker/seccomp'
-PLAIN = dict(os.environ, ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1')
 
 
 def lines(result):
