@@ -30,6 +30,29 @@ options:
       - Whether to ask C(docker info) for the daemon-wide default when the record sets one.
     type: bool
     default: true
+  inspect:
+    description:
+      - Profiles to look at whether or not the record lists them (for M(confine.hardening.workload_profiles)): the
+        result says for each whether the host has it, its sha256, its mode and whether the record lists it with
+        those bytes, in RV(inspected). Reads only.
+    type: dict
+    suboptions:
+      seccomp:
+        description: Seccomp profile files, absolute paths in a C(seccomp) directory (the kubelet's C(ROOT/seccomp/...)).
+        type: list
+        elements: path
+        default: []
+      apparmor:
+        description: AppArmor profile names, as the kernel lists them.
+        type: list
+        elements: str
+        default: []
+  fail_on_difference:
+    description:
+      - Whether a difference from the record fails the task. V(false) returns the differences in RV(problems) and
+        succeeds, and a missing record is then no error either (RV(record_found) says so).
+    type: bool
+    default: true
 extends_documentation_fragment:
   - confine.hardening.attributes
 attributes:
@@ -52,6 +75,20 @@ problems:
   type: list
   elements: str
   sample: ["/etc/docker/seccomp/web.json differs from the record (seccomp profile web)"]
+record_found:
+  description: Whether the record was there (with O(fail_on_difference=false), a host without one is no error).
+  returned: always
+  type: bool
+inspected:
+  description:
+    - For each profile O(inspect) names, what the host has. Seccomp, by path - C(present), C(sha256), C(mode) (the
+      record's C(enforce) or C(log) when the record lists these bytes, else C(unknown)), C(recorded). AppArmor, by
+      name - C(loaded) (the kernel's mode, or null), C(sha256) (of the recorded file), C(recorded).
+  returned: when O(inspect) is given
+  type: dict
+  sample:
+    seccomp: {/var/lib/kubelet/seccomp/profiles/web.json: {present: true, sha256: 5d41..., mode: enforce, recorded: true}}
+    apparmor: {web: {loaded: enforce, sha256: 7f3a..., recorded: true}}
 checked:
   description: What was checked.
   returned: always
@@ -60,6 +97,7 @@ checked:
 """
 
 import json
+import posixpath
 import re
 
 from ansible.module_utils.basic import AnsibleModule
@@ -70,7 +108,54 @@ from ansible_collections.confine.hardening.plugins.module_utils._common import N
 
 def argument_spec():
     return dict(record=dict(type='path', default='/etc/ansible/facts.d/confine_hardening.fact'),
-                docker=dict(type='bool', default=True))
+                docker=dict(type='bool', default=True),
+                inspect=dict(type='dict', options=dict(seccomp=dict(type='list', elements='path', default=[]),
+                                                       apparmor=dict(type='list', elements='str', default=[]))),
+                fail_on_difference=dict(type='bool', default=True))
+
+
+SECCOMP_MODES = ('enforce', 'log')
+
+
+def inspect_seccomp(path, profiles):
+    if not path.startswith('/') or posixpath.normpath(path) != path or 'seccomp' not in path.split('/')[:-1]:
+        raise ModuleError('inspect.seccomp: %s is not an absolute, normalised path in a seccomp directory' % printable(path))
+    try:
+        data = fileio.read_bytes(path)
+    except fileio.NotRegularFile:
+        data = None
+    if data is None:
+        return {'present': False, 'sha256': None, 'mode': None, 'recorded': False}
+    digest = fileio.sha256(data)
+    mode, recorded = 'unknown', False
+    for profile in profiles:
+        files = profile.get('files') if isinstance(profile.get('files'), list) else []
+        if profile.get('kind') == 'seccomp' and [f for f in files if isinstance(f, dict) and f.get('path') == path
+                                                 and f.get('sha256') == digest]:
+            recorded = True
+            mode = profile.get('mode') if profile.get('mode') in SECCOMP_MODES else 'unknown'
+    return {'present': True, 'sha256': digest, 'mode': mode, 'recorded': recorded}
+
+
+def inspect_apparmor(name, profiles, loaded):
+    sha, recorded = None, False
+    for profile in profiles:
+        files = profile.get('files') if isinstance(profile.get('files'), list) else []
+        if profile.get('kind') == 'apparmor' and profile.get('name') == name and files and isinstance(files[0], dict):
+            recorded = True
+            sha = files[0].get('sha256') if isinstance(files[0].get('sha256'), str) else None
+    return {'loaded': loaded.get(name), 'sha256': sha, 'recorded': recorded}
+
+
+def inspect(spec, profiles):
+    out = {'seccomp': {}, 'apparmor': {}}
+    for path in spec.get('seccomp') or []:
+        out['seccomp'][path] = inspect_seccomp(path, profiles)
+    names = spec.get('apparmor') or []
+    loaded = aa_host.loaded_profiles() if names else {}
+    for name in names:
+        out['apparmor'][name] = inspect_apparmor(name, profiles, loaded)
+    return out
 
 
 def read_record(path):
@@ -145,7 +230,25 @@ def docker_problem(module, name):
 
 
 def run(module):
-    record, profiles = read_record(module.params['record'])
+    params = module.params
+    try:
+        record, profiles = read_record(params['record'])
+    except ModuleError as exc:
+        if params.get('fail_on_difference', True) or 'is missing' not in exc.msg:
+            raise
+        result = dict(changed=False, problems=[exc.msg], record_found=False, checked={'files': 0, 'apparmor': 0})
+        if params.get('inspect') is not None:
+            result['inspected'] = inspect(params['inspect'], [])
+        return dict(result, msg=exc.msg)
+    result = check(module, record, profiles)
+    if params.get('inspect') is not None:
+        result['inspected'] = inspect(params['inspect'], profiles)
+    if result['problems'] and params.get('fail_on_difference', True):
+        raise ModuleError(result.pop('msg'), **result)
+    return result
+
+
+def check(module, record, profiles):
     problems, files = [], 0
     for profile in profiles:
         for entry in profile.get('files') if isinstance(profile.get('files'), list) else []:
@@ -161,11 +264,12 @@ def run(module):
     if default and module.params['docker']:
         problems.append(docker_problem(module, default))
     problems = [p for p in problems if p]
-    result = dict(changed=False, problems=problems,
+    result = dict(changed=False, problems=problems, record_found=True,
                   checked={'files': files, 'apparmor': len(apparmor), 'docker_default': default or None})
     if problems:
-        raise ModuleError('%d difference%s from the record: %s' % (
-            len(problems), '' if len(problems) == 1 else 's', '; '.join(problems)), **result)
+        result['msg'] = '%d difference%s from the record: %s' % (
+            len(problems), '' if len(problems) == 1 else 's', '; '.join(problems))
+        return result
     result['msg'] = 'the host matches its record: %d files, %d AppArmor profiles%s' % (
         files, len(apparmor), ', Docker default %s' % default if default and module.params['docker'] else '')
     return result

@@ -133,3 +133,47 @@ def test_a_docker_default_of_another_form_is_not_asked_for(host, hostile):
     module = FakeModule({'record': write(tmp_path, record)['record'], 'docker': True}, bins={'docker': None},
                         responder=lambda args: pytest.fail('docker was asked: %r' % (args,)))
     assert m.run(module)['checked']['docker_default'] is None
+
+
+def test_inspect_reports_named_profiles_whether_or_not_the_record_lists_them(host):
+    tmp_path, record = host
+    (tmp_path / 'seccomp').mkdir()
+    (tmp_path / 'seccomp' / 'other.json').write_text('{}')
+    os.mkfifo(str(tmp_path / 'seccomp' / 'fifo.json'))
+    args = dict(write(tmp_path, record), inspect={
+        'seccomp': [record['profiles'][0]['files'][0]['path'].replace('web.json', 'seccomp/web.json'),
+                    str(tmp_path / 'seccomp' / 'other.json'), str(tmp_path / 'seccomp' / 'fifo.json')],
+        'apparmor': ['web', 'old', 'absent']})
+    # the recorded seccomp file is not in a seccomp directory in this fixture: list it from one
+    (tmp_path / 'seccomp' / 'web.json').write_bytes((tmp_path / 'web.json').read_bytes())
+    record['profiles'][0]['files'][0]['path'] = str(tmp_path / 'seccomp' / 'web.json')
+    args = dict(args, **write(tmp_path, record))
+    res = run_main(m, args)
+    seccomp = res['inspected']['seccomp']
+    assert seccomp[str(tmp_path / 'seccomp' / 'web.json')] == {
+        'present': True, 'sha256': record['profiles'][0]['files'][0]['sha256'], 'mode': 'enforce', 'recorded': True}
+    assert seccomp[str(tmp_path / 'seccomp' / 'other.json')]['recorded'] is False
+    assert seccomp[str(tmp_path / 'seccomp' / 'other.json')]['mode'] == 'unknown'
+    assert seccomp[str(tmp_path / 'seccomp' / 'fifo.json')]['present'] is False      # never opened for reading
+    aa = res['inspected']['apparmor']
+    assert aa['web'] == {'loaded': 'enforce', 'sha256': record['profiles'][1]['files'][0]['sha256'], 'recorded': True}
+    assert aa['old'] == {'loaded': 'complain', 'sha256': None, 'recorded': False}
+    assert aa['absent']['loaded'] is None
+
+
+def test_inspect_refuses_a_path_outside_a_seccomp_directory(host):
+    tmp_path, record = host
+    res = run_main(m, dict(write(tmp_path, record), inspect={'seccomp': ['/etc/shadow']}))
+    assert res['failed'] and 'inspect.seccomp: /etc/shadow is not an absolute, normalised path in a seccomp' in res['msg']
+    res = run_main(m, dict(write(tmp_path, record), inspect={'seccomp': ['/var/lib/kubelet/seccomp/../../x']}))
+    assert res['failed']
+
+
+def test_without_fail_on_difference_a_missing_record_and_differences_are_results(host, tmp_path):
+    res = run_main(m, {'record': str(tmp_path / 'none.fact'), 'fail_on_difference': False,
+                       'inspect': {'apparmor': ['web']}})
+    assert not res.get('failed') and res['record_found'] is False and res['inspected']['apparmor']['web']['recorded'] is False
+    root, record = host
+    (root / 'web.json').write_text('changed')
+    res = run_main(m, dict(write(root, record), fail_on_difference=False))
+    assert not res.get('failed') and res['problems'] and res['record_found']
