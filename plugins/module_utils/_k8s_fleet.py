@@ -19,6 +19,7 @@ from ansible_collections.confine.hardening.plugins.module_utils._k8s_objects imp
 SHA256 = re.compile(r'^[0-9a-f]{64}\Z')
 SECCOMP_MODES = ('enforce', 'log')
 APPARMOR_MODES = ('enforce', 'complain', 'kill', 'unconfined', 'prompt')
+RUNTIMES = ('containerd', 'cri-o')
 
 
 class BadNodes(ValueError):
@@ -36,7 +37,9 @@ def check_nodes(nodes):
                                             or not isinstance(v, str)]:
             raise BadNodes('nodes: %s: labels: not a mapping of strings' % shown(name))
         labels = dict({'kubernetes.io/hostname': name}, **labels)
+        runtime = node.get('runtime') if node.get('runtime') in RUNTIMES else None
         out[name] = {'labels': labels, 'error': node.get('error') if isinstance(node.get('error'), str) else None,
+                     'runtime': runtime,
                      'seccomp': _entries(node.get('seccomp')), 'apparmor': _entries(node.get('apparmor'))}
     return out
 
@@ -149,7 +152,7 @@ def cross_check(row, where_nodes, nodes):
         if unmanaged:
             problems.append('not installed by confine.hardening on %s: the %s profile %s' % (
                 ', '.join(unmanaged), kind, shown(key)))
-        if len(set(p['sha256'] for p in present)) > 1:
+        if len(set(p['sha256'] for p in present if p['sha256'])) > 1:
             problems.append('the %s profile %s differs between nodes' % (kind, shown(key)))
         result[kind] = {'name': key, 'present': present, 'missing': missing, 'not_enforced': lax}
     row['nodes'] = result

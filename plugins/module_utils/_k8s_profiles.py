@@ -222,9 +222,9 @@ def seccomp_checks(workload, version, restricted):
         elif ctype is None and not pod_set:
             implicit.append(cname)
     if restricted and implicit:
+        plural = 's' if len(implicit) > 1 else ''
         reasons.append('seccomp: the pod or container%s %s must set securityContext.seccompProfile.type to '
-                       'RuntimeDefault or Localhost' % ('s' if len(implicit) > 1 else '',
-                                                         ', '.join(shown(n) for n in implicit)))
+                       'RuntimeDefault or Localhost' % (plural, ', '.join(shown(n) for n in implicit)))
     return reasons
 
 

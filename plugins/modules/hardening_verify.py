@@ -32,7 +32,7 @@ options:
     default: true
   inspect:
     description:
-      - Profiles to look at whether or not the record lists them (for M(confine.hardening.workload_profiles)): the
+      - Profiles to look at whether or not the record lists them (for M(confine.hardening.workload_profiles)) - the
         result says for each whether the host has it, its sha256, its mode and whether the record lists it with
         those bytes, in RV(inspected). Reads only.
     type: dict
@@ -83,12 +83,14 @@ inspected:
   description:
     - For each profile O(inspect) names, what the host has. Seccomp, by path - C(present), C(sha256), C(mode) (the
       record's C(enforce) or C(log) when the record lists these bytes, else C(unknown)), C(recorded). AppArmor, by
-      name - C(loaded) (the kernel's mode, or null), C(sha256) (of the recorded file), C(recorded).
+      name - C(loaded) (the kernel's mode, or null), C(sha256) (of the recorded file), C(recorded). C(runtime) - the
+      container runtime whose socket is there (C(containerd) or C(cri-o)), or null.
   returned: when O(inspect) is given
   type: dict
   sample:
     seccomp: {/var/lib/kubelet/seccomp/profiles/web.json: {present: true, sha256: 5d41..., mode: enforce, recorded: true}}
     apparmor: {web: {loaded: enforce, sha256: 7f3a..., recorded: true}}
+    runtime: containerd
 checked:
   description: What was checked.
   returned: always
@@ -97,8 +99,10 @@ checked:
 """
 
 import json
+import os
 import posixpath
 import re
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confine.hardening.plugins.module_utils import _apparmor_host as aa_host
@@ -147,8 +151,22 @@ def inspect_apparmor(name, profiles, loaded):
     return {'loaded': loaded.get(name), 'sha256': sha, 'recorded': recorded}
 
 
+CRI_SOCKETS = (('containerd', '/run/containerd/containerd.sock'), ('cri-o', '/run/crio/crio.sock'))
+
+
+def cri_runtime():
+    """The container runtime a kubelet on this host would talk to, by its socket (None when there is none)."""
+    for name, path in CRI_SOCKETS:
+        try:
+            if stat.S_ISSOCK(os.stat(path).st_mode):
+                return name
+        except OSError:
+            continue
+    return None
+
+
 def inspect(spec, profiles):
-    out = {'seccomp': {}, 'apparmor': {}}
+    out = {'seccomp': {}, 'apparmor': {}, 'runtime': cri_runtime()}
     for path in spec.get('seccomp') or []:
         out['seccomp'][path] = inspect_seccomp(path, profiles)
     names = spec.get('apparmor') or []

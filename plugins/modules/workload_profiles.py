@@ -8,7 +8,7 @@ module: workload_profiles
 short_description: Which seccomp and AppArmor profile each Kubernetes container gets, its Pod Security verdict, and the nodes it cannot start on
 version_added: 0.6.0
 description:
-  - Reads Kubernetes objects from manifest files and directories (multi-document YAML, JSON, C(kind: List) as
+  - Reads Kubernetes objects from manifest files and directories (multi-document YAML, JSON, a C(List) as
     C(kubectl get -o json) prints it, Helm-rendered output) and, for every C(Pod), C(Deployment), C(StatefulSet),
     C(DaemonSet), C(ReplicaSet), C(ReplicationController), C(Job), C(CronJob) and C(PodTemplate), reports the
     effective seccomp and AppArmor profile of every container, init container and ephemeral container (the
@@ -22,12 +22,12 @@ description:
     mode) and those that do not, among the nodes the pod may land on (C(nodeName), C(nodeSelector), the required
     node affinity). A workload missing its profile on a node "will fail to start" there; a profile in complain
     or log mode is "not enforced".
-  - For every failing workload, a strategic-merge patch that sets a profile: a C(Localhost) profile named after
+  - For every failing workload, a strategic-merge patch that sets a profile - a C(Localhost) profile named after
     the container or the workload that every node it may land on has and enforces, else C(RuntimeDefault).
   - The manifests are untrusted input. A bad document gets one sentence (file, document number, field) in
     RV(errors) and a warning, and the other documents are still checked. No directory symlink is followed, no
     FIFO or device is opened, and no file longer than 16 MiB is read.
-  - Runs where the manifests are (normally the controller, with C(delegate_to: localhost)). Changes nothing,
+  - Runs where the manifests are (normally the controller, with C(delegate_to=localhost)). Changes nothing,
     unless O(patch_dir) is given.
 author:
   - confine.hardening contributors (@confine)
@@ -99,7 +99,10 @@ EXAMPLES = r"""
   confine.hardening.workload_profiles:
     paths: [deploy/]
     nodes:
-      node-a: {labels: {pool: web}, seccomp: {/var/lib/kubelet/seccomp/profiles/web.json: {present: true, sha256: 5d41..., mode: enforce, recorded: true}}, apparmor: {}}
+      node-a:
+        labels: {pool: web}
+        seccomp: {/var/lib/kubelet/seccomp/profiles/web.json: {present: true, sha256: 5d41..., mode: enforce, recorded: true}}
+        apparmor: {}
       node-b: {labels: {pool: web}, seccomp: {}, apparmor: {}}
     patch_dir: deploy/patches
   delegate_to: localhost
@@ -113,6 +116,7 @@ workloads:
   elements: dict
   sample:
     - {namespace: shop, kind: Deployment, name: web, where: "deploy/web.yaml, document 1", nodes_considered: [node-a, node-b],
+       runtimes: {node-a: containerd, node-b: containerd},
        containers: [{container: web, container_type: container, privileged: false,
                      seccomp: {type: Localhost, localhost_profile: profiles/web.json, scope: container, effective: Localhost,
                                node_path: /var/lib/kubelet/seccomp/profiles/web.json},
@@ -231,6 +235,11 @@ def audit_workload(workload, params, version, nodes, namespaces):
     where = fleet.candidates(workload, nodes) if nodes else []
     problems = []
     for row in rows:
+        if row['privileged']:
+            problems.append('%s: privileged: it runs without a seccomp filter%s (a privileged exception; Pod Security '
+                            'Baseline forbids privileged containers)' % (
+                                objects.shown(row['container']),
+                                '' if row['apparmor']['effective'] == 'Localhost' else ' and without AppArmor'))
         if nodes:
             problems.extend('%s: %s' % (objects.shown(row['container']), p) for p in fleet.cross_check(row, where, nodes))
     verdict = profiles.pss(workload, version)
@@ -249,6 +258,7 @@ def audit_workload(workload, params, version, nodes, namespaces):
     failing = bool(start) or (level != 'none' and not verdict[level]['allowed'])
     entry = {'namespace': workload['namespace'], 'kind': workload['kind'], 'name': workload['name'],
              'where': workload['where'], 'nodes_considered': where, 'containers': rows, 'pss': verdict,
+             'runtimes': dict((n, nodes[n]['runtime']) for n in where),
              'admission': admission, 'problems': problems, 'failing': failing, 'patch': None, 'patch_notes': []}
     if failing:
         fix_level = level if level != 'none' else (enforce['level'] if enforce and not enforce['allowed'] else 'none')
@@ -272,7 +282,7 @@ def safe_name(text):
 
 def patch_text(entry):
     head = '%s%s/%s %s\n' % (PATCH_HEADER, objects.shown(entry['namespace']), objects.shown(entry['kind']),
-                              objects.shown(entry['name']))
+                             objects.shown(entry['name']))
     notes = ''.join('# %s\n' % objects.shown(n, 1000) for n in entry['patch_notes'])
     return (head + notes).encode('utf-8') + yaml.safe_dump(entry['patch'], default_flow_style=False).encode('utf-8')
 

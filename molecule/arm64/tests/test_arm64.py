@@ -295,7 +295,7 @@ def test_learn_yml_on_arm64_learns_a_server_that_serves_under_the_learned_profil
         'learn_docker_args': ['--network', 'host'],
         'learn_command': ['/bin/httpd', '-f', '-p', '127.0.0.1:18081', '-h', '/www'],
         # the server starts slowly under emulation with every call logged: the first request waits for it
-        'learn_exercise': ['for i in $(seq 60); do %s && exit 0; sleep 1; done; exit 1' % get, get], 'learn_seconds': 3,
+        'learn_exercise': ['for i in $(seq 60); do %s && exit 0; sleep 1; done; exit 1' % get, get], 'learn_seconds': 3, 'learn_stop_seconds': 2,
         'learn_output_dir': out_dir, 'learn_install': True,
     }
     proc = subprocess.run(['ansible-playbook', '-i', runner.inventory_file, str(PROJECT / 'playbooks/learn.yml'),

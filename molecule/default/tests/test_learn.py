@@ -46,6 +46,8 @@ def test_learned_http_server_profile_serves_and_blocks_what_it_never_did(host):
         'learn_exercise': [GET % (18080, '/'), GET % (18080, '/python3/'),
                            'docker exec confine-learn-web-learned /usr/bin/python3 -c "import ctypes, json"'],
         'learn_output_dir': out_dir, 'learn_install': True,
+        # PID 1 in the container ignores SIGTERM: docker stop waits this long, then kills it
+        'learn_stop_seconds': 2,
     }
     assert host.run("cat > /root/confine-check.py <<'EOF'\n%sEOF" % CHECK).rc == 0
     try:

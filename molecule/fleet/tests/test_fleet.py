@@ -3,8 +3,10 @@
 Converge installed version 1 of the profiles on both. Here version 2 goes out with a
 fault injected on the canary (an option dockerd refuses, so its restart fails after the
 new profiles were installed): the rollout stops after the first wave, fleet1 is back on
-version 1 byte for byte and in the kernel, fleet2 is not touched. Without the fault, a
-re-run converges the fleet; playbooks/rollback.yml then takes one host back to version 1.
+version 1 byte for byte and in the kernel, fleet2 is not touched. Without the fault, version 2
+goes to the canary, and playbooks/audit-workloads.yml says a Deployment naming version 2's
+profiles would not start on fleet2; a re-run converges the fleet and the audit is clean;
+playbooks/rollback.yml then takes one host back to version 1.
 
 The tests run in order and share the fleet's state; each runs ansible-playbook as a user
 would, through the scenario's inventory.
@@ -29,7 +31,7 @@ VERSION2 = {
     'host_hardening_seccomp_profiles': [
         {'name': 'fleet-web', 'preset': 'hardened', 'owner': 'platform-team',
          'syscalls': [{'names': ['chmod', 'fchmod'], 'action': 'SCMP_ACT_ERRNO'}]},
-        {'name': 'fleet-api', 'preset': 'runtime-default', 'owner': 'platform-team'},
+        {'name': 'fleet-api', 'preset': 'runtime-default', 'owner': 'platform-team', 'targets': ['docker', 'kubelet']},
     ],
     'host_hardening_apparmor_profiles': [
         {'name': 'fleet-web', 'preset': 'container-strict', 'owner': 'platform-team',
@@ -107,8 +109,60 @@ def test_a_failed_wave_stops_the_rollout_and_the_host_is_put_back(fleet):
     assert snapshot(fleet['fleet2']) == STATE['fleet2']
 
 
-def test_without_the_fault_a_rerun_converges_the_fleet(fleet):
-    # both hosts in one wave (the waves' stop was shown above)
+# a Deployment naming version 2's profiles: the seccomp one (enforced) and, in a second
+# container, the AppArmor one version 2 loads in complain mode
+WORKLOADS = [{
+    'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'api', 'namespace': 'shop'},
+    'spec': {'template': {'spec': {'containers': [
+        {'name': 'api', 'securityContext': {
+            'seccompProfile': {'type': 'Localhost', 'localhostProfile': 'profiles/fleet-api.json'},
+            'appArmorProfile': {'type': 'Localhost', 'localhostProfile': 'fleet-web'}}},
+        {'name': 'metrics', 'securityContext': {
+            'appArmorProfile': {'type': 'Localhost', 'localhostProfile': 'fleet-api'}}}]}}}}]
+KUBELET_API = '/var/lib/kubelet/seccomp/profiles/fleet-api.json'
+
+
+def audit(tmp):
+    """playbooks/audit-workloads.yml on the fleet: (exit status, output, the JSON report)."""
+    manifests = tmp / 'manifests'
+    manifests.mkdir(exist_ok=True)
+    (manifests / 'api.yaml').write_text(json.dumps(WORKLOADS[0]))
+    out = tmp / 'report.json'
+    rc, text = playbook('playbooks/audit-workloads.yml', extra={
+        'audit_manifests': [str(manifests)], 'audit_nodes': 'all', 'audit_output': str(out),
+        'audit_patch_dir': str(tmp / 'patches')})
+    return rc, text, json.loads(out.read_text())
+
+
+def test_the_canary_first_then_the_workload_audit_names_the_node_that_lacks_the_profile(fleet, tmp_path):
+    # without the fault, version 2 on the canary only (the waves' stop was shown above)
+    rc, out = playbook('harden.yml', '-l', 'canary', extra=dict(VERSION2, host_hardening_waves=['100%']))
+    assert rc == 0, out[-4000:]
+    assert fleet['fleet1'].file(KUBELET_API).exists and not fleet['fleet2'].file(KUBELET_API).exists
+    rc, out, report = audit(tmp_path)
+    assert rc != 0, out[-4000:]                         # a workload would not start: the play fails
+    api = report['workloads'][0]
+    assert report['summary']['failing'] == 1 and report['errors'] == [], report
+    problems = api['problems']
+    assert 'api: will fail to start on fleet2: the seccomp profile %s is not there (cannot load seccomp profile)' % (
+        KUBELET_API) in problems, problems
+    assert 'metrics: will fail to start on fleet2: the AppArmor profile fleet-api is not there (apparmor profile not ' \
+           'found)' in problems, problems
+    assert 'metrics: not enforced on fleet1 (complain): the apparmor profile fleet-api' in problems, problems
+    rows = dict((r['container'], r) for r in api['containers'])
+    present = rows['api']['nodes']['seccomp']['present']
+    # the sha256 the node's own record holds for that file
+    recorded = [f['sha256'] for p in record(fleet['fleet1'])['profiles'] for f in p['files'] if f['path'] == KUBELET_API]
+    assert [(p['node'], p['sha256'], p['mode'], p['recorded']) for p in present] == [
+        ('fleet1', recorded[0], 'enforce', True)]
+    assert rows['api']['nodes']['apparmor']['missing'] == []          # fleet-web is on both
+    assert 'fleet2' in [line for line in out.splitlines() if 'Deployment/api' in line and ' api ' in line][0]
+    # the fix: the profiles named after the containers are on no node, so RuntimeDefault
+    assert report['patches'] and (tmp_path / 'patches' / 'shop.Deployment.api.patch.yaml').exists()
+    STATE['audited'] = True
+
+
+def test_after_the_rollout_reaches_every_node_the_audit_is_clean(fleet, tmp_path):
     rc, out = playbook('harden.yml', extra=dict(VERSION2, host_hardening_waves=['100%']))
     assert rc == 0, out[-4000:]
     for name, host in fleet.items():
@@ -126,6 +180,17 @@ def test_without_the_fault_a_rerun_converges_the_fleet(fleet):
     report = json.loads(fleet['fleet2'].file('/var/lib/confine/report.json').content_string)
     assert report['stage'] == 'enforce' and report['host'] == 'fleet2'
     assert sorted(p['name'] for p in report['profiles']) == ['fleet-api', 'fleet-api', 'fleet-web', 'fleet-web']
+    # every Localhost profile is on every node: the workload starts everywhere; complain mode is
+    # still reported, and does not fail the play
+    rc, out, report = audit(tmp_path)
+    assert rc == 0, out[-4000:]
+    api = report['workloads'][0]
+    assert report['failing'] == [] and report['patches'] == [] and not api['failing']
+    assert api['problems'] == ['metrics: not enforced on fleet1 (complain), fleet2 (complain): the apparmor profile '
+                               'fleet-api'], api['problems']
+    rows = dict((r['container'], r) for r in api['containers'])
+    assert [p['node'] for p in rows['api']['nodes']['seccomp']['present']] == ['fleet1', 'fleet2']
+    assert len(set(p['sha256'] for p in rows['api']['nodes']['seccomp']['present'])) == 1
 
 
 def test_rollback_takes_a_host_back_to_version_1(fleet):

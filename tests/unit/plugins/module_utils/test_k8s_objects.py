@@ -43,8 +43,8 @@ def test_every_workload_kind_yields_its_pod_template(tmp_path, kind):
 
 
 def test_kind_list_as_kubectl_prints_it_and_other_kinds_are_counted(tmp_path):
-    listing = {'apiVersion': 'v1', 'kind': 'List', 'items': [obj('Deployment', 'a'), {'kind': 'Service', 'metadata': {'name': 's'}},
-                                                            obj('CronJob', 'c')]}
+    items = [obj('Deployment', 'a'), {'kind': 'Service', 'metadata': {'name': 's'}}, obj('CronJob', 'c')]
+    listing = {'apiVersion': 'v1', 'kind': 'List', 'items': items}
     (tmp_path / 'l.json').write_text(json.dumps(listing, indent=2))
     workloads, _ns, others, errors = objects.load([str(tmp_path)])
     assert errors == [] and others == 1

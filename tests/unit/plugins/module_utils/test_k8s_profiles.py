@@ -96,8 +96,8 @@ def test_apparmor_field_then_annotation_then_pod_field_from_1_30():
             pod_context=sc(apparmor='RuntimeDefault'), annotations=ann)
     rows = eff(w)
     assert rows['a']['apparmor']['localhost_profile'] == 'from-field'
-    assert (rows['b']['apparmor']['localhost_profile'], rows['b']['apparmor']['scope']) == ('from-annotation',
-                                                                                          'container annotation')
+    assert rows['b']['apparmor']['localhost_profile'] == 'from-annotation'
+    assert rows['b']['apparmor']['scope'] == 'container annotation'
     assert (rows['c']['apparmor']['type'], rows['c']['apparmor']['scope']) == ('RuntimeDefault', 'pod')
     # before 1.30 only the annotation counts
     rows = eff(w, V129)
