@@ -80,6 +80,111 @@ def _binary_lines(fh):
         yield _decode(line)
 
 
+# What a line must hold to be an AppArmor or seccomp record, or evidence of lost records
+# (``_audit_sources.LossWatch``): a line without any of these is passed over unparsed.
+# auditd's own log holds the kernel's records as type=AVC / type=SECCOMP and its own errors as
+# DAEMON_*; any other file may hold the kernel log's forms too, and journal JSON (every entry
+# of which is read, as before: its fields are named in JOURNAL_ARGS, _TRANSPORT among them).
+AUDITD_MARKERS = (b'apparmor=', b'type=SECCOMP', b'type=DAEMON_')
+ANY_MARKERS = AUDITD_MARKERS + (b'type=1326', b'type=1400', b'suppressed', b'audit_lost=', b'exceeded',
+                                b'audit_backlog=', b'overflow', b'out of memory', b'"_TRANSPORT"')
+CHUNK = 1 << 19       # bytes read at a time: the reader holds about two of these
+
+
+def _marked_spans(buf, stop, markers):
+    """Sorted (start, end) of the lines of ``buf[:stop]`` (whole lines) that hold a marker."""
+    spans = set()
+    for marker in markers:
+        at = buf.find(marker, 0, stop)
+        while at >= 0:
+            start = buf.rfind(b'\n', 0, at) + 1
+            end = buf.find(b'\n', at, stop)
+            end = stop if end < 0 else end
+            spans.add((start, end))
+            at = buf.find(marker, end, stop)
+    return sorted(spans)
+
+
+GREP = ('/usr/bin/grep', '/bin/grep')
+USE_GREP = True
+
+
+def _grep():
+    for path in GREP:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def _ere(text):
+    """``text`` as a POSIX extended regular expression that matches it literally."""
+    return ''.join('\\' + c if c in '.[]()*+?{}|^$\\' else c for c in text)
+
+
+def marked_lines(fh, markers, info):
+    """Decoded lines of a regular file (from its current offset) that hold one of ``markers``, in
+    order; ``info['bytes_read']`` grows by the bytes read. A line without a marker cannot be a
+    record this collection reads, so it is never decoded or parsed; one longer than MAX_LINE is
+    never held whole, and is given as ``_audit.OVERLONG``.
+
+    The scan is one pass of ``grep -F`` over the file (many fixed strings at once, in another
+    process) where grep is installed, else the same in Python (``scan_lines``)."""
+    try:
+        size = os.fstat(fh.fileno()).st_size
+        info['bytes_read'] = info.get('bytes_read', 0) + max(0, size - os.lseek(fh.fileno(), 0, os.SEEK_CUR))
+    except (OSError, ValueError, AttributeError):
+        pass
+    grep = _grep() if USE_GREP else None
+    if grep is None:
+        yield from scan_lines(fh, markers)
+        return
+    # one extended expression of the fixed strings: GNU grep scans for it faster than for
+    # several -F patterns (measured on 1 GiB: 0.9 s against 1.4 s of CPU)
+    args = [grep, '-a', '-E', '-e', '|'.join(_ere(m.decode('ascii')) for m in markers)]
+    proc = subprocess.Popen(args, stdin=fh.fileno(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={'LC_ALL': 'C', 'PATH': '/usr/bin:/bin'})
+    try:
+        yield from _binary_lines(proc.stdout)
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    if proc.returncode not in (0, 1, -9):
+        raise SourceError('grep could not read %s (exit %s)' % (getattr(fh, 'name', 'the log'), proc.returncode))
+
+
+def scan_lines(fh, markers):
+    """``marked_lines`` in Python: chunks of the file, each searched for each marker."""
+    longest = max(len(m) for m in markers)
+    tail = b''
+    overlong = None     # inside a line longer than MAX_LINE: whether a marker was seen in it
+    while True:
+        data = fh.read(CHUNK)
+        if not data:
+            break
+        buf = tail + data if tail else data
+        if overlong is not None:
+            newline = buf.find(b'\n')
+            overlong = overlong or any(m in (buf if newline < 0 else buf[:newline]) for m in markers)
+            if newline < 0:
+                tail = buf[-longest:]       # a marker may straddle the next read
+                continue
+            if overlong:
+                yield audit.OVERLONG
+            overlong, buf = None, buf[newline + 1:]
+        cut = buf.rfind(b'\n') + 1
+        if cut:
+            for start, end in _marked_spans(buf, cut, markers):
+                yield audit.OVERLONG if end - start > MAX_LINE else _decode(buf[start:end])
+        tail = buf[cut:]
+        buf = None
+        if len(tail) > MAX_LINE:
+            overlong, tail = any(m in tail for m in markers), tail[-longest:]
+    if overlong or (overlong is None and tail and any(m in tail for m in markers)):
+        yield audit.OVERLONG if overlong is not None or len(tail) > MAX_LINE else _decode(tail)
+
+
 def kmsg_message(line):
     """The message of a ``/dev/kmsg`` record (``pri,seq,usec,flags;message``); None for a
     continuation line (it starts with a space); other lines unchanged."""
@@ -215,7 +320,7 @@ def read_auditd(log, since=0.0, info=None):
             continue
         info['files'].append(path)
         with fh:
-            yield from _binary_lines(fh)
+            yield from marked_lines(fh, AUDITD_MARKERS, info)
 
 
 def read_file(path, info=None):
@@ -223,7 +328,7 @@ def read_file(path, info=None):
     (``journalctl -o cat`` or ``-o json``) lines."""
     info = info if info is not None else {}
     with open_log(path) as fh:
-        yield from _normalized(_binary_lines(fh), info)
+        yield from _normalized(marked_lines(fh, ANY_MARKERS, info), info)
 
 
 def read_kmsg(path, info=None):

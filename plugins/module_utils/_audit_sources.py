@@ -400,5 +400,6 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
         warnings.append('%d lines were malformed (AppArmor or seccomp records cut short or broken, or lines longer '
                         'than %d bytes) and were skipped' % (collector.malformed, audit.MAX_LINE))
     return {'source': name, 'where': where, 'events': events, 'truncated': truncated, 'lines': collector.lines,
+            'bytes': info.get('bytes_read'),
             'malformed': collector.malformed, 'rate_limited': rate_limited, 'lost': lost, 'warnings': warnings,
             'counts': counts}

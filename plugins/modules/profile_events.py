@@ -17,11 +17,13 @@ description:
     action is learned from, and how a gate checks that enforcing one blocks nothing that is needed
     (AppArmor C(apparmor="DENIED") records; seccomp C(SCMP_ACT_KILL_PROCESS) records, and C(SCMP_ACT_ERRNO)
     ones where the filter was loaded with logging asked for).
-  - Logs are read line by line; memory grows with the number of distinct events, not with the size of the log.
-    Only regular files are read (a FIFO or a device such as C(/dev/zero) as O(log_path) is refused at once),
-    a line longer than 64 KiB is skipped without being held in memory, and each line is parsed in time linear
-    in its length. Lines that look like records but are cut short or broken, and overlong lines, are counted in
-    RV(malformed), never fatal.
+  - Logs are read in one pass; memory grows with the number of distinct events, not with the size of the log.
+    A line of a log file that holds none of the words every record has (C(apparmor=), C(type=SECCOMP), ...) is
+    passed over without being decoded or parsed (with C(grep -F) where it is installed). Only regular files are
+    read (a FIFO or a device such as C(/dev/zero) as O(log_path) is refused at once), a line longer than 64 KiB
+    is skipped without being held in memory, and each line is parsed in time linear in its length. Lines that
+    look like records but are cut short or broken, and overlong ones, are counted in RV(malformed), never
+    fatal.
   - Observed names are literal. A suggested file rule matches exactly the logged name (AppArmor glob characters
     such as C(*), C(?), C([), C({), C(@) and C(\) in it are escaped), except for the generalisations documented in
     C(docs/events.md) (a process id under C(/proc), a component of digits, a hex suffix).
@@ -232,10 +234,17 @@ suggestions:
     seccomp:
       syscalls: [{names: [mount], action: SCMP_ACT_ALLOW}]
 lines:
-  description: Lines (records and other log lines) read.
+  description:
+    - Lines parsed. From a log file, only the lines that may be records (the others are passed over unparsed);
+      from journald and the kernel ring buffer, every record read.
   returned: always
   type: int
   sample: 48211
+bytes:
+  description: Bytes of log files read (null for journald and the kernel ring buffer).
+  returned: always
+  type: int
+  sample: 1073741824
 malformed:
   description:
     - Lines skipped because they looked like AppArmor or seccomp records but were cut short or broken, or
@@ -325,7 +334,7 @@ def run(module, now=None):
     for warning in got['warnings']:
         module.warn(warning)
     return dict(changed=False, source=got['source'], where=got['where'], since=since, since_iso=times.iso_utc(since),
-                events=events, truncated=truncated, counts=counts, suggestions=suggestions, lines=got['lines'],
+                events=events, truncated=truncated, counts=counts, suggestions=suggestions, lines=got['lines'], bytes=got.get('bytes'),
                 malformed=got['malformed'], rate_limited=got['rate_limited'], lost=got['lost'])
 
 

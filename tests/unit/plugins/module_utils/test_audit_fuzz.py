@@ -139,11 +139,15 @@ def test_profile_events_reading_a_file_of_garbage_raises_nothing(tmp_path_factor
     lines = [c.replace(b'\n', b' ') for c in chunks]
     path.write_bytes(b''.join(line + b'\n' for line in lines))
     got = sources.collect('file', log_path=str(path), resolve=lambda arch, nr: None)
-    # a journal entry without a usable message is no line; every other line is counted once
-    plain = [line for line in lines if not line.startswith((b'{', b' '))]     # kmsg continuation lines too
-    assert len(plain) <= got['lines'] <= len(lines)
+    # only lines that hold a marker are parsed (the others cannot be records); a journal entry
+    # without a usable message is no line; every other marked line is counted once
+    from ansible_collections.confine.hardening.plugins.module_utils import _audit_readers as readers
+    marked = [line for line in lines if any(m in line for m in readers.ANY_MARKERS)]
+    plain = [line for line in marked if not line.startswith((b'{', b' '))]     # kmsg continuation lines too
+    assert len(plain) <= got['lines'] <= len(marked)
     assert got['malformed'] <= got['lines']
     assert got['malformed'] >= sum(1 for line in plain if len(line) > audit.MAX_LINE)
+    assert got['bytes'] == path.stat().st_size
 
 
 GLOB_PART = st.sampled_from(['a', 'b', '/', '*', '**', '?', '[ab]', '[^a]', '{a,b}', '{,/}', '\\*', '\\{', '@{PROC}',
@@ -165,3 +169,63 @@ def test_the_gate_matcher_is_the_glob_regex_and_never_raises(glob, names):
     matcher = aare.GlobMatcher(glob)
     for name in names:
         assert bool(regex.match(name)) == matcher.match(name), (glob, name)
+
+
+TOKENS = ['name=', 'comm=', 'profile=', '414243', 'ff', '"', ' ', 'x=', '1', '=', 'a', '\t', '\x1d', '\u2003',
+          '2name=', '-', '\u00e9', '\n', '\x0b', 'apparmor="DENIED"']
+
+
+def _fields_or_unterminated(parse, body):
+    try:
+        return parse(body)
+    except audit.Unterminated:
+        return 'unterminated'
+
+
+@settings(max_examples=3000, **SETTINGS)
+@given(st.one_of(st.lists(st.sampled_from(TOKENS), max_size=30).map(''.join), st.text(max_size=80), LINE))
+def test_the_fast_field_splitter_equals_the_reference_one_character_at_a_time(body):
+    assert _fields_or_unterminated(audit.fields, body) == _fields_or_unterminated(audit.fields_reference, body)
+
+
+MARKED = [b'apparmor=', b'type=SECCOMP', b'type=DAEMON_', b'type=1326', b'\n', b'x', b'yy ', b'\r', b'\xff',
+          b'type=', b'apparm', b'or=', b'z' * 50]
+
+
+@settings(max_examples=1500, **SETTINGS)
+@given(st.lists(st.sampled_from(MARKED), max_size=80), st.sampled_from([7, 64, 1 << 19]), st.booleans())
+def test_the_prefilter_keeps_every_line_with_a_marker(monkeypatch, tmp_path, tokens, chunk, grep):
+    """Lines and markers straddle the reads (small chunks); lines over MAX_LINE (small here)
+    are given as OVERLONG when they hold a marker, else passed over; grep and the Python scan
+    give the same lines."""
+    from ansible_collections.confine.hardening.plugins.module_utils import _audit_readers as readers
+    monkeypatch.setattr(readers, 'CHUNK', chunk)
+    monkeypatch.setattr(readers, 'MAX_LINE', 100)
+    monkeypatch.setattr(readers, 'USE_GREP', grep)
+    data = b''.join(tokens)
+    path = tmp_path / 'log'
+    path.write_bytes(data)
+    info = {}
+    with readers.open_log(str(path)) as fh:
+        got = list(readers.marked_lines(fh, readers.AUDITD_MARKERS, info))
+    lines = data.split(b'\n')
+    if lines and lines[-1] == b'':
+        lines.pop()
+    want = []
+    for line in lines:
+        if any(m in line for m in readers.AUDITD_MARKERS):
+            want.append(audit.OVERLONG if len(line) > 100 else line.decode('utf-8', 'replace').rstrip('\r'))
+    assert got == want
+    assert info['bytes_read'] == len(data)
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(st.lists(LINE, max_size=8), st.lists(st.integers(0, 7), max_size=30))
+def test_the_parse_cache_changes_no_result(monkeypatch, lines, picks):
+    """Records seen again (the same body, another time) parse from the cache exactly as anew."""
+    stream = [lines[i % len(lines)] for i in picks] if lines else []
+    cached = audit.Collector().feed(stream)
+    monkeypatch.setattr(audit, 'CACHE_BODY', -1)        # nothing is cached
+    fresh = audit.Collector().feed(stream)
+    assert (cached.malformed, cached.lines) == (fresh.malformed, fresh.lines)
+    assert cached.results() == fresh.results()
