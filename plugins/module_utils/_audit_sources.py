@@ -28,6 +28,7 @@ import re
 import subprocess
 
 from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
+from ansible_collections.confine.hardening.plugins.module_utils import _audit_bookmark as bookmarks
 from ansible_collections.confine.hardening.plugins.module_utils import _audit_readers as readers
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
 from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp
@@ -283,10 +284,10 @@ def _loss_warning(lost, parts, printk):
     return text + '; see docs/events.md on rate limiting'
 
 
-def _read(name, since, log_path, info):
+def _read(name, since, log_path, info, resume=None):
     """The lines of the source ``name`` (see detect)."""
     if name == 'auditd':
-        return readers.read_auditd(AUDIT_LOG, since, info)
+        return readers.read_auditd(AUDIT_LOG, since, info, resume)
     if name == 'journald':
         return readers.read_journald(since, info, journalctl=which('journalctl'))
     if name == 'kmsg':
@@ -359,7 +360,33 @@ def _events(collector, resolve, max_events, warnings):
     return events, counts, truncated
 
 
-def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, resolve=None, max_events=None):
+def _resume(path, what, collector, watch, warnings):
+    """(identity, state) of the bookmark at ``path`` (None, None without one); its counts restored."""
+    if not path:
+        return None, None
+    ident = bookmarks.identity(*what)
+    state, problem = bookmarks.load(path, ident)
+    if problem:
+        warnings.append(problem)
+    if state:
+        bookmarks.restore(state, collector, watch)
+    return ident, state
+
+
+def _bookmark(path, ident, state, info, collector, watch, before, save, warnings):
+    """What the reading resumed from and read; the new bookmark written when ``save``."""
+    if ident is None:
+        return None
+    if save and not info.get('unreadable'):
+        problem = bookmarks.save(path, ident, [p for p in info.get('positions', []) if p['head']], collector, watch)
+        if problem:
+            warnings.append(problem)
+    return {'path': path, 'resumed': state is not None, 'bytes_read': info.get('bytes_read', 0),
+            'records_read': collector.lines - before}
+
+
+def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, resolve=None, max_events=None,
+            bookmark=None, save_bookmark=True):
     """Read a source (see detect) from ``since`` (epoch seconds) on and return a dict:
 
     - ``source``, ``where``: the source read and its path or command;
@@ -373,7 +400,11 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
       than MAX_LINE, which were skipped;
     - ``rate_limited``, ``lost``: whether and how many records the kernel reported lost or
       not logged (``lost`` None when nothing tells);
-    - ``warnings``: sentences for the user.
+    - ``warnings``: sentences for the user;
+    - ``bookmark``: with ``bookmark`` (a path; auditd's log only), what the reading resumed from
+      and read (``resumed``, ``bytes_read``, ``records_read``): the counts are those since ``since``,
+      the earlier runs' included, but only what was written since the last run is read. It is
+      written (``save_bookmark``) after the read; see ``_audit_bookmark``.
 
     SourceError (one sentence naming the option) when the source cannot be read."""
     run_command = run_command or _run
@@ -384,9 +415,14 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
     if name == 'auditd' and source == 'auditd' and not auditd_active(run_command):
         warnings.append('auditd is not running, so records since it stopped are in journald or /dev/kmsg, '
                         'not in %s' % AUDIT_LOG)
-    lines = _read(name, since, log_path, info)
     watch = LossWatch(since)
-    collector = audit.Collector(since, profiles).feed(watch.scan(lines))
+    collector = audit.Collector(since, profiles)
+    ident, state = _resume(bookmark if name == 'auditd' else None, (name, where, since, profiles), collector, watch,
+                           warnings)
+    before = collector.lines
+    lines = _read(name, since, log_path, info, resume=state['files'] if state else None)
+    collector.feed(watch.scan(lines))
+    warnings.extend(info.get('bookmark_warnings') or [])
     if name == 'journald':
         where = JOURNAL_WHERE + (' --since @%d' % int(since) if since > 0 else '')
         _journald_warnings(info, collector.lines, warnings)
@@ -399,7 +435,8 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
     if collector.malformed:
         warnings.append('%d lines were malformed (AppArmor or seccomp records cut short or broken, or lines longer '
                         'than %d bytes) and were skipped' % (collector.malformed, audit.MAX_LINE))
+    marks = _bookmark(bookmark, ident, state, info, collector, watch, before, save_bookmark, warnings)
     return {'source': name, 'where': where, 'events': events, 'truncated': truncated, 'lines': collector.lines,
-            'bytes': info.get('bytes_read'),
+            'bytes': info.get('bytes_read'), 'bookmark': marks,
             'malformed': collector.malformed, 'rate_limited': rate_limited, 'lost': lost, 'warnings': warnings,
             'counts': counts}

@@ -71,6 +71,15 @@ options:
         recognised line by line.
       - Required with O(source=file); an error with any other O(source).
     type: path
+  bookmark:
+    description:
+      - A file where the reading of auditd's log stops, with the counts so far (C(0600), written whole and
+        renamed into place), so that the next run with the same O(since) and O(profiles) reads only what was
+        written since - the same counts, at the cost of the new records only. A log rotated or truncated since,
+        or a bookmark that cannot be used, is said in a warning, and the log is then read from O(since). Keep it
+        in a directory only root writes. Not written in check mode. Other sources (journald, the kernel ring
+        buffer, O(source=file)) are read whole. See C(docs/events.md).
+    type: path
   kinds:
     description: The kinds of records returned, counted and suggested from.
     type: list
@@ -240,6 +249,13 @@ lines:
   returned: always
   type: int
   sample: 48211
+bookmark:
+  description:
+    - With O(bookmark), whether the reading resumed from it (C(resumed)), and the bytes and records this run
+      read (C(bytes_read), C(records_read)); null without.
+  returned: always
+  type: dict
+  sample: {path: /var/lib/confine/events-bookmark.json, resumed: true, bytes_read: 218000, records_read: 1000}
 bytes:
   description: Bytes of log files read (null for journald and the kernel ring buffer).
   returned: always
@@ -289,6 +305,7 @@ def argument_spec():
         profiles=dict(type='list', elements='str'),
         source=dict(type='str', default='auto', choices=list(sources.SOURCES)),
         log_path=dict(type='path'),
+        bookmark=dict(type='path'),
         kinds=dict(type='list', elements='str', choices=KINDS, default=list(KINDS)),
         max_events=dict(type='int', default=500),
     )
@@ -310,7 +327,8 @@ def run(module, now=None):
         raise EventsError('max_events: %d is negative; give 0 or more' % params['max_events'])
     try:
         got = sources.collect(params['source'], since=since, profiles=params['profiles'],
-                              log_path=params['log_path'], run_command=module.run_command)
+                              log_path=params['log_path'], run_command=module.run_command,
+                              bookmark=params.get('bookmark'), save_bookmark=not module.check_mode)
     except sources.SourceError as exc:
         raise EventsError(str(exc))
     except (IOError, OSError) as exc:
@@ -334,7 +352,7 @@ def run(module, now=None):
     for warning in got['warnings']:
         module.warn(warning)
     return dict(changed=False, source=got['source'], where=got['where'], since=since, since_iso=times.iso_utc(since),
-                events=events, truncated=truncated, counts=counts, suggestions=suggestions, lines=got['lines'], bytes=got.get('bytes'),
+                events=events, truncated=truncated, counts=counts, suggestions=suggestions, lines=got['lines'], bytes=got.get('bytes'), bookmark=got.get('bookmark'),
                 malformed=got['malformed'], rate_limited=got['rate_limited'], lost=got['lost'])
 
 

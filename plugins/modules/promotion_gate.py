@@ -71,6 +71,15 @@ options:
   log_path:
     description: The log to read with O(source=file).
     type: path
+  bookmark:
+    description:
+      - A file where the reading of auditd's log stops, with the counts so far (C(0600), written whole and
+        renamed into place), so that the next run with the same start reads only what was written since - the
+        same counts, at the cost of the new records only. A log rotated or truncated since, or a bookmark that
+        cannot be used, is said in a warning, and the log is then read from the start. Kept in a directory only
+        root writes (the role uses C(host_hardening_state_dir)). Not written in check mode. Other sources
+        (journald, the kernel ring buffer, O(source=file)) are read whole. See C(docs/events.md).
+    type: path
   max_events:
     description: At most this many unexplained events are returned (all are counted).
     type: int
@@ -159,9 +168,11 @@ source:
     - Where the records were read, and whether records were lost to rate limiting.
     - C(lost_during_stage) is how many records the kernel lost since the stage began; a host that lost records
       while observing is not promoted.
+    - C(bookmark), with O(bookmark) - whether the reading resumed from it and the bytes and records this run read.
   returned: always
   type: dict
-  sample: {name: auditd, where: /var/log/audit/audit.log, rate_limited: false, lost: 0}
+  sample: {name: auditd, where: /var/log/audit/audit.log, rate_limited: false, lost: 0,
+           bookmark: {path: /var/lib/confine/events-bookmark.json, resumed: true, bytes_read: 218000, records_read: 1000}}
 """
 
 import time
@@ -191,6 +202,7 @@ def argument_spec():
         ignore=dict(type='list', elements='dict', default=[]),
         source=dict(type='str', default='auto', choices=list(sources.SOURCES)),
         log_path=dict(type='path'),
+        bookmark=dict(type='path'),
         max_events=dict(type='int', default=50),
     )
 
@@ -240,7 +252,8 @@ def _collect(module, since, must_read):
     p = module.params
     try:
         return sources.collect(p['source'], since=since, profiles=[s.get('name') for s in p['apparmor_profiles']],
-                               log_path=p['log_path'], run_command=module.run_command)
+                               log_path=p['log_path'], run_command=module.run_command,
+                               bookmark=p.get('bookmark'), save_bookmark=not module.check_mode)
     except (sources.SourceError, IOError, OSError) as exc:
         if not isinstance(exc, sources.SourceError):
             exc = '%s: reading %s failed (%s)' % ('log_path' if p['log_path'] else 'source',
@@ -259,7 +272,7 @@ def _sorted_events(module, found, result):
     for warning in found.get('warnings') or []:
         module.warn(warning)
     result['source'] = dict(name=found['source'], where=found['where'], rate_limited=found['rate_limited'],
-                            lost=found['lost'])
+                            lost=found['lost'], bookmark=found.get('bookmark'))
     unexplained, accepted, skipped = gate.sort_events(found['events'], p['seccomp_profiles'],
                                                       p['apparmor_profiles'], p['ignore'])
     result['counts'] = dict(events=len(found['events']), unexplained=len(unexplained),
