@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 module: workload_profiles
 short_description: Which seccomp and AppArmor profile each Kubernetes container gets, its Pod Security verdict, and the nodes it cannot start on
-version_added: 0.6.0
+version_added: 0.5.0
 description:
   - Reads Kubernetes objects from manifest files and directories (multi-document YAML, JSON, a C(List) as
     C(kubectl get -o json) prints it, Helm-rendered output) and, for every C(Pod), C(Deployment), C(StatefulSet),
