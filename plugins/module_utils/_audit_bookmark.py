@@ -8,7 +8,9 @@ A bookmark (JSON, 0600, written whole and renamed into place) holds:
 - what it is a bookmark of: the source, its path, the time reading began (``since``: the stage's
   start) and the AppArmor profiles asked for. Another stage or another set of profiles starts
   over, with no warning: nothing was lost;
-- ``files``: for each log file (device, inode) the offset read to (the end of its last whole line);
+- where reading stopped: auditd, for each log file (device, inode, the sha256 of its head) the
+  offset read to (the end of its last whole line); journald, the last entry's cursor; the kernel
+  ring buffer, the boot and the last sequence number read;
 - the counts so far: the distinct events with their counts and times, the malformed and parsed
   lines, and the evidence of lost records (``_audit_sources.LossWatch``).
 
@@ -21,6 +23,7 @@ name a file to read: the files read are auditd's, found by their device and inod
 import json
 import math
 import os
+import re
 
 from ansible_collections.confine.hardening.plugins.module_utils import _audit as audit
 from ansible_collections.confine.hardening.plugins.module_utils import _fileio as fileio
@@ -121,6 +124,27 @@ def _watch(value):
             'daemon': [_text(d, 'loss.daemon', False) for d in daemon]}
 
 
+BOOT_RE = re.compile(r'^[0-9a-f-]{36}\Z')
+# a journal cursor as journalctl prints it (s=...;i=...;b=...;m=...;t=...;x=...)
+CURSOR_RE = re.compile(r'^[a-z]=[0-9a-f]{1,64}(?:;[a-z]=[0-9a-f]{1,64}){0,9}\Z')
+
+
+def _position(source, state):
+    """Where the reading stopped, by source, checked for its form."""
+    if source == 'auditd':
+        return {'files': _files(state.get('files'))}
+    if source == 'journald':
+        cursor = state.get('cursor')
+        if cursor is not None and (not isinstance(cursor, str) or not CURSOR_RE.match(cursor)):
+            raise Unusable('cursor')
+        return {'cursor': cursor}
+    kmsg = state.get('kmsg')
+    if not isinstance(kmsg, dict) or set(kmsg) != {'boot', 'seq'} or not isinstance(kmsg['boot'], str) \
+            or not BOOT_RE.match(kmsg['boot']):
+        raise Unusable('kmsg')
+    return {'kmsg': {'boot': kmsg['boot'], 'seq': _count(kmsg['seq'], 'kmsg.seq')}}
+
+
 def load(path, ident):
     """(state or None, warning or None): the bookmark at ``path`` when it is of ``ident``."""
     try:
@@ -139,9 +163,9 @@ def load(path, ident):
         events = state.get('events')
         if not isinstance(events, list) or len(events) > MAX_EVENTS:
             raise Unusable('events')
-        return {'files': _files(state.get('files')), 'events': [_event(e, i) for i, e in enumerate(events)],
-                'malformed': _count(state.get('malformed'), 'malformed'), 'lines': _count(state.get('lines'), 'lines'),
-                'loss': _watch(state.get('loss'))}, None
+        return dict(_position(ident['source'], state), events=[_event(e, i) for i, e in enumerate(events)],
+                    malformed=_count(state.get('malformed'), 'malformed'), lines=_count(state.get('lines'), 'lines'),
+                    loss=_watch(state.get('loss'))), None
     except Unusable as exc:
         return None, 'bookmark: %s has a field of another form (%s); read from the start of the stage' % (path, exc)
 
@@ -160,15 +184,16 @@ def restore(state, collector, watch):
     watch.daemon = list(loss['daemon'])
 
 
-def save(path, ident, files, collector, watch):
-    """Write the bookmark; a warning (or None) when it was not written."""
+def save(path, ident, position, collector, watch):
+    """Write the bookmark (``position``: {'files': ...}, {'cursor': ...} or {'kmsg': ...}); a warning
+    (or None) when it was not written."""
     if len(collector.events) > MAX_EVENTS:
         return 'bookmark: more than %d distinct events, so none was written; the next run reads from the start ' \
                'of the stage' % MAX_EVENTS
-    state = {'version': VERSION, 'of': ident, 'files': files, 'events': list(collector.events.values()),
-             'malformed': collector.malformed, 'lines': collector.lines,
-             'loss': {'audit_lost': watch.audit_lost, 'suppressed': watch.suppressed, 'limits': dict(watch.limits),
-                      'daemon': list(watch.daemon)}}
+    loss = {'audit_lost': watch.audit_lost, 'suppressed': watch.suppressed, 'limits': dict(watch.limits),
+            'daemon': list(watch.daemon)}
+    state = dict(position, version=VERSION, of=ident, events=list(collector.events.values()),
+                 malformed=collector.malformed, lines=collector.lines, loss=loss)
     try:
         fileio.write_atomic(path, json.dumps(state, sort_keys=True).encode('utf-8'), mode=0o600)
     except (IOError, OSError) as exc:

@@ -275,6 +275,9 @@ def _normalized(lines, info):
             except (ValueError, RecursionError):     # not JSON, or nested too deep to read
                 entry = None
             if isinstance(entry, dict):
+                cursor = entry.get('__CURSOR')
+                if isinstance(cursor, str) and bookmarks.CURSOR_RE.match(cursor):
+                    info['cursor'] = cursor
                 line, ident = journal_entry_line(entry)
                 if line is None:
                     continue
@@ -369,9 +372,27 @@ def read_file(path, info=None):
         yield from _normalized(marked_lines(fh, ANY_MARKERS, info), info)
 
 
-def read_kmsg(path, info=None):
+KMSG_SEQ_RE = re.compile(rb'^\d{1,3},(\d{1,19}),')
+
+
+def _kmsg_seen(raw, after, info):
+    """Whether the record ``raw`` was read by the run that stopped at sequence ``after``; notes
+    the first and last sequence numbers read in ``info``."""
+    match = KMSG_SEQ_RE.match(raw)
+    if not match:
+        return False
+    seq = int(match.group(1))
+    if 'kmsg_first' not in info:
+        info['kmsg_first'] = seq
+    info['kmsg_seq'] = max(seq, info.get('kmsg_seq', seq))
+    return after is not None and seq <= after
+
+
+def read_kmsg(path, info=None, after=None):
     """Messages of ``/dev/kmsg`` records (or of a file of such records), read without
-    blocking until the ring buffer has no more."""
+    blocking until the ring buffer has no more; those up to sequence number ``after`` (a
+    bookmark's) passed over. ``info['kmsg_first']`` and ``info['kmsg_seq']`` are the first and
+    last sequence numbers read."""
     info = info if info is not None else {}
     info.setdefault('wrapped', 0)
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -403,6 +424,8 @@ def read_kmsg(path, info=None):
                 pending = b''
                 continue
             for raw in parts:
+                if _kmsg_seen(raw, after, info):
+                    continue
                 if len(raw) > MAX_LINE:
                     yield audit.OVERLONG
                     continue
@@ -413,7 +436,7 @@ def read_kmsg(path, info=None):
                 pending, dropping = b'', True
         if dropping:
             yield audit.OVERLONG
-        elif pending:
+        elif pending and not _kmsg_seen(pending, after, info):
             message = kmsg_message(_decode(pending))
             if message is not None:
                 yield message
@@ -421,19 +444,23 @@ def read_kmsg(path, info=None):
         os.close(fd)
 
 
-def journal_command(since=0.0, journalctl='journalctl'):
+def journal_command(since=0.0, journalctl='journalctl', cursor=None):
+    """journalctl's arguments: from ``since``, or after ``cursor`` (a bookmark's, of its form)."""
     args = [journalctl] + JOURNAL_ARGS
-    if since > 0:
+    if cursor is not None:
+        args.append('--after-cursor=%s' % cursor)
+    elif since > 0:
         args += ['--since', '@%d' % int(since)]
     return args
 
 
-def read_journald(since=0.0, info=None, journalctl=None, timeout=None):
-    """Lines of the kernel and audit transports of the journal, streamed from journalctl.
-    journalctl is stopped after ``timeout`` seconds (JOURNAL_TIMEOUT), and ``info['timed_out']``
-    says so: a journal that never ends cannot hang the run."""
+def read_journald(since=0.0, info=None, journalctl=None, timeout=None, cursor=None):
+    """Lines of the kernel and audit transports of the journal, streamed from journalctl (after
+    ``cursor`` when given; ``info['cursor']`` is the last entry's). journalctl is stopped after
+    ``timeout`` seconds (JOURNAL_TIMEOUT), and ``info['timed_out']`` says so: a journal that never
+    ends cannot hang the run."""
     info = info if info is not None else {}
-    args = journal_command(since, journalctl or 'journalctl')
+    args = journal_command(since, journalctl or 'journalctl', cursor)
     errors = tempfile.TemporaryFile()
     try:
         try:

@@ -37,6 +37,7 @@ SOURCES = ('auto', 'auditd', 'journald', 'kmsg', 'file')
 AUDIT_LOG = '/var/log/audit/audit.log'
 JOURNAL_RUN = '/run/systemd/journal'
 KMSG = '/dev/kmsg'
+BOOT_ID = '/proc/sys/kernel/random/boot_id'
 PROC = '/proc'
 TOOL_DIRS = ('/usr/sbin', '/sbin', '/usr/bin', '/bin')
 JOURNAL_WHERE = 'journalctl -o json _TRANSPORT=kernel _TRANSPORT=audit'
@@ -284,15 +285,24 @@ def _loss_warning(lost, parts, printk):
     return text + '; see docs/events.md on rate limiting'
 
 
-def _read(name, since, log_path, info, resume=None):
-    """The lines of the source ``name`` (see detect)."""
+def _read(name, since, log_path, info, state=None):
+    """The lines of the source ``name`` (see detect), from where ``state`` (a bookmark) stopped."""
     if name == 'auditd':
-        return readers.read_auditd(AUDIT_LOG, since, info, resume)
+        return readers.read_auditd(AUDIT_LOG, since, info, state['files'] if state else None)
     if name == 'journald':
-        return readers.read_journald(since, info, journalctl=which('journalctl'))
+        return readers.read_journald(since, info, journalctl=which('journalctl'),
+                                     cursor=state.get('cursor') if state else None)
     if name == 'kmsg':
-        return readers.read_kmsg(KMSG, info)
+        after = state['kmsg']['seq'] if state and state['kmsg']['boot'] == boot_id() else None
+        info['kmsg_after'] = after
+        return readers.read_kmsg(KMSG, info, after)
     return readers.read_file(log_path, info)
+
+
+def boot_id():
+    """This boot's id (kmsg sequence numbers start again at each boot), or None."""
+    text = (fileio.read_text(BOOT_ID) or '').strip()
+    return text if bookmarks.BOOT_RE.match(text) else None
 
 
 def _journald_warnings(info, lines, warnings):
@@ -373,12 +383,50 @@ def _resume(path, what, collector, watch, warnings):
     return ident, state
 
 
-def _bookmark(path, ident, state, info, collector, watch, before, save, warnings):
+def _read_all(name, since, log_path, profiles, bookmark, warnings):
+    """(collector, watch, info, ident, state, lines before): the source read, from where its
+    bookmark stopped. A journal that no longer takes the bookmark's cursor is read again from
+    ``since``, the counts anew; a ring buffer that overwrote records since the bookmark says so."""
+    watch = LossWatch(since)
+    collector = audit.Collector(since, profiles)
+    info = {}
+    ident, state = _resume(bookmark if name != 'file' else None, (name, JOURNAL_WHERE if name == 'journald' else
+                                                                  (KMSG if name == 'kmsg' else AUDIT_LOG), since,
+                                                                  profiles), collector, watch, warnings)
+    before = collector.lines
+    collector.feed(watch.scan(_read(name, since, log_path, info, state)))
+    if state and name == 'journald' and info.get('returncode') and 'cursor' in (info.get('stderr') or '').lower():
+        warnings.append('journalctl did not take the cursor the last run stopped at (%s): read again from the start '
+                        'of the stage, the counts anew' % (info.get('stderr') or '').split('\n')[0][:200])
+        watch, collector, info, state, before = LossWatch(since), audit.Collector(since, profiles), {}, None, 0
+        collector.feed(watch.scan(_read(name, since, log_path, info)))
+    after = info.get('kmsg_after')
+    if after is not None and info.get('kmsg_first', after + 1) > after + 1:
+        warnings.append('the kernel ring buffer no longer holds records %d to %d (overwritten since the last run): '
+                        'they are not counted' % (after + 1, info['kmsg_first'] - 1))
+    return collector, watch, info, ident, state, before
+
+
+def _position(name, info, state):
+    """Where this reading stopped, for the bookmark; None when it cannot be said."""
+    if name == 'auditd':
+        return {'files': [p for p in info.get('positions', []) if p['head']]}
+    if name == 'journald':
+        cursor = info.get('cursor') or (state or {}).get('cursor')
+        return {'cursor': cursor}
+    boot = boot_id()
+    if boot is None:
+        return None
+    return {'kmsg': {'boot': boot, 'seq': info.get('kmsg_seq', info.get('kmsg_after') or 0)}}
+
+
+def _bookmark(path, ident, state, info, collector, watch, before, save, warnings, name):
     """What the reading resumed from and read; the new bookmark written when ``save``."""
     if ident is None:
         return None
-    if save and not info.get('unreadable'):
-        problem = bookmarks.save(path, ident, [p for p in info.get('positions', []) if p['head']], collector, watch)
+    position = _position(name, info, state)
+    if save and position is not None and not info.get('unreadable') and not info.get('timed_out'):
+        problem = bookmarks.save(path, ident, position, collector, watch)
         if problem:
             warnings.append(problem)
     return {'path': path, 'resumed': state is not None, 'bytes_read': info.get('bytes_read', 0),
@@ -401,7 +449,7 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
     - ``rate_limited``, ``lost``: whether and how many records the kernel reported lost or
       not logged (``lost`` None when nothing tells);
     - ``warnings``: sentences for the user;
-    - ``bookmark``: with ``bookmark`` (a path; auditd's log only), what the reading resumed from
+    - ``bookmark``: with ``bookmark`` (a path; not for ``file``), what the reading resumed from
       and read (``resumed``, ``bytes_read``, ``records_read``): the counts are those since ``since``,
       the earlier runs' included, but only what was written since the last run is read. It is
       written (``save_bookmark``) after the read; see ``_audit_bookmark``.
@@ -411,17 +459,10 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
     since = float(since or 0.0)
     name, where = detect(source, log_path, run_command)
     warnings = []
-    info = {}
     if name == 'auditd' and source == 'auditd' and not auditd_active(run_command):
         warnings.append('auditd is not running, so records since it stopped are in journald or /dev/kmsg, '
                         'not in %s' % AUDIT_LOG)
-    watch = LossWatch(since)
-    collector = audit.Collector(since, profiles)
-    ident, state = _resume(bookmark if name == 'auditd' else None, (name, where, since, profiles), collector, watch,
-                           warnings)
-    before = collector.lines
-    lines = _read(name, since, log_path, info, resume=state['files'] if state else None)
-    collector.feed(watch.scan(lines))
+    collector, watch, info, ident, state, before = _read_all(name, since, log_path, profiles, bookmark, warnings)
     warnings.extend(info.get('bookmark_warnings') or [])
     if name == 'journald':
         where = JOURNAL_WHERE + (' --since @%d' % int(since) if since > 0 else '')
@@ -435,7 +476,7 @@ def collect(source, since=0.0, profiles=None, log_path=None, run_command=None, r
     if collector.malformed:
         warnings.append('%d lines were malformed (AppArmor or seccomp records cut short or broken, or lines longer '
                         'than %d bytes) and were skipped' % (collector.malformed, audit.MAX_LINE))
-    marks = _bookmark(bookmark, ident, state, info, collector, watch, before, save_bookmark, warnings)
+    marks = _bookmark(bookmark, ident, state, info, collector, watch, before, save_bookmark, warnings, name)
     return {'source': name, 'where': where, 'events': events, 'truncated': truncated, 'lines': collector.lines,
             'bytes': info.get('bytes_read'), 'bookmark': marks,
             'malformed': collector.malformed, 'rate_limited': rate_limited, 'lost': lost, 'warnings': warnings,

@@ -352,7 +352,8 @@ def run(module, now=None):
     for warning in got['warnings']:
         module.warn(warning)
     return dict(changed=False, source=got['source'], where=got['where'], since=since, since_iso=times.iso_utc(since),
-                events=events, truncated=truncated, counts=counts, suggestions=suggestions, lines=got['lines'], bytes=got.get('bytes'), bookmark=got.get('bookmark'),
+                events=events, truncated=truncated, counts=counts, suggestions=suggestions, lines=got['lines'],
+                bytes=got.get('bytes'), bookmark=got.get('bookmark'),
                 malformed=got['malformed'], rate_limited=got['rate_limited'], lost=got['lost'])
 
 

@@ -13,15 +13,15 @@ from hypothesis import strategies as st
 
 from ansible_collections.confine.hardening.plugins.module_utils import _audit_sources as s
 
-from test_audit_sources import AUDITD, fake_auditctl, fake_systemctl, host  # noqa: F401  (the fixture)
+from test_audit_sources import AUDITD, fake_auditctl, fake_systemctl, host  # noqa: F401  pylint: disable=unused-import
 
 SINCE = 1795479000.0
 
 
 def record(i):
     """A distinct AppArmor record (its file name), at a time after SINCE."""
-    return AUDITD['new'].replace('secret-1', 'secret-%d' % (i % 7)).replace('1795479304.252', '17954793%02d.%03d'
-                                                                          % (10 + i // 1000 % 80, i % 1000))
+    stamp = '17954793%02d.%03d' % (10 + i // 1000 % 80, i % 1000)
+    return AUDITD['new'].replace('secret-1', 'secret-%d' % (i % 7)).replace('1795479304.252', stamp)
 
 
 def append(path, first, n):
@@ -138,10 +138,14 @@ def test_a_bookmark_that_is_a_fifo_or_not_json_is_reported_and_not_used(host):
     assert total(got) == 300 and got['warnings'][0].endswith('is not JSON; read from the start of the stage')
 
 
-FIELDS = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2, 2 ** 70), st.floats(allow_nan=True),
-                                st.text(max_size=8)),
-                      lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner,
-                                                                                            max_size=3)), max_leaves=8)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2, 2 ** 70), st.floats(allow_nan=True), st.text(max_size=8))
+
+
+def _nested(inner):
+    return st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3))
+
+
+FIELDS = st.recursive(SCALARS, _nested, max_leaves=8)
 
 
 @settings(max_examples=200, deadline=None, derandomize=True,
@@ -172,3 +176,94 @@ def test_a_hostile_bookmark_field_never_widens_or_breaks_the_counts(host, field,
     else:
         assert total(got) == 300, got['warnings']
         assert got['warnings'] and got['warnings'][0].startswith('bookmark: '), got['warnings']
+
+
+# --- journald: the last entry's cursor -------------------------------------------------------
+
+JOURNALCTL = r'''#!/usr/bin/python3
+import json, sys
+args = sys.argv[1:]
+open(%(log)r, 'a').write(' '.join(args) + '\n')
+cursor = [a.split('=', 1)[1] for a in args if a.startswith('--after-cursor=')]
+lines = open(%(data)r).read().splitlines()
+if cursor:
+    found = [i for i, l in enumerate(lines) if json.loads(l)['__CURSOR'] == cursor[0]]
+    if not found:
+        sys.stderr.write('Failed to seek to cursor: Invalid argument\n')
+        sys.exit(1)
+    lines = lines[found[0] + 1:]
+print('\n'.join(lines))
+'''
+
+
+def journal(host_dir, first, n):
+    with open(str(host_dir / 'journal.json'), 'a') as fh:
+        for i in range(first, first + n):
+            usec = 1795479310000000 + i * 1000
+            fh.write(json.dumps({'_TRANSPORT': 'kernel', '__REALTIME_TIMESTAMP': str(usec),
+                                 '__CURSOR': 's=%032x;i=%x' % (7, i + 1), 'MESSAGE': 'audit: type=1400 audit(%d.%03d:%d): '
+                                 % (usec // 1000000, usec % 1000000 // 1000, i) + AUDITD['new'].split('): ', 1)[1]})
+                     + '\n')
+
+
+def fake_journalctl(host_dir):
+    path = host_dir / 'bin' / 'journalctl'
+    path.write_text(JOURNALCTL % {'log': str(host_dir / 'journalctl.args'), 'data': str(host_dir / 'journal.json')})
+    path.chmod(0o755)
+    (host_dir / 'journal').mkdir(exist_ok=True)
+
+
+def test_journald_resumes_after_the_last_cursor_and_a_lost_cursor_reads_again(host):
+    prepare(host, 0)
+    fake_journalctl(host)
+    journal(host, 0, 40)
+    args = dict(since=SINCE, resolve=lambda a, n: None, bookmark=str(host / 'state' / 'bookmark.json'))
+    got = s.collect('journald', **args)
+    assert total(got) == 40 and not got['bookmark']['resumed']
+    journal(host, 40, 5)
+    got = s.collect('journald', **args)
+    assert got['bookmark']['resumed'] and got['bookmark']['records_read'] == 5 and total(got) == 45
+    assert '--after-cursor=s=%032x;i=%x' % (7, 40) in (host / 'journalctl.args').read_text().splitlines()[-1]
+    # the journal was vacuumed: the cursor is gone; read again from the stage's start, no double count
+    (host / 'journal.json').write_text('')
+    journal(host, 100, 3)
+    state = json.loads((host / 'state' / 'bookmark.json').read_text())
+    state['cursor'] = 's=%032x;i=%x' % (7, 999)
+    (host / 'state' / 'bookmark.json').write_text(json.dumps(state))
+    got = s.collect('journald', **args)
+    assert total(got) == 3 and [w for w in got['warnings'] if 'did not take the cursor' in w], got['warnings']
+
+
+# --- the kernel ring buffer: the last sequence number ----------------------------------------
+
+def kmsg(host_dir, first, n, keep_from=None):
+    lines = []
+    for i in range(first, first + n):
+        lines.append('5,%d,%d,-;audit: type=1400 audit(17954793%02d.000:%d): %s' % (
+            i, 1000 + i, 10 + i % 80, i, AUDITD['new'].split('): ', 1)[1].replace('secret-1', 'k-%d' % (i % 3))))
+    old = [line for line in (host_dir / 'kmsg').read_text().split('\n') if line] if (host_dir / 'kmsg').exists() else []
+    kept = [line for line in old if keep_from is None or int(line.split(',')[1]) >= keep_from]
+    (host_dir / 'kmsg').write_text(''.join(line + '\n' for line in kept + lines))
+
+
+def test_kmsg_resumes_after_the_last_sequence_and_says_what_the_buffer_overwrote(host, monkeypatch):
+    prepare(host, 0)
+    (host / 'boot_id').write_text('1f0e5c3a-8b0d-4a44-9d36-0c6a0e8f1b2a\n')
+    monkeypatch.setattr(s, 'BOOT_ID', str(host / 'boot_id'))
+    kmsg(host, 1, 20)
+    args = dict(since=SINCE, resolve=lambda a, n: None, bookmark=str(host / 'state' / 'bookmark.json'))
+    assert total(s.collect('kmsg', **args)) == 20
+    kmsg(host, 21, 4)
+    got = s.collect('kmsg', **args)
+    assert got['bookmark']['records_read'] == 4 and total(got) == 24 and got['warnings'] == []
+    # the ring buffer wrapped: records 25 to 29 were overwritten before this run
+    kmsg(host, 30, 2, keep_from=30)
+    got = s.collect('kmsg', **args)
+    assert total(got) == 26
+    assert 'the kernel ring buffer no longer holds records 25 to 29 (overwritten since the last run): they are not ' \
+           'counted' in got['warnings']
+    # a reboot: sequence numbers start again; the new boot's records are all read
+    (host / 'boot_id').write_text('2a0e5c3a-8b0d-4a44-9d36-0c6a0e8f1b2a\n')
+    (host / 'kmsg').write_text('')
+    kmsg(host, 1, 3)
+    assert total(s.collect('kmsg', **args)) == 29

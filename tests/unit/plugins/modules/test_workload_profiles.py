@@ -170,3 +170,22 @@ def test_hostile_names_stay_in_patch_dir_and_in_their_fields(tmp_path, name, nam
         patch = yaml.safe_load(open(path).read())
         assert patch['spec']['template']['spec']['containers'][0]['name'] == container
     assert sorted(os.listdir(str(base))) in (['d.json'], ['d.json', 'p'])
+
+
+def test_the_worked_example_of_the_docs_is_what_the_module_says(tmp_path):
+    """docs/kubernetes.md shows the table, the verdicts and the patch for docs/examples/kubernetes/;
+    they are what the module gives for those files."""
+    root = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')
+    example = os.path.join(root, 'docs', 'examples', 'kubernetes')
+    nodes = json.load(open(os.path.join(example, 'nodes.json')))
+    res = run_main(m, {'paths': [os.path.join(example, 'shop')], 'nodes': nodes, 'kubernetes_version': '1.30',
+                       'patch_dir': str(tmp_path)})
+    doc = open(os.path.join(root, 'docs', 'kubernetes.md')).read()
+    for line in res['table']:
+        assert line in doc, line
+    assert len(res['failing']) == 1 and res['errors'] == []
+    for problem in res['workloads'][0]['problems']:
+        assert problem in doc, problem
+    shown = doc.split('# confine.hardening workload patch: shop/Deployment web\n', 1)[1].split('```', 1)[0]
+    written = open(res['patches'][0]).read().split('\n', 1)[1]
+    assert written == shown
