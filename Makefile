@@ -10,7 +10,7 @@ PYTEST := $(VENV)/bin/pytest
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help deps venv engine images demo test unit integration lint sanity clean bench-audit
+.PHONY: help deps venv engine images demo test unit integration lint sanity clean bench-audit bench-syscalls
 
 help:
 	@echo "make demo   - render, install and prove the example profiles (see README)"
@@ -18,6 +18,8 @@ help:
 	@echo "make bench-rerun - benchmark the idempotent re-run cost (docs/benchmarks.md)"
 	@echo "make bench-audit - benchmark the audit-log parser on a generated 1 GiB log beside ausearch"
 	@echo "                   (docs/benchmarks.md; more options: make bench-audit ARGS=--help)"
+	@echo "make bench-syscalls - what each profile costs hot syscalls and redis, beside unconfined, an allow-all"
+	@echo "                   filter and Docker's builtin; BPF instruction counts (docs/benchmarks.md)"
 
 deps:
 	@scripts/install-deps.sh
@@ -60,6 +62,9 @@ bench-rerun: deps venv lab-image
 # installs auditd (for ausearch) when ausearch is missing; no lab host needed
 bench-audit: venv
 	$(PY) bench/audit_parse.py $(ARGS)
+
+bench-syscalls: deps venv engine
+	$(PY) bench/syscall_cost.py $(ARGS)
 
 clean:
 	rm -rf build .pytest_cache
