@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# make test: every test, one stage after another (the default, TEST_LANES=serial):
+# make test: every test, one emulated guest at a time (the default, TEST_LANES=serial):
 #
 #   set-up (Debian packages, the lab's among them, the venv, the engines, the probe image);
-#   lint, sanity, unit and integration on the machine itself;
-#   the Debian 13 lab image and the Molecule debian13 scenario; the arm64 lab image and the
-#   Molecule arm64 scenario (the seccomp proof on an aarch64 kernel); tests/lab (the
-#   converge-failure scenario, which builds the Debian 12 image when it is not cached); the
-#   fleet scenario (two guests); the Molecule default scenario (one guest).
+#   lint, sanity, unit and integration on the machine itself, and beside them, in the
+#   background, the three lab images (Debian 13, Debian 12, arm64: debootstrap and the arm64
+#   unpack run natively, no guest, and the host checks use one core of the two);
+#   the Molecule debian13 scenario; the Molecule arm64 scenario (the seccomp proof on an
+#   aarch64 kernel); tests/lab (the converge-failure scenario); the fleet scenario (two
+#   guests); the Molecule default scenario (one guest).
 #
 # One after another is the faster order on this machine kind (two cores, guests under
 # software emulation): measured on clean clones, 2748 s with the stages in two lanes side by
@@ -59,12 +60,50 @@ lab_lane() {
   return "$failed"
 }
 
-host_lane() {
+host_checks() {
   local failed=0
   stage lint make --no-print-directory lint || failed=1
   stage sanity make --no-print-directory sanity || failed=1
   stage unit make --no-print-directory unit || failed=1
   stage integration make --no-print-directory integration || failed=1
+  return "$failed"
+}
+
+# the three lab images, one after another; debootstrap and the arm64 unpack run natively (no
+# guest), so in the serial order they run beside the host checks, which use one core of two
+images_lane() {
+  local failed=0
+  stage lab-image-debian13 make --no-print-directory lab-image PLATFORM=debian13 || failed=1
+  stage lab-image-debian12 make --no-print-directory lab-image PLATFORM=debian12 || failed=1
+  stage lab-image-debian12-arm64 make --no-print-directory lab-image PLATFORM=debian12-arm64 || failed=1
+  return "$failed"
+}
+
+image_ok() { # image_ok PLATFORM: whether the images lane built it
+  grep -q "^== lab-image-$1: .*(ok)" "$summary"
+}
+
+scenarios() {
+  local failed=0
+  if image_ok debian13; then
+    stage molecule-debian13 env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s debian13 || failed=1
+  else
+    failed=1
+  fi
+  # the arm64 guest under qemu-system-aarch64
+  if image_ok debian12-arm64; then
+    stage molecule-arm64 env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s arm64 || failed=1
+  else
+    failed=1
+  fi
+  stage lab-lifecycle .venv/bin/pytest -q tests/lab || failed=1
+  stage molecule-fleet env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s fleet || failed=1
+  return "$failed"
+}
+
+host_lane() {
+  local failed=0
+  host_checks || failed=1
   # the Debian 13 image (debootstrap runs natively, beside the lab lane's guest), then the
   # scenarios whose guests run beside the lab lane's
   if stage lab-image-debian13 make --no-print-directory lab-image PLATFORM=debian13; then
@@ -80,6 +119,23 @@ host_lane() {
   fi
   stage lab-lifecycle .venv/bin/pytest -q tests/lab || failed=1
   stage molecule-fleet env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s fleet || failed=1
+  return "$failed"
+}
+
+serial_lanes() {
+  local failed=0
+  # the images beside the host checks; their output, stamped, is printed when they are done
+  rm -f "$logs/images.rc"
+  { images_lane; echo $? >"$logs/images.rc"; } 2>&1 | stamp >"$logs/images.log" &
+  local images_pid=$!
+  echo "== lab images: building in the background beside the host checks (output in $logs/images.log)"
+  host_checks || failed=1
+  echo "== host checks done; waiting for the lab images"
+  wait "$images_pid"
+  echo "== lab images output ($logs/images.log; each line: when it is printed here, then when it happened):"
+  cat "$logs/images.log"
+  [[ $(cat "$logs/images.rc" 2>/dev/null || echo 1) == 0 ]] || failed=1
+  scenarios || failed=1
   return "$failed"
 }
 
@@ -101,7 +157,7 @@ stamp() {
 if [[ ${TEST_LANES:-serial} == serial ]]; then
   # the lanes' exit statuses go through files, since the pipeline's parts are subshells
   rm -f "$logs/host.rc" "$logs/lab.rc"
-  { host_lane; echo $? >"$logs/host.rc"; lab_lane; echo $? >"$logs/lab.rc"; } 2>&1 | stamp
+  { serial_lanes; echo $? >"$logs/host.rc"; lab_lane; echo $? >"$logs/lab.rc"; } 2>&1 | stamp
   host_rc=$(cat "$logs/host.rc" 2>/dev/null || echo 1)
   lab_rc=$(cat "$logs/lab.rc" 2>/dev/null || echo 1)
 else
