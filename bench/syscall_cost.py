@@ -354,8 +354,8 @@ def report(counts: dict, runs: dict | None, redis: dict | None, args, learned: l
                   '', '| profile | requests/s (min-max) | to unconfined | to the floor |', '|---|---|---|---|']
         for name in PROFILES:
             values = redis[name]
-            lines.append('| %s | %.0f (%.0f-%.0f) | %.3f | %.3f |' % (LABEL[name], med(values), min(values), max(values),
-                                                                       med(values) / unconfined, med(values) / floor))
+            cells = (LABEL[name], med(values), min(values), max(values), med(values) / unconfined, med(values) / floor)
+            lines.append('| %s | %.0f (%.0f-%.0f) | %.3f | %.3f |' % cells)
     lines += ['', 'The learned allowlist of the benchmark program: %d names (%s); of redis-server: %d names. Learned '
               'as learn.yml learns: under a log-mode profile, from the kernel\'s SECCOMP records, a round at a time '
               '(what a round learned is allowed in the next, so the printk rate limit cannot hide a name).'
