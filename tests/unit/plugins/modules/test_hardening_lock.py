@@ -137,8 +137,9 @@ PLAY = """
   connection: local
   tasks:
     - confine.hardening.hardening_lock: {path: "{{ lock }}", run_id: "{{ rid }}", timeout: "{{ wait }}"}
-    # the holder keeps the lease until the test says go (no race with a slow start-up)
-    - ansible.builtin.wait_for: {path: "{{ go }}", timeout: 60}
+    # the holder keeps the lease until the test says go (no race with a slow start-up; the
+    # timeouts are generous: on a loaded machine each ansible-playbook start takes many seconds)
+    - ansible.builtin.wait_for: {path: "{{ go }}", timeout: 600}
       when: hold | int > 0
     - confine.hardening.hardening_lock: {path: "{{ lock }}", run_id: "{{ rid }}", state: released}
 """
@@ -164,17 +165,17 @@ def test_two_real_playbook_runs_do_not_overlap(tmp_path):
         return subprocess.Popen(cmd, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     first = start('first', 5, 1)
-    deadline = time.time() + 30
+    deadline = time.time() + 300
     while not os.path.exists(lease) and time.time() < deadline:
         time.sleep(0.05)
     # while the first run holds the lease: one run that will not wait fails, one that waits
     # is started, then the first run lets go
     impatient = start('impatient', 0, 0)
-    impatient_out = impatient.communicate(timeout=60)[0]
-    patient = start('patient', 60, 0)
+    impatient_out = impatient.communicate(timeout=600)[0]
+    patient = start('patient', 600, 0)
     time.sleep(3)
     go.write_text('')
-    outs = [first.communicate(timeout=60)[0], impatient_out, patient.communicate(timeout=90)[0]]
+    outs = [first.communicate(timeout=600)[0], impatient_out, patient.communicate(timeout=900)[0]]
     assert [p.returncode for p in (first, impatient, patient)] == [0, 2, 0], outs
     assert 'is held by run first from controller' in outs[1] and lease in outs[1]
     assert all('changed=0' in out for out in outs)
