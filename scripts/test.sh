@@ -101,24 +101,12 @@ scenarios() {
   return "$failed"
 }
 
-host_lane() {
+host_lane() { # TEST_LANES=parallel: the host checks, the Debian 13 and arm64 images, the scenarios
   local failed=0
   host_checks || failed=1
-  # the Debian 13 image (debootstrap runs natively, beside the lab lane's guest), then the
-  # scenarios whose guests run beside the lab lane's
-  if stage lab-image-debian13 make --no-print-directory lab-image PLATFORM=debian13; then
-    stage molecule-debian13 env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s debian13 || failed=1
-  else
-    failed=1
-  fi
-  # the arm64 image (unpacked here, no emulation), then its guest under qemu-system-aarch64
-  if stage lab-image-debian12-arm64 make --no-print-directory lab-image PLATFORM=debian12-arm64; then
-    stage molecule-arm64 env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s arm64 || failed=1
-  else
-    failed=1
-  fi
-  stage lab-lifecycle .venv/bin/pytest -q tests/lab || failed=1
-  stage molecule-fleet env PYTEST_ADDOPTS=--durations=10 .venv/bin/molecule test -s fleet || failed=1
+  stage lab-image-debian13 make --no-print-directory lab-image PLATFORM=debian13 || failed=1
+  stage lab-image-debian12-arm64 make --no-print-directory lab-image PLATFORM=debian12-arm64 || failed=1
+  scenarios || failed=1
   return "$failed"
 }
 

@@ -156,9 +156,7 @@ def privileged(ccontext):
 def effective(workload, version, seccomp_default=False, kubelet_root='/var/lib/kubelet'):
     """One row per container of the workload: its type, name, privileged, seccomp and apparmor."""
     rows = []
-    for key, ctype, container in workload['containers']:
-        index = [c[2] for c in workload['containers'] if c[0] == key].index(container)
-        where = 'spec.%s[%d]' % (key, index)
+    for ctype, container, where in _visit(workload):
         ccontext = container.get('securityContext') or {}
         seccomp = _seccomp(workload, container['name'], ccontext, where, version, seccomp_default)
         apparmor = _apparmor(workload, container['name'], ccontext, where, version)
@@ -182,9 +180,11 @@ def effective(workload, version, seccomp_default=False, kubelet_root='/var/lib/k
 
 
 def _visit(workload):
-    for key, _ctype, container in workload['containers']:
-        index = [c[2] for c in workload['containers'] if c[0] == key].index(container)
-        yield container['name'], container.get('securityContext') or {}, 'spec.%s[%d]' % (key, index)
+    """(container type, container, field) of each container, init and ephemeral container."""
+    seen = {}
+    for key, ctype, container in workload['containers']:
+        seen[key] = seen.get(key, -1) + 1
+        yield ctype, container, 'spec.%s[%d]' % (key, seen[key])
 
 
 def _seccomp_annotation_ok(value):
@@ -203,7 +203,8 @@ def seccomp_checks(workload, version, restricted):
         bad = []
         if SECCOMP_POD in annotations and not _seccomp_annotation_ok(annotations[SECCOMP_POD]):
             bad.append('%s=%s' % (SECCOMP_POD, shown(annotations[SECCOMP_POD])))
-        for cname, _ctx, _where in _visit(workload):
+        for _ctype, container, _where in _visit(workload):
+            cname = container['name']
             key = SECCOMP_CONTAINER + cname
             if key in annotations and not _seccomp_annotation_ok(annotations[key]):
                 bad.append('%s=%s' % (key, shown(annotations[key])))
@@ -214,7 +215,8 @@ def seccomp_checks(workload, version, restricted):
         reasons.append('seccomp: the pod sets securityContext.seccompProfile.type to %s' % shown(pod_type))
     pod_set = pod_type in ('RuntimeDefault', 'Localhost')
     implicit = []
-    for cname, ctx, _where in _visit(workload):
+    for _ctype, container, _where in _visit(workload):
+        cname, ctx = container['name'], container.get('securityContext') or {}
         ctype = _field_type(ctx, 'seccompProfile')
         if ctype is not None and ctype not in ('RuntimeDefault', 'Localhost'):
             reasons.append('seccomp: container %s sets securityContext.seccompProfile.type to %s'
@@ -238,7 +240,8 @@ def apparmor_checks(workload):
     pod_type = _field_type(workload['spec'].get('securityContext'), 'appArmorProfile')
     if pod_type is not None and pod_type not in ('RuntimeDefault', 'Localhost'):
         reasons.append('AppArmor: the pod sets securityContext.appArmorProfile.type to %s' % shown(pod_type))
-    for cname, ctx, _where in _visit(workload):
+    for _ctype, container, _where in _visit(workload):
+        cname, ctx = container['name'], container.get('securityContext') or {}
         ctype = _field_type(ctx, 'appArmorProfile')
         if ctype is not None and ctype not in ('RuntimeDefault', 'Localhost'):
             reasons.append('AppArmor: container %s sets securityContext.appArmorProfile.type to %s'
