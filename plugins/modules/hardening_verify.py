@@ -66,6 +66,15 @@ EXAMPLES = r"""
 - name: Check the host against its governance record
   confine.hardening.hardening_verify:
     record: /etc/ansible/facts.d/confine_hardening.fact
+
+- name: What this node has of the profiles a workload names, without failing on differences
+  confine.hardening.hardening_verify:
+    docker: false
+    fail_on_difference: false
+    inspect:
+      seccomp: [/var/lib/kubelet/seccomp/profiles/web.json]
+      apparmor: [web]
+  register: node_profiles
 """
 
 RETURN = r"""

@@ -108,6 +108,11 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: The records since the stage began, reading only what was written since the last run
+  confine.hardening.profile_events:
+    since: "2026-12-01T00:00:00+00:00"
+    bookmark: /var/lib/confine/events-bookmark.json
+
 - name: What the web profile met in the last two hours
   confine.hardening.profile_events:
     since: 2h

@@ -109,6 +109,12 @@ EXAMPLES = r"""
 - name: Say why
   ansible.builtin.debug:
     msg: "{{ gate.stage }}: {{ gate.reason }}"
+
+- name: The same, reading only the records written since the last run
+  confine.hardening.promotion_gate:
+    stage: auto
+    record: /etc/ansible/facts.d/confine_hardening.fact
+    bookmark: /var/lib/confine/events-bookmark.json
 """
 
 RETURN = r"""
