@@ -15,11 +15,17 @@
  *   socket         socket(AF_INET, SOCK_STREAM) and close(): the pair, per pair
  *   clone          a thread (pthread_create, which calls clone with CLONE_THREAD), and its
  *                  join: per thread, N/100 of them
+ * and two calls that the profiles filter by their arguments, made so that the kernel refuses
+ * them at once after the filter has run (EAFNOSUPPORT, EINVAL): what the filter's argument
+ * rules cost, without a socket or a thread made beside it
+ *   socket_nofamily  socket(4095, SOCK_STREAM): no such address family
+ *   clone_badflags   clone(CLONE_THREAD) without CLONE_SIGHAND: invalid flags
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +107,18 @@ static double run(const char *call, long n)
 		}
 		return (now_ns() - start) / n;
 	}
+	if (!strcmp(call, "socket_nofamily")) {
+		start = now_ns();
+		for (i = 0; i < n; i++)
+			syscall(SYS_socket, 4095, SOCK_STREAM, 0);
+		return (now_ns() - start) / n;
+	}
+	if (!strcmp(call, "clone_badflags")) {
+		start = now_ns();
+		for (i = 0; i < n; i++)
+			syscall(SYS_clone, CLONE_THREAD, 0, 0, 0, 0);
+		return (now_ns() - start) / n;
+	}
 	if (!strcmp(call, "clone")) {
 		pthread_t t;
 		n /= 100;
@@ -117,7 +135,8 @@ static double run(const char *call, long n)
 
 int main(int argc, char **argv)
 {
-	static const char *all[] = {"getppid", "read", "write", "fcntl", "futex", "epoll_wait", "socket", "clone", NULL};
+	static const char *all[] = {"getppid", "read", "write", "fcntl", "futex", "epoll_wait", "socket", "clone",
+					 "socket_nofamily", "clone_badflags", NULL};
 	const char **calls = all;
 	long n;
 	int i;
