@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT / 'collections'))
 from ansible_collections.confine.hardening.plugins.module_utils import _bpf as bpf  # noqa: E402
 from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp  # noqa: E402
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci  # noqa: E402
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets  # noqa: E402
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod  # noqa: E402
 
 DOC = ROOT / 'docs' / 'benchmarks.md'
@@ -112,7 +113,7 @@ def learned_rules(learned: list) -> list:
         rules.append({'names': extra, 'action': 'SCMP_ACT_ALLOW'})
     if 'clone' not in learned:
         rules.append({'names': ['clone'], 'action': 'SCMP_ACT_ALLOW',
-                      'args': [{'index': 0, 'value': 0x7E020000, 'value_two': 0, 'op': 'SCMP_CMP_MASKED_EQ'}]})
+                      'args': [{'index': 0, 'value': presets.CLONE_NS_MASK, 'value_two': 0, 'op': 'SCMP_CMP_MASKED_EQ'}]})
     return rules
 
 

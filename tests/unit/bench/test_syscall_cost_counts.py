@@ -28,10 +28,7 @@ def backend():
 
 @pytest.mark.parametrize('name', ['allow-all', 'runtime-default', 'hardened', 'hardened-deny-processes'])
 def test_every_hot_call_is_allowed_by_every_profile(backend, name):
-    profile = bench.rendered(name)
-    prog = backend.compile_bpf(profile['defaultAction'], profile.get('defaultErrnoRet') or 1,
-                               profile['architectures'], oci.profile_rules(profile),
-                               optimize=libseccomp.OPTIMIZE_PRIORITY, keep_native=True)
+    prog = _program(backend, bench.rendered(name))
     for call, made in bench.CALL_ARGS.items():
         verdicts = [bpf.run(prog, backend.resolve('SCMP_ARCH_X86_64', n), bench.X86_64, a)[0] for n, a in made]
         if call == 'clone' and verdicts[0] != bpf.SECCOMP_RET_ALLOW:
@@ -79,7 +76,7 @@ def _walk(backend, prog, call):
 
 def test_the_default_list_puts_argument_rules_last_and_walks_x32_too(backend):
     """What docs/benchmarks.md says of libseccomp's default layout (runc 1.1, crun), on the
-    profile as the rules are written (not laid out): an allowed call with no rule of its own
+    profile as written: an allowed call with no rule of its own
     walks every rule to the default; a call with argument rules comes after every rule without;
     and x32 shares x86_64's audit arch, so its rules are in the same list and double the walk."""
     hardened = bench.rendered('hardened')
