@@ -6,11 +6,14 @@
 module need on a canonical profile (its rules, its names, its BPF families).
 
 ``canonical_json(profile)`` gives the exact text that is written (stable order, 2-space
-indent, trailing newline): idempotence on hardened hosts depends on it.
+indent, trailing newline, laid out for runc and crun by _seccomp_layout): idempotence on
+hardened hosts depends on it.  ``parse_rendered`` reads such text back into the profile as
+its author wrote it.
 """
 
 import json
 
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_layout as layout
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as spec_mod
 from ansible_collections.confine.hardening.plugins.module_utils._common import SpecError, json_bytes
 
@@ -117,11 +120,14 @@ def _rules(data, default_action, default_errno, listener):
         if rule['action'] == 'SCMP_ACT_NOTIFY' and not listener:
             raise SpecError(field + '.action', spec_mod.NO_LISTENER)
         rules.append(rule)
-    return rules
+    return layout.strip(rules)
 
 
-def canonical_json(profile):
-    """Stable order, 2-space indent, trailing newline."""
+def canonical_json(profile, laid_out=True):
+    """Stable order, 2-space indent, trailing newline; the unconditional denials written as
+    _seccomp_layout lays them out unless ``laid_out`` is false."""
+    if laid_out:
+        profile = layout.lay_out(profile)
     return json_bytes(profile, indent=2, sort_keys=True, separators=(',', ': ')).decode('utf-8')
 
 

@@ -472,11 +472,16 @@ source:
   returned: always
   type: str
 profile:
-  description: The installed profile (plain OCI JSON) as a mapping.
+  description:
+    - The installed profile (plain OCI JSON) as a mapping, each rule as the spec or template wrote it.
+    - The file for runc and crun writes the unconditional denials of a profile with argument rules as pairs of
+      rules that between them match every call, so that libseccomp lays the argument rules out first (the same
+      decisions; see docs/seccomp.md); bwrap's programs are compiled from this mapping.
   returned: when O(state=present)
   type: dict
 """
 
+import json
 import os
 import re
 
@@ -739,19 +744,35 @@ def compile_programs(backend, profile, targets):
                                '%d (BPF_MAXINSNS): use fewer argument rules or split the profile'
                                % (', '.join(family), len(data) // 8, libseccomp.BPF_MAXINSNS))
         programs.append((family, data))
-    if any(t != 'bwrap' for t in targets):
-        # issue 11 item 18: runc (Docker, containerd, the kubelet) compiles ONE filter for the
-        # host's native arch and every listed one, with libseccomp's default optimisation.
+    return programs
+
+
+def runc_text(backend, profile, targets):
+    """The JSON text written for runc and crun (Docker, containerd, the kubelet, podman): laid out
+    by _seccomp_layout, or as plain as written when only the layout would take the filter runc
+    builds over BPF_MAXINSNS; ProfileError when even that is over."""
+    laid = oci.canonical_json(profile)
+    if all(t == 'bwrap' for t in targets):
+        return laid
+    default_errno = profile.get('defaultErrnoRet')
+    if profile['defaultAction'] == 'SCMP_ACT_ERRNO' and default_errno is None:
+        default_errno = spec_mod.EPERM
+    arches = profile['architectures']
+    length = None
+    # issue 11 item 18: runc compiles ONE filter for the host's native arch and every listed
+    # one, with libseccomp's default optimisation.
+    for text in (laid, oci.canonical_json(profile, laid_out=False)):
         try:
-            length = backend.consumer_length(profile['defaultAction'], default_errno, arches, rules)
+            length = backend.consumer_length(profile['defaultAction'], default_errno, arches,
+                                             oci.profile_rules(json.loads(text)))
         except libseccomp.LibseccompError as exc:
             raise ProfileError('syscalls: %s' % exc)
-        if length > libseccomp.BPF_MAXINSNS:
-            raise ProfileError('syscalls: the filter runc builds from this profile (one program for %s and the '
-                               'host\'s native architecture) is %d BPF instructions; the kernel loads at most %d '
-                               '(BPF_MAXINSNS): use fewer argument rules or fewer architectures'
-                               % (', '.join(arches), length, libseccomp.BPF_MAXINSNS))
-    return programs
+        if length <= libseccomp.BPF_MAXINSNS:
+            return text
+    raise ProfileError('syscalls: the filter runc builds from this profile (one program for %s and the '
+                       'host\'s native architecture) is %d BPF instructions; the kernel loads at most %d '
+                       '(BPF_MAXINSNS): use fewer argument rules or fewer architectures'
+                       % (', '.join(arches), length, libseccomp.BPF_MAXINSNS))
 
 
 def host_facts(module, spec):
@@ -851,7 +872,7 @@ class Plan(object):
             params['targets'])
         for warning in warnings:
             self.module.warn(warning)
-        files = desired_files(params, name, oci.canonical_json(profile), programs)
+        files = desired_files(params, name, runc_text(backend, profile, params['targets']), programs)
         for _target, path, data, _extra in files:
             fileio.guard(path, self.roots, 'targets')
             self.fs.want(path, data)

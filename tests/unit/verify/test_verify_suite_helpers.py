@@ -4,10 +4,12 @@
 know what the probe must see: these are its decisions for profiles the module really renders."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
 
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
 
 SUITE = Path(__file__).resolve().parents[3] / 'verify' / 'test_hardening.py'
@@ -18,7 +20,18 @@ HOST = {'machine': 'x86_64', 'kernel': '6.1.0-25-amd64'}
 
 
 def rendered(spec):
-    return s.build_profile(spec, HOST)[0]
+    """The profile as the suite reads it from the host: the file's text, laid out for runc."""
+    return suite.as_written(json.loads(oci.canonical_json(s.build_profile(spec, HOST)[0])))
+
+
+def test_the_suite_reads_the_laid_out_file_as_the_profile_built():
+    built = s.build_profile({'preset': 'hardened', 'preset_options': {'deny_processes': True}}, HOST)[0]
+    laid = json.loads(oci.canonical_json(built))
+    assert laid != built and suite.as_written(laid) == built
+    assert 'mount' in suite.expected_blocked(suite.as_written(laid)) and 'mount' not in suite.expected_blocked(laid)
+    # a lone half is a conditional rule, as written
+    lone = dict(laid, syscalls=[r for r in laid['syscalls'] if not r.get('args') or r['args'][0]['op'] != 'SCMP_CMP_NE'])
+    assert suite.as_written(lone) == lone
 
 
 @pytest.mark.parametrize('spec,refuses', [

@@ -11,6 +11,7 @@ import random
 
 import pytest
 
+from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_layout as layout
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_presets as presets
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_spec as s
@@ -225,7 +226,9 @@ def test_canonical_json_is_stable_and_order_independent():
     text = texts.pop()
     assert text.endswith('}\n') and not text.endswith('\n\n')
     assert '\n  "architectures": [\n    "SCMP_ARCH_X86_64"' in text
-    assert json.loads(text) == oci.parse_rendered(text)
+    # written laid out for runc (_seccomp_layout), read back as built
+    assert json.loads(text) == layout.lay_out(oci.parse_rendered(text)) != oci.parse_rendered(text)
+    assert json.loads(oci.canonical_json(oci.parse_rendered(text), laid_out=False)) == oci.parse_rendered(text)
 
 
 def test_parse_rendered_round_trips_and_rejects_docker_only_keys():

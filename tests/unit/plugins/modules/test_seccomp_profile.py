@@ -303,6 +303,29 @@ def test_filter_longer_than_the_kernel_loads_is_refused(root, targets, words):
     assert snapshot(root) == {}
 
 
+def test_the_layout_gives_way_where_only_it_would_take_the_filter_over_the_limit(root):
+    """_seccomp_layout's pairs add instructions to denied calls: a profile that fits as written
+    but not laid out is written as written (plain), never refused for the collection's own layout."""
+    backend = m.libseccomp.load('ctypes')
+    host = {'machine': os.uname()[4], 'kernel': os.uname()[2]}
+
+    def length(n, laid_out):
+        prof = m.spec_mod.build_profile({'preset': 'hardened', 'architectures': ['x86_64'],
+                                         'syscalls': many_arg_rules(n)}, host)[0]
+        rules = m.oci.profile_rules(json.loads(oci.canonical_json(prof, laid_out)))
+        return backend.consumer_length('SCMP_ACT_ALLOW', None, prof['architectures'], rules)
+    low, high = 3900, 4100      # the most ioctl rules that fit as written
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if length(mid, False) <= m.libseccomp.BPF_MAXINSNS else (low, mid - 1)
+    assert length(low, True) > m.libseccomp.BPF_MAXINSNS >= length(low, False)
+    result = m.run(FakeModule(params(root, preset='hardened', architectures=['x86_64'], targets=['docker'],
+                                     syscalls=many_arg_rules(low))))
+    text = (root / 'docker' / 'web.json').read_text()
+    assert result['changed'] and text == oci.canonical_json(result['profile'], laid_out=False) != oci.canonical_json(
+        result['profile'])
+
+
 def test_filter_just_under_the_limit_is_installed(root):
     # issue 11 item 18: 4062 ioctl rules on x86_64 with default ALLOW = 4091 instructions, which docker ran (measured)
     result = m.run(FakeModule(params(root, preset=None, architectures=['x86_64'], syscalls=many_arg_rules(4062))))
