@@ -121,21 +121,28 @@ def learned_rules(learned: list) -> list:
 # The deterministic count
 # ---------------------------------------------------------------------------
 
+def written(profile: dict | None, laid_out: bool = True) -> dict | None:
+    """The profile as the module writes it: laid out for runc and crun (_seccomp_layout), or as
+    built (``laid_out`` false: Docker's builtin, which is Docker's own, and the before figure)."""
+    return profile and json.loads(oci.canonical_json(profile, laid_out))
+
+
 def runc_layout(profile: dict) -> int:
     """The layout runc gives libseccomp's program: from runc 1.2 the binary tree once the profile
-    names more than 32 calls (every name of every rule, as runc counts them), libseccomp's
-    default list before that and in runc 1.1 and crun always."""
-    names = sum(len(entry['names']) for entry in (profile or {}).get('syscalls', []))
+    names more than 32 calls (every name of every rule of the file, as runc counts them),
+    libseccomp's default list before that and in runc 1.1 and crun always."""
+    names = sum(len(entry['names']) for entry in (written(profile) or {}).get('syscalls', []))
     return libseccomp.OPTIMIZE_BINARY_TREE if names > 32 else libseccomp.OPTIMIZE_PRIORITY
 
 
-def count(profile: dict | None, backend, optimize=libseccomp.OPTIMIZE_PRIORITY) -> dict:
-    """{call: (instructions, cached)} of the program runc would load for ``profile`` (Docker's
-    builtin: the same as runtime-default, which is that profile), laid out by libseccomp as
-    ``optimize`` says.  Instructions of every syscall a call makes (socket: socket and close;
-    clone: clone3, which the profiles answer ENOSYS, then clone); cached only when every one is."""
+def count(profile: dict | None, backend, optimize=libseccomp.OPTIMIZE_PRIORITY, laid_out: bool = True) -> dict:
+    """{call: (instructions, cached)} of the program runc would load for ``profile`` as written
+    (see written()) and laid out by libseccomp as ``optimize`` says.  Instructions of every
+    syscall a call makes (socket: socket and close; clone: clone3, which the profiles answer
+    ENOSYS, then clone); cached only when every one is."""
     if profile is None:
         return dict((call, (0, True)) for call in CALLS)
+    profile = written(profile, laid_out)
     default_errno = profile.get('defaultErrnoRet')
     if profile['defaultAction'] == 'SCMP_ACT_ERRNO' and default_errno is None:
         default_errno = spec_mod.EPERM
@@ -183,7 +190,7 @@ def write_profiles(learned: list | None) -> dict:
         if profile is None:
             continue
         path = BUILD / ('%s.json' % name)
-        path.write_text(json.dumps(profile, indent=1))
+        path.write_text(oci.canonical_json(profile))     # what the module writes
         paths[name] = path
     return paths
 
@@ -367,8 +374,9 @@ def report(counts: dict, runs: dict | None, redis: dict | None, args, learned: l
                 '%.2f / %.2f / %.2f' % (base[p] / base['unconfined'], base[p] / base['allow-all'],
                                         base[p] / base['docker-builtin']) for p in PROFILES[2:])))
     lines += ['', 'BPF instructions the kernel runs for each call, as runc 1.1 and crun lay the program out '
-              '(libseccomp\'s default list) / as runc 1.2 and later do (a binary tree once a profile names more than '
-              '32 calls): one filter for x86_64, x86 and x32, as runc builds it from the profile; runc\'s own -ENOSYS '
+              '(libseccomp\'s default list; "a → b": the profile as built, then as the collection writes it, its '
+              'unconditional denials after its argument rules, see plugins/module_utils/_seccomp_layout.py) / as '
+              'runc 1.2 and later do (a binary tree once a profile names more than 32 calls): one filter for x86_64, x86 and x32, as runc builds it from the profile; runc\'s own -ENOSYS '
               'stub in front of it, the same few instructions for every profile but the allow-all one, is not '
               'counted. "cached": the kernel\'s constant-action cache (5.11+) allows the call without running the '
               'filter at all; socket counts socket and close, clone counts clone3 (answered ENOSYS) and then clone; '
@@ -397,10 +405,12 @@ def report(counts: dict, runs: dict | None, redis: dict | None, args, learned: l
 
 
 def count_cell(layouts: tuple, call: str) -> str:
-    linear, tree = layouts
+    """'as built -> laid out / tree': the list before and after _seccomp_layout, and runc 1.2's tree."""
+    before, linear, tree = layouts
     if linear[call][0] is None:
         return '-'
-    return '%d / %d%s' % (linear[call][0], tree[call][0], ' (cached)' if linear[call][1] else '')
+    first = '%d' % linear[call][0] if before[call][0] == linear[call][0] else '%d → %d' % (before[call][0], linear[call][0])
+    return '%s / %d%s' % (first, tree[call][0], ' (cached)' if linear[call][1] else '')
 
 
 def cpu_model() -> str:
@@ -461,10 +471,12 @@ def main() -> int:
     for name in PROFILES:
         if name == 'learned' and not learned:
             none = dict((call, (None, False)) for call in CALLS)
-            counts[name] = (none, none)
+            counts[name] = (none, none, none)
             continue
         profile = rendered(name, learned) if name != 'docker-builtin' else rendered('runtime-default')
-        counts[name] = (count(profile, backend), count(profile, backend, runc_layout(profile)))
+        ours = name != 'docker-builtin'
+        counts[name] = (count(profile, backend, laid_out=False), count(profile, backend, laid_out=ours),
+                        count(profile, backend, runc_layout(profile), laid_out=ours))
     text = report(counts, runs, redis, args, learned, learned_redis)
     print(text)
     if not args.no_doc:
