@@ -229,18 +229,41 @@ def describe(event):
 
 
 def decide(record_stage, since, now, observe_min, unexplained, accepted, skipped):
-    """(stage, promoted, reason) for a host whose configured stage is auto."""
+    """(stage, promoted, reason, decision) for a host whose configured stage is auto; the decision is
+    one word of DECISIONS (the node metrics' label)."""
     if record_stage == 'enforce':
-        return 'enforce', False, 'already enforced (promoted earlier); the gate does not demote'
+        return 'enforce', False, 'already enforced (promoted earlier); the gate does not demote', 'enforced'
     if record_stage != 'observe' or since is None:
         return 'observe', False, 'observation starts now; promotion after %s without unexplained events' % (
-            times.human_duration(observe_min))
+            times.human_duration(observe_min)), 'started'
     observed = now - since
     if unexplained:
         return 'observe', False, '%d unexplained event%s since observation began: %s' % (
-            len(unexplained), '' if len(unexplained) == 1 else 's', '; '.join(describe(e) for e in unexplained[:5]))
+            len(unexplained), '' if len(unexplained) == 1 else 's',
+            '; '.join(describe(e) for e in unexplained[:5])), 'held'
     if observed < observe_min:
         return 'observe', False, 'observed for %s of %s; no unexplained events so far' % (
-            times.human_duration(observed), times.human_duration(observe_min))
+            times.human_duration(observed), times.human_duration(observe_min)), 'observing'
     return 'enforce', True, 'observed for %s with no unexplained events (%d accepted, %d ignored): promoted' % (
-        times.human_duration(observed), len(accepted), len(skipped))
+        times.human_duration(observed), len(accepted), len(skipped)), 'promoted'
+
+
+# What the gate decided, one word each: the stage as configured (not auto), observation
+# starting, going on, held by unexplained events or by records the kernel lost, promoted now,
+# enforced since an earlier promotion.
+DECISIONS = ('configured', 'started', 'observing', 'held', 'held_records_lost', 'promoted', 'enforced')
+CLASSES = ('unexplained', 'accepted', 'ignored')
+
+
+def tallies(unexplained, accepted, ignored):
+    """[{kind, profile, class, events, occurrences}] of the sorted events: per AppArmor profile (its
+    top profile; the gate reads only the profiles it manages) and for seccomp as a whole (the
+    kernel's record does not say which filter logged)."""
+    out = {}
+    for klass, events in zip(CLASSES, (unexplained, accepted, ignored)):
+        for event in events:
+            profile = '' if event['kind'] == 'seccomp' else event['profile'].split('//', 1)[0]
+            entry = out.setdefault((event['kind'], profile, klass), {'events': 0, 'occurrences': 0})
+            entry['events'] += 1
+            entry['occurrences'] += event['count']
+    return [dict(kind=k, profile=p, **dict(out[(k, p, c)], **{'class': c})) for k, p, c in sorted(out)]

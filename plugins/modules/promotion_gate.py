@@ -133,6 +133,23 @@ reason:
   returned: always
   type: str
   sample: "2 unexplained events since observation began: web: open /srv/cache/x w by python3 (4 times); ..."
+decision:
+  description:
+    - The decision in one word - C(configured) (the stage was given, not C(auto)), C(started) (observation starts
+      now), C(observing), C(held) (unexplained events), C(held_records_lost) (the kernel dropped records),
+      C(promoted) (this run), C(enforced) (promoted earlier).
+  returned: always
+  type: str
+  sample: held
+tallies:
+  description:
+    - The events since the stage began, per kind, AppArmor profile (seccomp records do not name a filter, so
+      their C(profile) is empty) and class (C(unexplained), C(accepted), C(ignored)); C(events) distinct,
+      C(occurrences) in all.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{kind: apparmor, profile: web, class: unexplained, events: 2, occurrences: 9}]
 stage_since:
   description: When the recorded stage began (ISO 8601), or null.
   returned: always
@@ -326,15 +343,17 @@ def run(module, now=None):
     lost_during = _lost_during(module, record, continues, result)
     result['source']['lost_during_stage'] = lost_during
     if p['stage'] == 'auto':
-        stage, promoted, reason = gate.decide(recorded, since, now, observe_min, unexplained, accepted, skipped)
+        stage, promoted, reason, decision = gate.decide(recorded, since, now, observe_min, unexplained, accepted,
+                                                        skipped)
         if promoted and lost_during:
-            stage, promoted = 'observe', False
+            stage, promoted, decision = 'observe', False, 'held_records_lost'
             reason = ('no unexplained events, but the kernel dropped audit records (rate limited), so some may be '
                       'missing; raise the audit backlog or rate limit and observe again')
     else:
-        stage, promoted = p['stage'], False
+        stage, promoted, decision = p['stage'], False, 'configured'
         reason = 'stage %s, as configured (host_hardening_stage)' % stage
-    result.update(stage=stage, promoted=promoted, reason=reason)
+    result.update(stage=stage, promoted=promoted, reason=reason, decision=decision,
+                  tallies=gate.tallies(unexplained, accepted, skipped))
     return result
 
 

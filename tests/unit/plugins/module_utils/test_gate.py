@@ -95,17 +95,29 @@ def test_apparmor_globs(pattern, path, match):
 
 def test_decision():
     day = 86400.0
-    stage, promoted, why = gate.decide(None, None, 1000.0, day, [], [], [])
-    assert (stage, promoted) == ('observe', False) and 'observation starts now' in why and '1d' in why
-    stage, promoted, why = gate.decide('observe', 0.0, 3600.0, day, [], [], [])
-    assert (stage, promoted) == ('observe', False) and why.startswith('observed for 1h of 1d')
+    stage, promoted, why, decision = gate.decide(None, None, 1000.0, day, [], [], [])
+    assert (stage, promoted, decision) == ('observe', False, 'started') and 'observation starts now' in why and '1d' in why
+    stage, promoted, why, decision = gate.decide('observe', 0.0, 3600.0, day, [], [], [])
+    assert (stage, promoted, decision) == ('observe', False, 'observing') and why.startswith('observed for 1h of 1d')
     bad = [{'kind': 'seccomp', 'syscall': 'mount', 'exe': '/usr/bin/python3.11', 'count': 3}]
-    stage, promoted, why = gate.decide('observe', 0.0, 2 * day, day, bad, [], [])
-    assert (stage, promoted) == ('observe', False)
+    stage, promoted, why, decision = gate.decide('observe', 0.0, 2 * day, day, bad, [], [])
+    assert (stage, promoted, decision) == ('observe', False, 'held')
     assert why == '1 unexplained event since observation began: seccomp mount by /usr/bin/python3.11 (3 times)'
-    stage, promoted, why = gate.decide('observe', 0.0, 2 * day, day, [], [{}], [{}, {}])
-    assert (stage, promoted) == ('enforce', True) and '(1 accepted, 2 ignored): promoted' in why
-    assert gate.decide('enforce', 0.0, 1.0, day, bad, [], [])[:2] == ('enforce', False)
+    stage, promoted, why, decision = gate.decide('observe', 0.0, 2 * day, day, [], [{}], [{}, {}])
+    assert (stage, promoted, decision) == ('enforce', True, 'promoted') and '(1 accepted, 2 ignored): promoted' in why
+    assert gate.decide('enforce', 0.0, 1.0, day, bad, [], [])[::3] == ('enforce', 'enforced')
+    assert all(gate.decide(*args)[3] in gate.DECISIONS for args in (
+        (None, None, 1.0, day, [], [], []), ('enforce', 0.0, 1.0, day, [], [], [])))
+
+
+def test_tallies_per_apparmor_profile_and_seccomp_as_a_whole():
+    aa = {'kind': 'apparmor', 'profile': 'web//child', 'count': 4}
+    sc = {'kind': 'seccomp', 'profile': '', 'count': 2}
+    got = gate.tallies([aa, dict(aa, profile='web', count=1), sc], [sc], [])
+    assert got == [
+        {'kind': 'apparmor', 'profile': 'web', 'class': 'unexplained', 'events': 2, 'occurrences': 5},
+        {'kind': 'seccomp', 'profile': '', 'class': 'accepted', 'events': 1, 'occurrences': 2},
+        {'kind': 'seccomp', 'profile': '', 'class': 'unexplained', 'events': 1, 'occurrences': 2}]
 
 
 # ---------------------------------------------------------------------------
