@@ -276,27 +276,32 @@ PODMAN_IMAGE = os.environ.get('CONFINE_VERIFY_PODMAN_IMAGE', 'localhost/confine/
 PODMAN_OPTS = os.environ.get('CONFINE_VERIFY_PODMAN_OPTS', '')
 
 
-def _half(args, first_op):
-    """Whether ``args`` are one half of a denial confine.hardening wrote as two rules (its
-    _seccomp_layout: argument 0 == 0 or != 0, the other five >= 0, between them every call)."""
-    want = [(0, first_op)] + [(i, 'SCMP_CMP_GE') for i in range(1, 6)]
-    return (len(args or []) == 6 and all(not a.get('value') and not a.get('valueTwo') for a in args)
-            and sorted((a.get('index'), a.get('op')) for a in args) == want)
+def _part(rule):
+    """('EQ', v) or ('GE', v) when the rule's one condition is argument 0 == v or >= v."""
+    args = rule.get('args') or []
+    if len(args) != 1 or args[0].get('index') != 0 or args[0].get('valueTwo'):
+        return None
+    op = {'SCMP_CMP_EQ': 'EQ', 'SCMP_CMP_GE': 'GE'}.get(args[0].get('op'))
+    return (op, args[0].get('value') or 0) if op else None
 
 
 def as_written(profile):
-    """The installed profile with each such pair back as the one unconditional rule it is."""
+    """The installed profile with each unconditional denial confine.hardening wrote as rules for
+    argument 0 == 0, ..., == K-1 and >= K (its _seccomp_layout: between them every call, one
+    rule after another) back as the one rule it is."""
     rules, out = profile.get('syscalls') or [], []
     i = 0
     while i < len(rules):
-        r = rules[i]
-        twin = rules[i + 1] if i + 1 < len(rules) else {}
-        if (_half(r.get('args'), 'SCMP_CMP_EQ') and _half(twin.get('args'), 'SCMP_CMP_NE')
-                and dict(r, args=None) == dict(twin, args=None)):
-            out.append(dict((k, v) for k, v in r.items() if k != 'args'))
-            i += 2
+        j = i
+        while j < len(rules) and _part(rules[j]) == ('EQ', j - i) and \
+                dict(rules[j], args=None) == dict(rules[i], args=None):
+            j += 1
+        if j > i and j < len(rules) and _part(rules[j]) == ('GE', j - i) and \
+                dict(rules[j], args=None) == dict(rules[i], args=None):
+            out.append(dict((k, v) for k, v in rules[i].items() if k != 'args'))
+            i = j + 1
             continue
-        out.append(r)
+        out.append(rules[i])
         i += 1
     return dict(profile, syscalls=out)
 

@@ -12,13 +12,16 @@ constant-action cache cannot skip because their answer depends on their argument
 every unconditional denial (117 and 138 BPF instructions for hardened's socket and clone on
 x86_64, against 13 and 34 when they come first).
 
-``lay_out(profile)`` writes each such denial as two rules that between them cover every
-call: the first argument equal to 0, and not equal to 0, with the other five compared
-``>= 0`` (true of every unsigned value).  libseccomp gives them more argument checks than
-the argument rules, so it lays them out after those; what the profile decides does not
-change (tests/unit/plugins/module_utils/test_seccomp_layout.py runs both programs on
-generated profiles and calls).  ``strip(rules)`` joins such pairs back when a rendered
-profile is read, so the profile the collection reasons about is the one its author wrote.
+``lay_out(profile)`` writes each such denial as rules that between them cover every call: the
+first argument equal to 0, to 1, ..., to K-1, and at least K, one rule each. libseccomp puts a
+call with more argument checks later, so with K above the most checks any call with argument
+rules has, the denials come after all of those; what the profile decides does not change
+(tests/unit/plugins/module_utils/test_seccomp_layout.py runs both programs on generated
+profiles and calls). The rules differ only in the first argument, so libseccomp shares one
+block of code among every denied call: `hardened` grows by 24 instructions and compiles in a
+hundredth of a second (rules of several conditions each cost it exponentially more).
+``strip(rules)`` joins such a set back when a rendered profile is read, so the profile the
+collection reasons about is the one its author wrote.
 
 Left as they are: rules with conditions, allowing and logging rules (runc skips a rule that
 does what the default does, and allowed calls must stay cheap), SCMP_ACT_TRACE and
@@ -27,23 +30,41 @@ before every thread), names that have another rule, and profiles without argumen
 (there is nothing to put first).
 """
 
-HALF_ARGS = (
-    ({'index': 0, 'op': 'SCMP_CMP_EQ'},) + tuple({'index': i, 'op': 'SCMP_CMP_GE'} for i in range(1, 6)),
-    ({'index': 0, 'op': 'SCMP_CMP_NE'},) + tuple({'index': i, 'op': 'SCMP_CMP_GE'} for i in range(1, 6)),
-)
 SPLIT_ACTIONS = ('SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD',
                  'SCMP_ACT_TRAP')
 ENOSYS = 38
+MAX_PARTS = 16     # at most this many rules per denial; calls with more checks than that stay after them
 
 
-def _oci_half(which):
-    return [{'index': a['index'], 'value': 0, 'valueTwo': 0, 'op': a['op']} for a in HALF_ARGS[which]]
+def parts_for(profile):
+    """K, the first-argument values a denial is split at: one more rule than the most argument
+    checks any one call of the profile has, at most MAX_PARTS rules; 0 without argument rules."""
+    checks = {}
+    for entry in profile.get('syscalls') or []:
+        for name in entry['names']:
+            checks[name] = checks.get(name, 0) + len(entry.get('args') or [])
+    most = max(checks.values()) if checks else 0
+    return min(most, MAX_PARTS - 1)
 
 
-def _is_half(args, which):
-    """``args`` (internal form) are exactly half ``which`` of the pair."""
-    want = [(a['index'], 0, 0, a['op']) for a in HALF_ARGS[which]]
-    return sorted((a['index'], a['value'], a['value_two'], a['op']) for a in args) == want
+def partition(k):
+    """The OCI conditions of the K+1 rules: argument 0 == 0, ..., == K-1, >= K."""
+    out = [[{'index': 0, 'value': i, 'valueTwo': 0, 'op': 'SCMP_CMP_EQ'}] for i in range(k)]
+    return out + [[{'index': 0, 'value': k, 'valueTwo': 0, 'op': 'SCMP_CMP_GE'}]]
+
+
+def _part(args):
+    """('EQ', v) or ('GE', v) when ``args`` (internal form) are one rule of a partition; else None."""
+    if len(args) != 1 or args[0]['index'] != 0 or args[0]['value_two'] != 0:
+        return None
+    op = {'SCMP_CMP_EQ': 'EQ', 'SCMP_CMP_GE': 'GE'}.get(args[0]['op'])
+    return (op, args[0]['value']) if op else None
+
+
+def _complete(parts):
+    """Whether a set of ('EQ', v) / ('GE', v) covers every value: EQ 0 .. K-1 and GE K, nothing else."""
+    ge = [v for op, v in parts if op == 'GE']
+    return len(ge) == 1 and 1 <= ge[0] < MAX_PARTS and parts == set([('GE', ge[0])] + [('EQ', i) for i in range(ge[0])])
 
 
 def _splits(entry):
@@ -52,10 +73,11 @@ def _splits(entry):
 
 
 def lay_out(profile):
-    """``profile`` (canonical OCI) with its unconditional denials written as pairs of argument
-    rules, when it has argument rules; the same mapping otherwise.  Idempotent."""
+    """``profile`` (canonical OCI) with its unconditional denials written as partitions of the first
+    argument, when it has argument rules; the same mapping otherwise.  Idempotent."""
     entries = profile.get('syscalls') or []
-    if not any(entry.get('args') for entry in entries):
+    k = parts_for(profile)
+    if not k:
         return profile
     seen = {}
     for entry in entries:
@@ -68,7 +90,7 @@ def lay_out(profile):
         if rest:
             out.append(dict(entry, names=rest))
         if alone:
-            out.extend(dict(entry, names=alone, args=_oci_half(which)) for which in (0, 1))
+            out.extend(dict(entry, names=alone, args=args) for args in partition(k))
     return dict(profile, syscalls=out)
 
 
@@ -78,29 +100,29 @@ def _order(key):
 
 
 def strip(rules):
-    """Internal-form ``rules`` with each pair lay_out wrote joined back into one unconditional
-    rule: a name joins when both halves name it with one action and errno and no other rule
-    names it.  Anything else stays as written."""
-    halves = {}
+    """Internal-form ``rules`` with each partition lay_out wrote joined back into one unconditional
+    rule: a name joins when rules of one action and errno name it for every value of the first
+    argument (== 0 .. K-1 and >= K) and no other rule names it.  Anything else stays as written."""
+    parts = {}
     others = set()
     for rule in rules:
-        which = [w for w in (0, 1) if _is_half(rule['args'], w)]
+        part = _part(rule['args'])
         for name in rule['names']:
-            if which:
-                halves.setdefault((name, rule['action'], rule['errno']), set()).add(which[0])
+            if part:
+                parts.setdefault((name, rule['action'], rule['errno']), set()).add(part)
             else:
                 others.add(name)
     counted = {}
-    for name, _action, _errno in halves:
+    for name, _action, _errno in parts:
         counted[name] = counted.get(name, 0) + 1
-    joined = dict((key, True) for key, got in halves.items()
-                  if got == set((0, 1)) and key[0] not in others and counted[key[0]] == 1)
+    joined = set(key for key, got in parts.items()
+                 if _complete(got) and key[0] not in others and counted[key[0]] == 1)
     if not joined:
         return rules
     out = []
     for rule in rules:
-        half = _is_half(rule['args'], 0) or _is_half(rule['args'], 1)
-        names = [n for n in rule['names'] if not (half and (n, rule['action'], rule['errno']) in joined)]
+        part = _part(rule['args'])
+        names = [n for n in rule['names'] if not (part and (n, rule['action'], rule['errno']) in joined)]
         if names:
             out.append(dict(rule, names=names))
     by_action = {}

@@ -474,9 +474,9 @@ source:
 profile:
   description:
     - The installed profile (plain OCI JSON) as a mapping, each rule as the spec or template wrote it.
-    - The file for runc and crun writes the unconditional denials of a profile with argument rules as pairs of
-      rules that between them match every call, so that libseccomp lays the argument rules out first (the same
-      decisions; see docs/seccomp.md); bwrap's programs are compiled from this mapping.
+    - The file for runc and crun writes each unconditional denial of a profile with argument rules as rules for
+      the values of the first argument that between them match every call, so that libseccomp lays the argument
+      rules out first (the same decisions; see docs/seccomp.md); bwrap's programs are compiled from this mapping.
   returned: when O(state=present)
   type: dict
 """

@@ -81,30 +81,40 @@ def test_what_is_left_alone():
     no_args = {'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': X86,
                'syscalls': [{'names': ['mount'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1}]}
     assert layout.lay_out(no_args) is no_args
-    # a name with a rule of its own besides the denial keeps the denial as written
-    both = dict(no_args, syscalls=[{'names': ['mount', 'ptrace'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1},
-                                   {'names': ['ptrace'], 'action': 'SCMP_ACT_KILL_PROCESS',
-                                    'args': [{'index': 0, 'value': 16, 'valueTwo': 0, 'op': 'SCMP_CMP_EQ'}]}])
+    # a name with a rule of its own besides the denial keeps the denial as written; the others are
+    # split into one more rule than the most checks a call has (ptrace: 2), at values of argument 0
+    ptrace = [{'names': ['ptrace'], 'action': 'SCMP_ACT_KILL_PROCESS',
+               'args': [{'index': 0, 'value': v, 'valueTwo': 0, 'op': 'SCMP_CMP_EQ'}]} for v in (16, 17)]
+    both = dict(no_args, syscalls=[{'names': ['mount', 'ptrace'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1}] + ptrace)
     laid = layout.lay_out(both)['syscalls']
     assert laid[0] == {'names': ['ptrace'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1}
-    assert [e['names'] for e in laid[1:3]] == [['mount'], ['mount']] and laid[3] == both['syscalls'][1]
+    assert [(e['names'], e['args']) for e in laid[1:4]] == [(['mount'], a) for a in layout.partition(2)]
+    assert [a[0]['op'][9:] + str(a[0]['value']) for a in layout.partition(2)] == ['EQ0', 'EQ1', 'GE2']
+    assert laid[4:] == ptrace
+    # never more than MAX_PARTS rules a denial, however many checks a call has
+    many = dict(no_args, syscalls=[no_args['syscalls'][0]] + [
+        {'names': ['ioctl'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1,
+         'args': [{'index': 1, 'value': v, 'valueTwo': 0, 'op': 'SCMP_CMP_EQ'}]} for v in range(40)])
+    assert len([e for e in layout.lay_out(many)['syscalls'] if e['names'] == ['mount']]) == layout.MAX_PARTS
 
 
-def test_a_rendered_profile_reads_back_as_written_and_half_pairs_only_join_whole():
-    for spec in ({'preset': 'hardened'}, {'preset': 'hardened', 'preset_options': {'deny_processes': True}}, {'preset': 'runtime-default'},
-                 {'preset': 'hardened', 'mode': 'log'}):
+def test_a_rendered_profile_reads_back_as_written_and_partitions_only_join_whole():
+    for spec in ({'preset': 'hardened'}, {'preset': 'hardened', 'preset_options': {'deny_processes': True}},
+                 {'preset': 'runtime-default'}, {'preset': 'hardened', 'mode': 'log'}):
         built = spec_mod.build_profile(spec, HOST)[0]
         assert oci.parse_rendered(oci.canonical_json(built)) == built
-    half = [dict(a, value=0, valueTwo=0) for a in layout.HALF_ARGS[0]]
-    other = [dict(a, value=0, valueTwo=0) for a in layout.HALF_ARGS[1]]
-    text = json.dumps({'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': X86, 'syscalls': [
-        {'names': ['mount', 'bpf'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1, 'args': half},
-        {'names': ['mount'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1, 'args': other},
-        {'names': ['bpf'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 13, 'args': other}]})
+    sock = {'names': ['socket'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1,
+            'args': [{'index': 0, 'value': 40, 'valueTwo': 0, 'op': 'SCMP_CMP_EQ'}]}
+
+    def rules(name, errno, parts):
+        return [{'names': [name], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': errno, 'args': a} for a in parts]
+    whole, gap = layout.partition(2), layout.partition(3)[:1] + layout.partition(3)[2:]
+    text = json.dumps({'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': X86, 'syscalls': [sock] + rules(
+        'mount', 1, whole) + rules('bpf', 1, whole[:1]) + rules('bpf', 13, whole[1:]) + rules('acct', 1, gap)})
     got = oci.parse_rendered(text)['syscalls']
-    # mount's halves join; bpf's two halves answer differently, so both stay conditional
+    # mount's partition joins; bpf's parts answer differently and acct's misses a value: both stay conditional
     assert {'names': ['mount'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1} in got
-    assert sorted(e['names'] == ['bpf'] and e.get('errnoRet') for e in got if e.get('args')) == [1, 13]
+    assert sorted(n for e in got if e.get('args') for n in e['names']) == ['acct'] * 3 + ['bpf'] * 3 + ['socket']
 
 
 ARG = st.fixed_dictionaries({'index': st.integers(0, 5), 'value': st.sampled_from(VALUES),

@@ -314,10 +314,12 @@ def test_the_layout_gives_way_where_only_it_would_take_the_filter_over_the_limit
                                          'syscalls': many_arg_rules(n)}, host)[0]
         rules = m.oci.profile_rules(json.loads(oci.canonical_json(prof, laid_out)))
         return backend.consumer_length('SCMP_ACT_ALLOW', None, prof['architectures'], rules)
-    low, high = 3900, 4100      # the most ioctl rules that fit as written
-    while low < high:
-        mid = (low + high + 1) // 2
-        low, high = (mid, high) if length(mid, False) <= m.libseccomp.BPF_MAXINSNS else (low, mid - 1)
+    # the most ioctl rules that fit as written: one instruction a rule, so start from one count
+    low = 4000 + m.libseccomp.BPF_MAXINSNS - length(4000, False)
+    while length(low, False) > m.libseccomp.BPF_MAXINSNS:
+        low -= 1
+    while length(low + 1, False) <= m.libseccomp.BPF_MAXINSNS:
+        low += 1
     assert length(low, True) > m.libseccomp.BPF_MAXINSNS >= length(low, False)
     result = m.run(FakeModule(params(root, preset='hardened', architectures=['x86_64'], targets=['docker'],
                                      syscalls=many_arg_rules(low))))
