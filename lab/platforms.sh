@@ -40,7 +40,9 @@ lab_platform() {
   case $1 in
     debian12) # Debian 12: kernel 6.1, AppArmor 3.0, Docker 20.10, containerd 1.6
       P_SUITE=bookworm
-      P_PACKAGES=("$P_KERNEL" "${base[@]}" docker.io containerd runc)
+      # and Prometheus's node exporter, which serves the role's metrics (its text-file collector)
+      P_PACKAGES=("$P_KERNEL" "${base[@]}" docker.io containerd runc prometheus-node-exporter)
+      P_ENABLE+=(prometheus-node-exporter.service)
       ;;
     debian13) # Debian 13: kernel 6.12, AppArmor 4.1, Docker 26.1, containerd 1.7, podman 5.4
       P_SUITE=trixie

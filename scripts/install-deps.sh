@@ -14,6 +14,7 @@ packages=(
   debootstrap e2fsprogs openssh-client debian-archive-keyring   # their images (lab/build-image.sh)
   qemu-system-arm cpio kmod        # the arm64 lab host: qemu-system-aarch64, its initramfs and module list
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross  # its probes
+  chromium                         # headless, renders the fleet report's HTML page (molecule/fleet)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -21,14 +22,30 @@ for p in "${packages[@]}"; do
 done
 # Node.js runs the documented allowlist example; any node on PATH will do.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
-if [ ${#missing[@]} -eq 0 ]; then
+# promtool (Debian's prometheus package) checks the node metrics' text-file. Only the tool is
+# taken from the package: installing it would start a Prometheus server beside the tests.
+PROMTOOL=/usr/local/bin/promtool
+need_promtool=0
+command -v promtool >/dev/null 2>&1 || need_promtool=1
+if [ ${#missing[@]} -eq 0 ] && [ $need_promtool -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+  echo "install-deps: these Debian packages are missing and installing them needs root: ${missing[*]}" \
+    "$([ $need_promtool -eq 0 ] || echo '(and promtool, from prometheus)')" >&2
   exit 1
 fi
-echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ $need_promtool -eq 1 ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root prometheus >/dev/null)
+  dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$tmp" ./usr/bin/promtool
+  install -m 0755 "$tmp/usr/bin/promtool" "$PROMTOOL.tmp" && mv "$PROMTOOL.tmp" "$PROMTOOL"
+  rm -rf "$tmp"
+  echo "install-deps: promtool $("$PROMTOOL" --version 2>&1 | head -1 | awk '{print $3}') from Debian's prometheus package"
+fi

@@ -78,6 +78,70 @@ def record(host):
     return json.loads(host.file('/etc/ansible/facts.d/confine_hardening.fact').content_string)
 
 
+# the role's metrics, as Debian's prometheus-node-exporter in the guest serves them (issue 15)
+METRICS_FILE = '/var/lib/prometheus/node-exporter/confine_hardening.prom'
+SCRAPE = ("python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], "
+          "timeout=120).read().decode())' http://127.0.0.1:9100/metrics")
+
+
+def scrape(host):
+    """{sample (name and labels): value} of the exporter's confine_* samples and its text-file error flag."""
+    out = host.run(SCRAPE)
+    assert out.rc == 0, out.stderr
+    got = {}
+    for line in out.stdout.splitlines():
+        if line.startswith(('confine_', 'node_textfile_scrape_error')):
+            key, value = line.rsplit(' ', 1)
+            got[key] = float(value)
+    assert got.get('node_textfile_scrape_error') == 0, got       # the exporter parsed the file
+    return got
+
+
+def promtool(host, keep):
+    """Debian's promtool (scripts/install-deps.sh) finds no problem in the host's text-file (kept in
+    build/fleet/KEEP.prom: docs/rollout.md shows one)."""
+    text = host.file(METRICS_FILE).content_string
+    (PROJECT / 'build' / 'fleet').mkdir(parents=True, exist_ok=True)
+    (PROJECT / 'build' / 'fleet' / ('%s.prom' % keep)).write_text(text)
+    proc = subprocess.run(['promtool', 'check', 'metrics'], input=text, capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), proc.stdout + proc.stderr
+
+
+def fleet_report(directory, fleet, statuses, waves):
+    """The rollout's fleet report (Markdown and HTML) against each host's own report.json: the
+    Markdown's row per host, the waves, and the HTML page's rows as headless Chromium renders it."""
+    md = (directory / 'fleet-report.md').read_text()
+    for name, host in fleet.items():
+        row = [line for line in md.splitlines() if line.startswith('| %s |' % name)]
+        assert len(row) == 1, md
+        cells = [c.strip() for c in row[0].split('|')[1:-1]]
+        assert cells[1] == statuses[name], (name, cells)
+        if statuses[name] != 'not reached':
+            own = json.loads(host.file('/var/lib/confine/report.json').content_string)
+            assert cells[2:4] == [own['stage'], own['decision_code'].replace('_', '\\_')], (cells, own)
+            assert cells[5:] == [str(own['counts'][c]) for c in ('unexplained', 'accepted', 'ignored')], (cells, own)
+        if statuses[name] == 'ok':
+            # the profiles' modes are the host's governance record's
+            assert sorted(cells[4].split(', ')) == sorted('%s %s' % (p['name'], p['mode'])
+                                                          for p in record(host)['profiles']), (cells, name)
+    listed = [line.split('. ', 1)[1].split(' - ')[0] for line in md.split('## Waves')[1].splitlines()
+              if re.match(r'^\d+\. ', line)]
+    assert listed == [', '.join(w) for w in waves], md
+    dom = subprocess.run(['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--dump-dom',
+                          (directory / 'fleet-report.html').as_uri()], capture_output=True, text=True, timeout=300,
+                         check=True).stdout
+    assert 'data-ready="sortable"' in dom      # the page's own script ran under its policy
+    rendered = re.findall(r'<tr class="([a-z-]+)"><td>([^<]*)</td><td class="status">([^<]*)</td>', dom)
+    assert rendered == [(statuses[h].replace(' ', '-'), h, statuses[h]) for h in HOSTS], dom[-3000:]
+    return md
+
+
+def hot(metrics, name):
+    """The label values of the samples of an enumeration that are 1."""
+    return sorted(k.split('"')[1] for k, v in metrics.items() if k.startswith(name + '{') and v == 1)
+
+
 def test_converge_installed_version_1_everywhere(fleet):
     for name, host in fleet.items():
         rec = record(host)
@@ -86,12 +150,26 @@ def test_converge_installed_version_1_everywhere(fleet):
         assert 'fleet-web (enforce)' in host.file('/sys/kernel/security/apparmor/profiles').content_string
         STATE[name] = snapshot(host)
         assert 'fleet-web.json' in STATE[name] and 'seccomp,profile=/etc/docker/seccomp/fleet-web.json' in STATE[name]
+        metrics = STATE['metrics-' + name] = scrape(host)
+        for runtime in ('containerd', 'docker', 'kubelet'):
+            assert metrics['confine_profile_info{kind="seccomp",name="fleet-web",mode="enforce",runtime="%s"}'
+                           % runtime] == 1, metrics
+        assert metrics['confine_profile_info{kind="apparmor",name="fleet-web",mode="enforce",runtime="kernel"}'] == 1
+        assert metrics['confine_profile_files_match{kind="seccomp",name="fleet-web"}'] == 1
+        assert metrics['confine_profile_files_match{kind="apparmor",name="fleet-web"}'] == 1
+        assert hot(metrics, 'confine_stage') == ['enforce'] and hot(metrics, 'confine_last_run_outcome') == ['ok']
+        assert hot(metrics, 'confine_gate_decision') == ['configured'], metrics
+        assert metrics['confine_last_run_files_undone'] == 0
+        assert metrics['confine_last_change_timestamp_seconds'] <= metrics['confine_last_run_timestamp_seconds']
+        promtool(host, name + '-converged')
 
 
 def test_a_failed_wave_stops_the_rollout_and_the_host_is_put_back(fleet):
     if len(STATE) != len(HOSTS):
         pytest.skip('needs the version 1 snapshot')
-    rc, out = playbook('harden.yml', extra=dict(VERSION2, **FAULT))
+    reports = PROJECT / 'build' / 'fleet' / 'failed-wave'
+    reports.mkdir(parents=True, exist_ok=True)
+    rc, out = playbook('harden.yml', extra=dict(VERSION2, host_hardening_report_dir=str(reports), **FAULT))
     assert rc != 0, out[-4000:]
     # the failure names dockerd's reason and says the run was undone on the canary
     assert re.search(r'fatal: \[fleet1\].*confine-no-such-option.*the run was undone on fleet1', out), out[-6000:]
@@ -107,6 +185,20 @@ def test_a_failed_wave_stops_the_rollout_and_the_host_is_put_back(fleet):
     # the rollout stopped after the first wave: fleet2 was never touched
     assert '[fleet2]' not in out, out[-4000:]
     assert snapshot(fleet['fleet2']) == STATE['fleet2']
+    # fleet1's metrics say the run failed and was undone, with version 1's profiles (its record) in place
+    metrics = scrape(fleet['fleet1'])
+    assert hot(metrics, 'confine_last_run_outcome') == ['failed_undone'], metrics
+    assert metrics['confine_last_run_files_undone'] == undone and hot(metrics, 'confine_stage') == ['enforce']
+    assert not [k for k in metrics if 'fleet-api' in k] and metrics[
+        'confine_profile_files_match{kind="seccomp",name="fleet-web"}'] == 1
+    assert metrics['confine_last_run_timestamp_seconds'] > STATE['metrics-fleet1']['confine_last_run_timestamp_seconds']
+    assert metrics['confine_last_change_timestamp_seconds'] == STATE['metrics-fleet1'][
+        'confine_last_change_timestamp_seconds']
+    promtool(fleet['fleet1'], 'fleet1-failed-and-undone')
+    assert scrape(fleet['fleet2']) == STATE['metrics-fleet2']
+    # the fleet report: the canary failed and was undone in the first wave, fleet2 never reached
+    md = fleet_report(reports, fleet, {'fleet1': 'failed', 'fleet2': 'not reached'}, [['fleet1']])
+    assert '- fleet1: ' in md and 'confine-no-such-option' in md and '(%d files put back)' % undone in md, md
 
 
 # a Deployment naming version 2's profiles: the seccomp one (enforced) and, in a second
@@ -162,8 +254,12 @@ def test_the_canary_first_then_the_workload_audit_names_the_node_that_lacks_the_
 
 
 def test_after_the_rollout_reaches_every_node_the_audit_is_clean(fleet, tmp_path):
-    rc, out = playbook('harden.yml', extra=dict(VERSION2, host_hardening_waves=['100%']))
+    reports = PROJECT / 'build' / 'fleet' / 'rollout'
+    reports.mkdir(parents=True, exist_ok=True)
+    rc, out = playbook('harden.yml', extra=dict(VERSION2, host_hardening_waves=['100%'],
+                                                host_hardening_report_dir=str(reports)))
     assert rc == 0, out[-4000:]
+    fleet_report(reports, fleet, {'fleet1': 'ok', 'fleet2': 'ok'}, [['fleet1', 'fleet2']])
     for name, host in fleet.items():
         rec = record(host)
         assert sorted((p['kind'], p['name']) for p in rec['profiles']) == [

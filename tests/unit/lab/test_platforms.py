@@ -35,12 +35,13 @@ def row(name):
     return json.loads(proc.stdout)
 
 
-def test_debian12_is_the_image_it_always_was():
+def test_debian12_is_the_image_it_always_was_and_prometheus_node_exporter():
     got = row("debian12")
     assert got["suite"] == "bookworm" and got["arch"] == "amd64"
-    assert set(got["packages"]) == DEBIAN12_PACKAGES
-    assert len(got["packages"]) == len(DEBIAN12_PACKAGES)
-    assert got["enable"] == UNITS
+    # the node exporter serves the role's metrics (issue 15); nothing else was added
+    assert set(got["packages"]) == DEBIAN12_PACKAGES | {"prometheus-node-exporter"}
+    assert len(got["packages"]) == len(DEBIAN12_PACKAGES) + 1
+    assert got["enable"] == UNITS + ["prometheus-node-exporter.service"]
     assert (got["qemu"], got["console"]) == ("qemu-system-x86_64", "ttyS0")
 
 
