@@ -92,6 +92,19 @@ def check_regular_or_missing(path):
         raise NotRegularFile(path, _kind(st.st_mode))
 
 
+def why_not_written(path, what):
+    """The sentence saying why ``what`` (the report, the metrics, ...) is never written at ``path``:
+    a symlink there (never written through), or a FIFO, device, socket or directory (left alone);
+    None when the path is missing or a regular file."""
+    if os.path.islink(path):
+        return '%s is a symlink; %s is never written through a link' % (path, what)
+    try:
+        check_regular_or_missing(path)
+    except NotRegularFile as exc:
+        return '%s; it was left alone' % exc.strerror
+    return None
+
+
 def _real(path):
     return os.path.realpath(path)
 

@@ -123,13 +123,9 @@ def run(module):
     summary = fleet.summarise(read_reports(directory, p['hosts'], module.warn), p['hosts'], p['rollout'])
     paths = [os.path.join(directory, name) for name in PAGES]
     for path in paths:
-        if os.path.islink(path):
-            raise ModuleError('%s is a symlink; the fleet report is never written through a link; nothing was written'
-                              % path)
-        try:
-            fileio.check_regular_or_missing(path)
-        except fileio.NotRegularFile as exc:
-            raise ModuleError('%s; it was left alone and nothing was written' % exc.strerror)
+        refused = fileio.why_not_written(path, 'the fleet report')
+        if refused:
+            raise ModuleError('report_dir: %s; nothing was written' % refused)
     if not module.check_mode:
         for path, text in zip(paths, (fleet.markdown(summary), fleet.html(summary))):
             fileio.write_atomic(path, text.encode('utf-8'), 0o644)

@@ -147,13 +147,9 @@ def run(module):
         result['skipped_reason'] = ('%s does not exist (is prometheus-node-exporter installed?); no metrics written'
                                     % directory)
         return result
-    if os.path.islink(path):
-        raise ModuleError('path: %s is a symlink; the metrics are never written through a link; nothing was written'
-                          % path)
-    try:
-        fileio.check_regular_or_missing(path)
-    except fileio.NotRegularFile as exc:
-        raise ModuleError('path: %s; it was left alone and nothing was written' % exc.strerror)
+    refused = fileio.why_not_written(path, 'the metrics file')
+    if refused:
+        raise ModuleError('path: %s; nothing was written' % refused)
     if not module.check_mode:
         fileio.write_atomic(path, data, 0o644)
         result['written'] = True

@@ -137,10 +137,9 @@ def run(module):
         data = jsonio.dumps_checked(report, 'report')
     except ValueError as exc:
         raise ModuleError('report: %s; nothing was written' % exc)
-    if os.path.islink(path):
-        raise ModuleError('path: %s is a symlink; the report is never written through a link; nothing was written'
-                          % path)
-    fileio.check_regular_or_missing(path)
+    refused = fileio.why_not_written(path, 'the report')
+    if refused:
+        raise ModuleError('path: %s; nothing was written' % refused)
     before = fileio.read_bytes(path) if os.path.lexists(path) else None
     attrs = fileio.file_mode(path)
     changed = before != data or attrs is None or attrs[0] != 0o644

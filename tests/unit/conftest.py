@@ -176,3 +176,13 @@ def run_main_fixture():
 
 # ``from conftest import ...`` finds this file whichever conftest pytest imported last
 sys.modules.setdefault('unit_conftest', sys.modules[__name__])
+
+
+@pytest.fixture(scope='module', name='backend')
+def libseccomp_backend_fixture():
+    """The host's libseccomp through ctypes (the tests that compile programs); skipped without it."""
+    from ansible_collections.confine.hardening.plugins.module_utils import _libseccomp as libseccomp
+    try:
+        return libseccomp.load('ctypes')
+    except libseccomp.LibseccompError as exc:
+        pytest.skip(str(exc))

@@ -18,14 +18,6 @@ from ansible_collections.confine.hardening.plugins.module_utils import _libsecco
 from ansible_collections.confine.hardening.plugins.module_utils import _seccomp_oci as oci  # noqa: E402
 
 
-@pytest.fixture(scope='module')
-def backend():
-    try:
-        return libseccomp.load('ctypes')
-    except libseccomp.LibseccompError as exc:
-        pytest.skip(str(exc))
-
-
 @pytest.mark.parametrize('name', ['allow-all', 'runtime-default', 'hardened', 'hardened-deny-processes'])
 def test_every_hot_call_is_allowed_by_every_profile(backend, name):
     prog = _program(backend, bench.rendered(name))

@@ -25,14 +25,6 @@ VALUES = (0, 1, 2, 38, 0x20000, 0x7fffffff, 0xffffffff, 1 << 32, (1 << 63) | 1, 
 ACTIONS = ('SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_TRAP')
 
 
-@pytest.fixture(scope='module')
-def backend():
-    try:
-        return libseccomp.load('ctypes')
-    except libseccomp.LibseccompError as exc:
-        pytest.skip(str(exc))
-
-
 def program(backend, profile):
     """The program runc loads for ``profile``: libseccomp's default layout, one filter."""
     errno = profile.get('defaultErrnoRet')

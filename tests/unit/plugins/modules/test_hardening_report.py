@@ -41,7 +41,7 @@ def test_a_symlink_a_fifo_or_a_directory_at_the_path_is_refused_and_left_alone(t
     fifo = tmp_path / 'fifo.json'
     os.mkfifo(fifo)
     got = run_main(m, {'path': str(fifo), 'report': REPORT})
-    assert got['failed'] and 'nothing was changed' in got['msg'] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert got['failed'] and 'it was left alone; nothing was written' in got['msg'] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
     (tmp_path / 'dir.json').mkdir()
     got = run_main(m, {'path': str(tmp_path / 'dir.json'), 'report': REPORT})
     assert got['failed'] and (tmp_path / 'dir.json').is_dir()
