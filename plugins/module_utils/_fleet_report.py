@@ -18,12 +18,14 @@ reaches either page, and the page's Content-Security-Policy runs its own script 
 import base64
 import hashlib
 import html as html_mod
+import re
 
 CLASSES = ('unexplained', 'accepted', 'ignored')
 TOP = 10
-# what can make text inside a table cell or after a list item's marker more than text (CommonMark and
-# GitHub's tables); the rest (# - + . !) only counts at the start of a line, where no value is put
+# what can make text inside a table cell or a list item more than text (CommonMark and GitHub's
+# tables); # - + = > and "1." only count at the start of a cell or item, and are escaped there
 MD_SPECIAL = '\\`*_[]|~'
+MD_LEADING = re.compile(r'^(\d+)?([#+\-=.)])')
 
 
 def md_text(value):
@@ -33,7 +35,11 @@ def md_text(value):
     text = value if isinstance(value, str) else ('' if value is None else str(value))
     text = ' '.join(text[:300].split())
     text = text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
-    return ''.join('\\' + c if c in MD_SPECIAL else c for c in text)
+    text = ''.join('\\' + c if c in MD_SPECIAL else c for c in text)
+    lead = MD_LEADING.match(text)
+    if lead and (lead.group(1) or lead.group(2) in '#+-='):
+        text = (lead.group(1) or '') + '\\' + text[lead.end(1) if lead.group(1) else 0:]
+    return text
 
 
 def _str(value):
@@ -74,10 +80,15 @@ def summarise(reports, hosts, rollout):
     """The rollout's summary from {host: report} (the controller's HOST.json files) and the play's
     hosts in order; a host with no report of this rollout was not reached."""
     rows, waves, events = [], [], {}
-    for name in hosts:
+    ours = [h for h in hosts if isinstance(reports.get(h), dict) and reports[h].get('rollout') == rollout]
+    ran = set(h for r in ours for h in (reports[r].get('wave') if isinstance(reports[r].get('wave'), list) else []))
+    last = max([hosts.index(h) for h in ours] or [-1])
+    for i, name in enumerate(hosts):
         report = reports.get(name)
-        if not isinstance(report, dict) or report.get('rollout') != rollout:
-            rows.append({'host': name, 'status': 'not reached', 'stage': '', 'decision': '', 'reason': '',
+        if name not in ours:
+            # in a wave that ran (the host was lost, or failed before its report), or never reached
+            status = 'no report' if name in ran or i < last else 'not reached'
+            rows.append({'host': name, 'status': status, 'stage': '', 'decision': '', 'reason': '',
                          'failure': '', 'undone': 0, 'profiles': [], 'counts': dict((c, 0) for c in CLASSES),
                          'finished_at': ''})
             continue
@@ -99,22 +110,26 @@ def summarise(reports, hosts, rollout):
                   for w in waves],
         'failed': [r['host'] for r in rows if r['status'] == 'failed'],
         'not_reached': [r['host'] for r in rows if r['status'] == 'not reached'],
+        'no_report': [r['host'] for r in rows if r['status'] == 'no report'],
         'top_events': [{'what': ' '.join(' / '.join(k for k in key if k).split()), 'count': v['count'],
                         'hosts': sorted(v['hosts'])}
                        for key, v in top],
     }
 
 
+TOTALS = '%d hosts: %d ok, %d observing, %d failed and undone, %d without a report, %d not reached.'
+
+
 def _totals(summary):
     statuses = [r['status'] for r in summary['hosts']]
-    return dict((s, statuses.count(s)) for s in ('ok', 'observing', 'failed', 'not reached'))
+    return dict((s, statuses.count(s)) for s in ('ok', 'observing', 'failed', 'no report', 'not reached'))
 
 
 def markdown(summary):
     t = _totals(summary)
     lines = ['# confine.hardening rollout %s' % md_text(summary['rollout']), '',
-             '%d hosts: %d ok, %d observing, %d failed and undone, %d not reached.' % (
-                 len(summary['hosts']), t['ok'], t['observing'], t['failed'], t['not reached']), '',
+             TOTALS % (len(summary['hosts']), t['ok'], t['observing'], t['failed'], t['no report'], t['not reached']),
+             '',
              '| host | status | stage | decision | profiles | unexplained | accepted | ignored |',
              '|---|---|---|---|---|---|---|---|']
     for r in summary['hosts']:
@@ -126,6 +141,9 @@ def markdown(summary):
         lines.append('%d. %s%s' % (i, ', '.join(md_text(h) for h in wave['hosts']),
                                    ' - failed and undone: %s' % ', '.join(md_text(h) for h in wave['failed'])
                                    if wave['failed'] else ''))
+    if summary['no_report']:
+        lines += ['', 'No report (lost, or failed before it wrote one): %s' % ', '.join(
+            md_text(h) for h in summary['no_report'])]
     if summary['not_reached']:
         lines += ['', 'Not reached (the rollout stopped): %s' % ', '.join(md_text(h) for h in summary['not_reached'])]
     failed = [r for r in summary['hosts'] if r['status'] == 'failed']
@@ -143,8 +161,9 @@ def markdown(summary):
     return '\n'.join(lines) + '\n'
 
 
-SCRIPT = '''document.querySelectorAll('table.sort th').forEach(function (th, col) {
+SCRIPT = '''document.querySelectorAll('table.sort th').forEach(function (th) {
   th.addEventListener('click', function () {
+    var col = th.cellIndex;
     var body = th.closest('table').tBodies[0], rows = Array.prototype.slice.call(body.rows);
     var up = th.dataset.dir !== 'up'; th.dataset.dir = up ? 'up' : 'down';
     rows.sort(function (a, b) {
@@ -161,7 +180,8 @@ document.body.dataset.ready = 'sortable';
 STYLE = ('body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}'
          'th,td{border:1px solid #bbb;padding:.3em .6em;text-align:left}th{cursor:pointer;background:#eee}'
          'tr.ok td.status{background:#c8efc8}tr.observing td.status{background:#fbeeb0}'
-         'tr.failed td.status{background:#f7b9b9}tr.not-reached td.status{background:#ddd}')
+         'tr.failed td.status{background:#f7b9b9}tr.no-report td.status{background:#f7b9b9}'
+         'tr.not-reached td.status{background:#ddd}')
 
 
 def html(summary):
@@ -173,8 +193,8 @@ def html(summary):
            'script-src \'sha256-%s\'">' % digest,
            '<title>confine.hardening rollout %s</title><style>%s</style></head><body>' % (e(summary['rollout']), STYLE),
            '<h1>confine.hardening rollout %s</h1>' % e(summary['rollout']),
-           '<p id="totals">%d hosts: %d ok, %d observing, %d failed and undone, %d not reached.</p>' % (
-               len(summary['hosts']), t['ok'], t['observing'], t['failed'], t['not reached']),
+           '<p id="totals">%s</p>' % (TOTALS % (len(summary['hosts']), t['ok'], t['observing'], t['failed'],
+                                                t['no report'], t['not reached'])),
            '<table class="sort" id="hosts"><thead><tr><th>host</th><th>status</th><th>stage</th><th>decision</th>'
            '<th>profiles</th><th>unexplained</th><th>accepted</th><th>ignored</th></tr></thead><tbody>']
     for r in summary['hosts']:
@@ -186,6 +206,9 @@ def html(summary):
     out += ['<li>%s%s</li>' % (e(', '.join(w['hosts'])), (' - failed and undone: %s' % e(', '.join(w['failed'])))
                                if w['failed'] else '') for w in summary['waves']]
     out.append('</ol>')
+    if summary['no_report']:
+        out.append('<p id="no-report">No report (lost, or failed before it wrote one): %s</p>' % e(
+            ', '.join(summary['no_report'])))
     if summary['not_reached']:
         out.append('<p id="not-reached">Not reached (the rollout stopped): %s</p>' % e(', '.join(summary['not_reached'])))
     out += ['<h2>Most frequent unexplained events</h2>', '<table class="sort" id="events"><thead><tr><th>event</th>'

@@ -42,7 +42,8 @@ def _number(value):
 
 
 def _sample(name, labels, value):
-    inner = ','.join('%s="%s"' % (k, label_value(v)) for k, v in labels)
+    # label names in order, as the node exporter serves them again
+    inner = ','.join('%s="%s"' % (k, label_value(v)) for k, v in sorted(labels))
     return '%s{%s} %s' % (name, inner, _number(value)) if inner else '%s %s' % (name, _number(value))
 
 
@@ -76,7 +77,7 @@ class Families(object):
             self.order.append(name)
             self.meta[name] = (kind, text)
             self.samples[name] = {}
-        key = tuple((k, label_value(v)) for k, v in labels)
+        key = tuple((k, label_value(v)) for k, v in sorted(labels))
         self.samples[name].setdefault(key, _sample(name, labels, value))
 
     def text(self):
@@ -88,15 +89,23 @@ class Families(object):
         return '\n'.join(lines) + '\n'
 
 
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def _text(value):
+    return value if isinstance(value, str) else ''
+
+
 def _profiles(out, record, matches):
-    for entry in record.get('profiles') or []:
+    for entry in _list(record.get('profiles')):
         if not isinstance(entry, dict) or not isinstance(entry.get('name'), str):
             continue
-        kind, name = entry.get('kind'), entry['name']
-        for target in entry.get('targets') or []:
+        kind, name = _text(entry.get('kind')), entry['name']
+        for target in [t for t in _list(entry.get('targets')) if isinstance(t, str)]:
             out.add('confine_profile_info', 'gauge', 'A profile the collection installed, per runtime that loads it '
                     '(kernel: AppArmor); mode is the one it was installed in.',
-                    (('kind', kind), ('name', name), ('mode', entry.get('mode')), ('runtime', target)))
+                    (('kind', kind), ('name', name), ('mode', _text(entry.get('mode'))), ('runtime', target)))
         out.add('confine_profile_files_match', 'gauge', 'Whether every file of the profile holds the sha256 the '
                 'record has for it (1) or not (0: changed, missing or unreadable).',
                 (('kind', kind), ('name', name)), bool(matches.get((kind, name))))
@@ -106,7 +115,7 @@ def _events(out, report):
     help_text = ('Events since the stage began, by kind, AppArmor profile (seccomp records name no filter) and class '
                  '(unexplained, accepted, ignored); occurrences, as the promotion gate counted them.')
     seen = set()
-    for tally in report.get('tallies') or []:
+    for tally in _list(report.get('tallies')):
         if not isinstance(tally, dict) or tally.get('class') not in CLASSES or tally.get('kind') not in (
                 'seccomp', 'apparmor'):
             continue
@@ -132,6 +141,7 @@ def render(report, record, matches, now):
     _profiles(out, record, matches)
     # a failed run is undone: the host is in the stage its record (left as it was) says
     stage = record.get('stage') if report.get('failure') and record.get('stage') else report.get('stage')
+    stage = stage if isinstance(stage, str) else None
     for value in STAGES:
         out.add('confine_stage', 'gauge', 'The stage of the host\'s profiles after the last run (1 for the one it '
                 'is in).', (('stage', value),), value == stage)

@@ -110,8 +110,10 @@ def file_matches(record):
     """{(kind, name): whether every recorded file holds its recorded sha256} (a FIFO, a device or an
     unreadable file does not match; none is read past its first bytes or waited on)."""
     out = {}
-    for entry in record.get('profiles') or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get('files'), list):
+    entries = record.get('profiles') if isinstance(record.get('profiles'), list) else []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get('files'), list) or not all(
+                isinstance(entry.get(k), str) for k in ('kind', 'name')):
             continue
         ok = bool(entry['files'])
         for f in entry['files']:

@@ -152,9 +152,10 @@ def test_converge_installed_version_1_everywhere(fleet):
         assert 'fleet-web.json' in STATE[name] and 'seccomp,profile=/etc/docker/seccomp/fleet-web.json' in STATE[name]
         metrics = STATE['metrics-' + name] = scrape(host)
         for runtime in ('containerd', 'docker', 'kubelet'):
-            assert metrics['confine_profile_info{kind="seccomp",name="fleet-web",mode="enforce",runtime="%s"}'
+            # label names in order: the exporter serves them sorted
+            assert metrics['confine_profile_info{kind="seccomp",mode="enforce",name="fleet-web",runtime="%s"}'
                            % runtime] == 1, metrics
-        assert metrics['confine_profile_info{kind="apparmor",name="fleet-web",mode="enforce",runtime="kernel"}'] == 1
+        assert metrics['confine_profile_info{kind="apparmor",mode="enforce",name="fleet-web",runtime="kernel"}'] == 1
         assert metrics['confine_profile_files_match{kind="seccomp",name="fleet-web"}'] == 1
         assert metrics['confine_profile_files_match{kind="apparmor",name="fleet-web"}'] == 1
         assert hot(metrics, 'confine_stage') == ['enforce'] and hot(metrics, 'confine_last_run_outcome') == ['ok']

@@ -48,8 +48,23 @@ def test_the_summary_of_a_rollout_stopped_by_a_failed_wave():
     assert s['top_events'][1] == {'what': 'web / open /srv/x w / python3', 'count': 6, 'hosts': ['canary1', 'web1']}
     md = fleet.markdown(s)
     assert '| canary1 | observing | enforce | held |' not in md and '| canary1 | observing | observe | held |' in md
-    assert '4 hosts: 1 ok, 1 observing, 1 failed and undone, 1 not reached.' in md
+    assert '4 hosts: 1 ok, 1 observing, 1 failed and undone, 0 without a report, 1 not reached.' in md
     assert '- web1: dockerd did not start (3 files put back)' in md and 'Not reached (the rollout stopped): web3' in md
+
+
+def test_a_host_of_a_wave_that_ran_without_a_report_is_not_called_unreached():
+    got = reports()
+    del got['web2']            # lost in the second wave, which ran: web1's report names it
+    s = fleet.summarise(got, HOSTS, 'r1')
+    assert [r['status'] for r in s['hosts']] == ['observing', 'failed', 'no report', 'not reached']
+    assert s['no_report'] == ['web2'] and s['not_reached'] == ['web3']
+    assert 'No report (lost, or failed before it wrote one): web2' in fleet.markdown(s)
+
+
+def test_markdown_starts_no_heading_list_or_quote_from_a_value():
+    for text, want in (('# x', '\\# x'), ('- x', '\\- x'), ('1. x', '1\\. x'), ('>q', '&gt;q'), ('a|b', 'a\\|b'),
+                       ('x.y', 'x.y')):
+        assert fleet.md_text(text) == want, text
 
 
 def test_reports_of_the_wrong_shapes_are_rows_not_errors():
@@ -117,3 +132,4 @@ def test_headless_chromium_renders_the_table_and_runs_the_page_script(tmp_path):
     assert ('body', {'data-ready': 'sortable'}) in cells.tags       # the script ran under the page's policy
     rows = [r for r in cells.tags if r[0] == 'tr' and r[1].get('class')]
     assert [r[1]['class'] for r in rows] == ['observing', 'failed', 'ok', 'not-reached']
+    assert fleet.SCRIPT.count('cellIndex') == 1      # each table's columns counted in that table

@@ -53,9 +53,10 @@ def parse(text):
 
 def test_the_values_of_a_held_host_in_observe():
     got, typed = parse(metrics.render(REPORT, RECORD, {('seccomp', 'web'): True}, 1765188000.0))
-    assert got[('confine_profile_info', (('kind', 'seccomp'), ('name', 'web'), ('mode', 'enforce'),
+    # label names in order, as the node exporter serves them
+    assert got[('confine_profile_info', (('kind', 'seccomp'), ('mode', 'enforce'), ('name', 'web'),
                                          ('runtime', 'docker')))] == 1
-    assert got[('confine_profile_info', (('kind', 'apparmor'), ('name', 'confine-web'), ('mode', 'complain'),
+    assert got[('confine_profile_info', (('kind', 'apparmor'), ('mode', 'complain'), ('name', 'confine-web'),
                                          ('runtime', 'kernel')))] == 1
     assert got[('confine_profile_files_match', (('kind', 'seccomp'), ('name', 'web')))] == 1
     assert got[('confine_profile_files_match', (('kind', 'apparmor'), ('name', 'confine-web')))] == 0
@@ -65,9 +66,9 @@ def test_the_values_of_a_held_host_in_observe():
     assert got[('confine_last_run_timestamp_seconds', ())] == 1765188000.0
     assert got[('confine_last_change_timestamp_seconds', ())] == 1796119200.0   # 2026-12-01T10:00Z
     assert got[('confine_stage_since_timestamp_seconds', ())] == 1796115600.0   # 09:00Z
-    assert got[('confine_events_total', (('kind', 'apparmor'), ('profile', 'confine-web'), ('class', 'unexplained')))] == 9
-    assert got[('confine_events_total', (('kind', 'seccomp'), ('class', 'accepted')))] == 4
-    assert got[('confine_events_total', (('kind', 'seccomp'), ('class', 'unexplained')))] == 0
+    assert got[('confine_events_total', (('class', 'unexplained'), ('kind', 'apparmor'), ('profile', 'confine-web')))] == 9
+    assert got[('confine_events_total', (('class', 'accepted'), ('kind', 'seccomp')))] == 4
+    assert got[('confine_events_total', (('class', 'unexplained'), ('kind', 'seccomp')))] == 0
     assert got[('confine_kernel_records_lost_total', ())] == 3 and got[('confine_event_source_rate_limited', ())] == 1
     # Prometheus's conventions: the prefix, counters end in _total, nothing else does
     assert all(n.startswith('confine_') and (n.endswith('_total') == (t == 'counter')) for n, t in typed.items())
@@ -95,8 +96,13 @@ def test_a_report_of_the_wrong_shapes_gives_zeros_not_an_error():
     hostile = {'stage': ['x'], 'tallies': [None, {'kind': 'seccomp', 'class': 'unexplained', 'occurrences': -5},
                                            {'kind': 'apparmor', 'class': 'nope'}], 'event_source': 'x', 'undone': 7}
     got, _typed = parse(metrics.render(hostile, {'profiles': [None, {'name': 3}], 'updated_at': 5}, {}, 0))
-    assert got[('confine_events_total', (('kind', 'seccomp'), ('class', 'unexplained')))] == 0
+    assert got[('confine_events_total', (('class', 'unexplained'), ('kind', 'seccomp')))] == 0
     assert got[('confine_last_run_files_undone', ())] == 0
+    # numbers, strings and lists where lists, strings and mappings belong
+    odd = {'profiles': 5, 'stage': 'enforce'}
+    for record in (odd, {'profiles': [{'kind': ['x'], 'name': 'web', 'targets': 'docker', 'mode': 3}]}):
+        got, _typed = parse(metrics.render({'tallies': 7, 'stage': {}, 'failure': 'x'}, record, {}, 0))
+        assert not [k for k in got if k[0] == 'confine_profile_info' and len(k[1][3][1]) == 1]
 
 
 @settings(max_examples=200, deadline=None)
@@ -106,7 +112,7 @@ def test_hostile_label_values_stay_inside_their_sample(name, mode):
     report = dict(REPORT, tallies=[{'kind': 'apparmor', 'profile': name, 'class': 'accepted', 'occurrences': 1}])
     got, _typed = parse(metrics.render(report, record, {}, 0))
     clean = ''.join(c for c in name[:metrics.MAX_LABEL] if c >= ' ' or c == '\n').encode('utf-8', 'replace').decode()
-    assert got[('confine_events_total', (('kind', 'apparmor'), ('profile', clean), ('class', 'accepted')))] == 1
+    assert got[('confine_events_total', (('class', 'accepted'), ('kind', 'apparmor'), ('profile', clean)))] == 1
 
 
 @pytest.mark.skipif(not shutil.which('promtool'), reason='promtool is not installed (scripts/install-deps.sh)')

@@ -24,7 +24,7 @@ def test_both_pages_from_the_reports_and_never_a_change(tmp_path):
     assert not got.get('failed') and not got['changed'], got
     assert [r['status'] for r in got['summary']['hosts']] == ['ok', 'failed', 'not reached']
     md = (tmp_path / 'fleet-report.md').read_text()
-    assert '3 hosts: 1 ok, 0 observing, 1 failed and undone, 1 not reached.' in md
+    assert '3 hosts: 1 ok, 0 observing, 1 failed and undone, 0 without a report, 1 not reached.' in md
     assert '<tr class="failed">' in (tmp_path / 'fleet-report.html').read_text()
     assert sorted(os.listdir(tmp_path)) == ['fleet-report.html', 'fleet-report.md', 'web1.json', 'web2.json']
     again = run_main(m, {'report_dir': str(tmp_path), 'hosts': ['web1', 'web2', 'web3'], 'rollout': 'r1'},
