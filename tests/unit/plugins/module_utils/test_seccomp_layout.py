@@ -7,7 +7,6 @@ profile reads back as its author wrote it."""
 
 import json
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from ansible_collections.confine.hardening.plugins.module_utils import _bpf as bpf
